@@ -1,0 +1,18 @@
+/// \file config.hpp
+/// The one portability macro of scaleham, and the library version.
+///
+/// Every function that runs per grid point carries `SCALEHAM_HD`: under nvcc it
+/// becomes `__host__ __device__`, under a plain C++ compiler it is empty, so the
+/// same source serves the CPU backend (the oracle) and the CUDA backend.
+#pragma once
+
+#if defined(__CUDACC__)
+#define SCALEHAM_HD __host__ __device__
+#else
+#define SCALEHAM_HD
+#endif
+
+#define SCALEHAM_VERSION_MAJOR 0
+#define SCALEHAM_VERSION_MINOR 1
+#define SCALEHAM_VERSION_PATCH 0
+#define SCALEHAM_VERSION_STRING "0.1.0"

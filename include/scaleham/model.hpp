@@ -1,0 +1,104 @@
+/// \file model.hpp
+/// Model families of the scale Hamiltonian H(g, p) = p·β(g) + F(g).
+///
+///   β(g) = Σ_{k=0..4}  b_k g^k   (polynomial; the paper: β = λ g, so b_1 = λ)
+///   F(g) = Σ_{k=-4..4} f_k g^k   (Laurent;    the paper: F = A / g, so f_{-1} = A)
+///
+/// Both families carry their exact derivatives (evaluated together with the
+/// value, never by finite differences). Coefficients live in fixed-size arrays
+/// so a model is trivially copyable and fits in registers on the GPU.
+#pragma once
+
+#include "scaleham/config.hpp"
+
+namespace scaleham {
+
+/// Highest power of g in β.
+inline constexpr int max_beta_degree = 4;
+/// Highest |power| of g in F: F has terms g^-4 .. g^4.
+inline constexpr int max_laurent_order = 4;
+
+/// A function value together with its derivative at the same point.
+template <class Real>
+struct value_slope {
+  Real value;
+  Real slope;
+};
+
+/// β(g) = Σ b_k g^k, k = 0..max_beta_degree.
+template <class Real>
+struct polynomial {
+  Real b[max_beta_degree + 1] = {};
+
+  /// Value and exact derivative by Horner's scheme (one pass, 2 FMA per term).
+  SCALEHAM_HD value_slope<Real> eval(Real g) const {
+    Real value = b[max_beta_degree];
+    Real slope = Real(0);
+    for (int k = max_beta_degree - 1; k >= 0; --k) {
+      slope = slope * g + value;
+      value = value * g + b[k];
+    }
+    return {value, slope};
+  }
+};
+
+/// F(g) = Σ f_k g^k, k = -max_laurent_order..max_laurent_order.
+/// Coefficient f_k is stored at index k + max_laurent_order.
+template <class Real>
+struct laurent {
+  Real f[2 * max_laurent_order + 1] = {};
+
+  SCALEHAM_HD Real& coeff(int k) { return f[k + max_laurent_order]; }
+  SCALEHAM_HD Real coeff(int k) const { return f[k + max_laurent_order]; }
+
+  /// True if some negative power has a non-zero coefficient, i.e. F has a pole at g = 0.
+  SCALEHAM_HD bool singular_at_zero() const {
+    for (int k = 1; k <= max_laurent_order; ++k)
+      if (coeff(-k) != Real(0)) return true;
+    return false;
+  }
+
+  /// Value and exact derivative. F = P(g) + N(u) with u = 1/g, where P holds the
+  /// powers k >= 0 and N(u) = Σ_{k>=1} f_{-k} u^k; dF/dg = P'(g) − u² N'(u).
+  /// The reciprocal is taken only when F has negative powers, so polynomial F
+  /// stays finite at g = 0. At g = 0 with negative powers the result is Inf/NaN,
+  /// which the callers turn into a status.
+  SCALEHAM_HD value_slope<Real> eval(Real g) const {
+    Real value = coeff(max_laurent_order);
+    Real slope = Real(0);
+    for (int k = max_laurent_order - 1; k >= 0; --k) {
+      slope = slope * g + value;
+      value = value * g + coeff(k);
+    }
+    if (!singular_at_zero()) return {value, slope};
+    const Real u = Real(1) / g;
+    Real n_value = coeff(-max_laurent_order);
+    Real n_slope = Real(0);
+    for (int k = max_laurent_order - 1; k >= 1; --k) {
+      n_slope = n_slope * u + n_value;
+      n_value = n_value * u + coeff(-k);
+    }
+    // N(u) = u · (Horner polynomial in u); its derivative by the product rule.
+    const Real n_full = n_value * u;
+    const Real n_full_slope = n_slope * u + n_value;
+    return {value + n_full, slope - u * u * n_full_slope};
+  }
+};
+
+/// One scale-Hamiltonian model: the β function and the F function.
+template <class Real>
+struct model {
+  polynomial<Real> beta;
+  laurent<Real> F;
+};
+
+/// The paper's model: β = λ g, F = A / g.
+template <class Real>
+SCALEHAM_HD model<Real> paper_model(Real lambda, Real A) {
+  model<Real> m;
+  m.beta.b[1] = lambda;
+  m.F.coeff(-1) = A;
+  return m;
+}
+
+}  // namespace scaleham

@@ -1,0 +1,12 @@
+/// \file scaleham.hpp
+/// The whole header-only physics core of scaleham.
+#pragma once
+
+#include "scaleham/action.hpp"
+#include "scaleham/config.hpp"
+#include "scaleham/flow.hpp"
+#include "scaleham/model.hpp"
+#include "scaleham/numeric.hpp"
+#include "scaleham/quadrature.hpp"
+#include "scaleham/status.hpp"
+#include "scaleham/steppers.hpp"

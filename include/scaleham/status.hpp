@@ -1,0 +1,53 @@
+/// \file status.hpp
+/// Status codes of every per-point computation, and their names, in one place.
+///
+/// Device code never throws: each path, quadrature or fit ends with one of
+/// these codes. The numeric values are stored in output files, so they are
+/// fixed: append new codes, never renumber.
+#pragma once
+
+#include <cstdint>
+
+#include "scaleham/config.hpp"
+
+namespace scaleham {
+
+enum class status : std::uint8_t {
+  ok = 0,                    ///< finished normally (end of the ℓ span, or converged)
+  target_reached = 1,        ///< flow stopped because g reached the requested target
+  left_domain = 2,           ///< flow stopped because g left the open interval (g_min, g_max)
+  non_finite = 3,            ///< the state or integrand became Inf/NaN and could not be avoided
+  max_steps = 4,             ///< step (or subdivision) budget exhausted before the end
+  step_size_underflow = 5,   ///< adaptive step fell below the smallest allowed step
+  invalid_options = 6,       ///< tolerances, step counts or spans that make no sense
+  invalid_initial_state = 7, ///< initial state non-finite or outside the domain
+  singular_integrand = 8,    ///< F/β has a pole inside the interval (β = 0 or g = 0 with 1/g terms)
+  not_converged = 9,         ///< quadrature error estimate above tolerance with the budget spent
+};
+
+/// Number of status codes; valid codes are 0 .. status_count - 1.
+inline constexpr int status_count = 10;
+
+/// Short snake_case name of a status code, as written into HDF5 attributes.
+SCALEHAM_HD inline const char* status_name(status s) {
+  switch (s) {
+    case status::ok: return "ok";
+    case status::target_reached: return "target_reached";
+    case status::left_domain: return "left_domain";
+    case status::non_finite: return "non_finite";
+    case status::max_steps: return "max_steps";
+    case status::step_size_underflow: return "step_size_underflow";
+    case status::invalid_options: return "invalid_options";
+    case status::invalid_initial_state: return "invalid_initial_state";
+    case status::singular_integrand: return "singular_integrand";
+    case status::not_converged: return "not_converged";
+  }
+  return "unknown";
+}
+
+/// True for the codes that mean "the numbers are a valid result".
+SCALEHAM_HD inline constexpr bool succeeded(status s) {
+  return s == status::ok || s == status::target_reached;
+}
+
+}  // namespace scaleham

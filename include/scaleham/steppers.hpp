@@ -1,0 +1,374 @@
+/// \file steppers.hpp
+/// Integrators of the flow: classic RK4 (fixed step) and Dormand–Prince 5(4)
+/// with error control, both with the same stop events.
+///
+/// Every path ends with a status code (status.hpp), never a crash and never a
+/// silent NaN: a non-finite state stops the path (RK4) or forces a smaller step
+/// (DOPRI5), and the returned end state is always the last finite one.
+///
+/// Stop events, checked after every accepted step:
+///  - g reaches `g_target` (if `use_target`): status::target_reached;
+///  - g leaves the open interval (g_min, g_max): status::left_domain.
+/// The crossing is located by regula falsi on the fraction of the last step, so
+/// the end state lies on the target or boundary to within rounding, at the
+/// stepper's own accuracy.
+#pragma once
+
+#include <cmath>
+#include "scaleham/numeric.hpp"
+
+#include "scaleham/config.hpp"
+#include "scaleham/flow.hpp"
+#include "scaleham/model.hpp"
+#include "scaleham/status.hpp"
+
+namespace scaleham {
+
+/// Where a path must stop before the end of its ℓ span.
+template <class Real>
+struct stop_events {
+  Real g_min = -real_limits<Real>::infinity();  ///< lower edge of the open g domain
+  Real g_max = real_limits<Real>::infinity();   ///< upper edge of the open g domain
+  bool use_target = false;                              ///< stop when g reaches g_target
+  Real g_target = Real(0);
+};
+
+/// Error-control settings of the adaptive integrator.
+template <class Real>
+struct dopri5_options {
+  Real rtol = Real(1e-8);   ///< relative tolerance, 0 or in [10 ε, 1)
+  Real atol = Real(1e-10);  ///< absolute tolerance, >= 0 (rtol + atol > 0)
+  Real h_initial = Real(0); ///< first step; 0 chooses it automatically (Hairer's estimate)
+  Real h_min = Real(0);     ///< smallest |step|; a floor of 16 ε·|ℓ| always applies
+  int max_steps = 100000;   ///< budget of step attempts (accepted + rejected)
+};
+
+/// How a path ended.
+template <class Real>
+struct path_result {
+  phase_point<Real> end;  ///< state at the end (last finite state if the path failed)
+  Real ell;               ///< RG time ℓ reached
+  int steps;              ///< accepted steps
+  int rejected;           ///< rejected step attempts (always 0 for RK4)
+  int evaluations;        ///< right-hand-side evaluations, event location included
+  Real h_drift;           ///< |H(end) − H(start)| / (|p0 β(g0)| + |F(g0)|)
+  status code;
+};
+
+/// Relative drift of H between two states, measured against the size of H's
+/// terms at the first (H itself is zero on the HJ manifold).
+template <class Real>
+SCALEHAM_HD Real relative_h_drift(const model<Real>& m, const phase_point<Real>& start,
+                                  const phase_point<Real>& end) {
+  const Real change = std::fabs(hamiltonian(m, end.g, end.p) - hamiltonian(m, start.g, start.p));
+  const Real scale = hamiltonian_scale(m, start.g, start.p);
+  return scale > Real(0) ? change / scale : change;
+}
+
+/// One classic Runge–Kutta step of size h (4 RHS evaluations).
+template <class Real>
+SCALEHAM_HD phase_point<Real> rk4_step(const model<Real>& m, const phase_point<Real>& y, Real h) {
+  const Real half = Real(0.5) * h;
+  const phase_point<Real> k1 = flow_rhs(m, y);
+  const phase_point<Real> k2 = flow_rhs(m, y + half * k1);
+  const phase_point<Real> k3 = flow_rhs(m, y + half * k2);
+  const phase_point<Real> k4 = flow_rhs(m, y + h * k3);
+  return y + (h / Real(6)) * (k1 + Real(2) * (k2 + k3) + k4);
+}
+
+/// Result of one Dormand–Prince step: the 5th-order solution, the embedded
+/// error estimate y5 − y4, and f(y5) (first stage of the next step: FSAL).
+template <class Real>
+struct dopri5_step_result {
+  phase_point<Real> y;
+  phase_point<Real> error;
+  phase_point<Real> f_end;
+};
+
+/// One Dormand–Prince 5(4) step of size h from y, given f0 = f(y) (6 new RHS evaluations).
+template <class Real>
+SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const model<Real>& m, const phase_point<Real>& y,
+                                                 const phase_point<Real>& f0, Real h) {
+  using R = Real;
+  const phase_point<Real> k1 = f0;
+  const phase_point<Real> k2 = flow_rhs(m, y + (h * (R(1) / R(5))) * k1);
+  const phase_point<Real> k3 =
+      flow_rhs(m, y + h * ((R(3) / R(40)) * k1 + (R(9) / R(40)) * k2));
+  const phase_point<Real> k4 = flow_rhs(
+      m, y + h * ((R(44) / R(45)) * k1 - (R(56) / R(15)) * k2 + (R(32) / R(9)) * k3));
+  const phase_point<Real> k5 =
+      flow_rhs(m, y + h * ((R(19372) / R(6561)) * k1 - (R(25360) / R(2187)) * k2 +
+                           (R(64448) / R(6561)) * k3 - (R(212) / R(729)) * k4));
+  const phase_point<Real> k6 =
+      flow_rhs(m, y + h * ((R(9017) / R(3168)) * k1 - (R(355) / R(33)) * k2 +
+                           (R(46732) / R(5247)) * k3 + (R(49) / R(176)) * k4 -
+                           (R(5103) / R(18656)) * k5));
+  const phase_point<Real> y5 =
+      y + h * ((R(35) / R(384)) * k1 + (R(500) / R(1113)) * k3 + (R(125) / R(192)) * k4 -
+               (R(2187) / R(6784)) * k5 + (R(11) / R(84)) * k6);
+  const phase_point<Real> k7 = flow_rhs(m, y5);
+  // Difference of the 5th- and embedded 4th-order weights.
+  const phase_point<Real> error =
+      h * ((R(71) / R(57600)) * k1 - (R(71) / R(16695)) * k3 + (R(71) / R(1920)) * k4 -
+           (R(17253) / R(339200)) * k5 + (R(22) / R(525)) * k6 - (R(1) / R(40)) * k7);
+  return {y5, error, k7};
+}
+
+namespace detail {
+
+// Step functors: "advance y by h" for the event locator.
+template <class Real>
+struct rk4_advance {
+  const model<Real>& m;
+  SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
+    return rk4_step(m, y, h);
+  }
+  static constexpr int evaluations = 4;
+};
+
+template <class Real>
+struct dopri5_advance {
+  const model<Real>& m;
+  phase_point<Real> f0;
+  SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
+    return dopri5_step(m, y, f0, h).y;
+  }
+  static constexpr int evaluations = 6;
+};
+
+/// Finds θ in (0, 1] with g(advance(y, θh)) = level, given that g crosses level
+/// between y (θ = 0) and y_next (θ = 1), by the Illinois variant of regula falsi.
+/// Returns the state at the crossing with its g set exactly to level.
+template <class Real, class Advance>
+SCALEHAM_HD phase_point<Real> locate_crossing(const Advance& advance, const phase_point<Real>& y,
+                                              const phase_point<Real>& y_next, Real h, Real level,
+                                              Real& theta_out, int& evaluations) {
+  Real lo = Real(0), hi = Real(1);
+  Real f_lo = y.g - level, f_hi = y_next.g - level;
+  phase_point<Real> at = y_next;
+  Real theta = Real(1);
+  int side = 0;
+  const Real tol = Real(4) * real_limits<Real>::epsilon() *
+                   (std::fabs(level) + std::fabs(y.g - y_next.g));
+  for (int iter = 0; iter < 60 && std::fabs(f_hi - f_lo) > Real(0); ++iter) {
+    theta = (lo * f_hi - hi * f_lo) / (f_hi - f_lo);
+    at = advance(y, theta * h);
+    evaluations += Advance::evaluations;
+    const Real f = at.g - level;
+    if (std::fabs(f) <= tol || hi - lo <= real_limits<Real>::epsilon()) break;
+    if ((f < Real(0)) == (f_lo < Real(0))) {
+      lo = theta, f_lo = f;
+      if (side == -1) f_hi *= Real(0.5);  // Illinois: halve the stale end
+      side = -1;
+    } else {
+      hi = theta, f_hi = f;
+      if (side == +1) f_lo *= Real(0.5);
+      side = +1;
+    }
+  }
+  theta_out = theta;
+  at.g = level;
+  return at;
+}
+
+/// Which stop event (if any) the step y -> y_next triggers, and at what level.
+template <class Real>
+SCALEHAM_HD status crossed_event(const stop_events<Real>& ev, Real g, Real g_next, Real& level) {
+  if (ev.use_target && (g - ev.g_target) * (g_next - ev.g_target) <= Real(0) &&
+      g != ev.g_target) {
+    level = ev.g_target;
+    return status::target_reached;
+  }
+  if (!(g_next > ev.g_min)) {
+    level = ev.g_min;
+    return status::left_domain;
+  }
+  if (!(g_next < ev.g_max)) {
+    level = ev.g_max;
+    return status::left_domain;
+  }
+  return status::ok;
+}
+
+/// Checks the initial state: finite and strictly inside the domain.
+template <class Real>
+SCALEHAM_HD bool valid_start(const phase_point<Real>& y0, const stop_events<Real>& ev) {
+  return is_finite(y0) && y0.g > ev.g_min && y0.g < ev.g_max && !(ev.g_min >= ev.g_max);
+}
+
+/// Hairer's weighted RMS norm of an error vector against the tolerances.
+template <class Real>
+SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const phase_point<Real>& y0,
+                            const phase_point<Real>& y1, Real rtol, Real atol) {
+  using std::fabs;
+  using std::fmax;
+  const Real sg = atol + rtol * fmax(std::fabs(y0.g), std::fabs(y1.g));
+  const Real sp = atol + rtol * fmax(std::fabs(y0.p), std::fabs(y1.p));
+  const Real sS = atol + rtol * fmax(std::fabs(y0.S), std::fabs(y1.S));
+  const Real rg = e.g / sg, rp = e.p / sp, rS = e.S / sS;
+  return std::sqrt((rg * rg + rp * rp + rS * rS) / Real(3));
+}
+
+template <class Real>
+SCALEHAM_HD path_result<Real> finish(const model<Real>& m, const phase_point<Real>& y0,
+                                     const phase_point<Real>& end, Real ell, int steps,
+                                     int rejected, int evaluations, status code) {
+  return {end, ell, steps, rejected, evaluations, relative_h_drift(m, y0, end), code};
+}
+
+}  // namespace detail
+
+/// Integrates the flow from y0 at ℓ = 0 to ℓ = ell_end (either sign) in
+/// n_steps equal RK4 steps, stopping early on an event or a non-finite state.
+/// Status: ok, target_reached, left_domain, non_finite, invalid_options
+/// (n_steps <= 0 or ell_end not finite), invalid_initial_state.
+template <class Real>
+SCALEHAM_HD path_result<Real> integrate_rk4(const model<Real>& m, const phase_point<Real>& y0,
+                                            Real ell_end, int n_steps,
+                                            const stop_events<Real>& events = {}) {
+  if (n_steps <= 0 || !std::isfinite(ell_end))
+    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
+  if (!detail::valid_start(y0, events))
+    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_initial_state};
+  const Real h = ell_end / Real(n_steps);
+  const detail::rk4_advance<Real> advance{m};
+  phase_point<Real> y = y0;
+  int evaluations = 0;
+  for (int i = 0; i < n_steps; ++i) {
+    const Real ell = h * Real(i);
+    const phase_point<Real> y_next = advance(y, h);
+    evaluations += 4;
+    if (!is_finite(y_next))
+      return detail::finish(m, y0, y, ell, i, 0, evaluations, status::non_finite);
+    Real level;
+    const status event = detail::crossed_event(events, y.g, y_next.g, level);
+    if (event != status::ok) {
+      Real theta;
+      const phase_point<Real> at =
+          detail::locate_crossing(advance, y, y_next, h, level, theta, evaluations);
+      return detail::finish(m, y0, at, ell + theta * h, i + 1, 0, evaluations, event);
+    }
+    y = y_next;
+  }
+  return detail::finish(m, y0, y, ell_end, n_steps, 0, evaluations, status::ok);
+}
+
+/// True when the tolerances and budgets of `opt` make sense for precision Real.
+template <class Real>
+SCALEHAM_HD bool valid_options(const dopri5_options<Real>& opt) {
+  const Real eps = real_limits<Real>::epsilon();
+  const bool finite = std::isfinite(opt.rtol) && std::isfinite(opt.atol) &&
+                      std::isfinite(opt.h_initial) && std::isfinite(opt.h_min);
+  return finite && opt.rtol >= Real(0) && opt.rtol < Real(1) && opt.atol >= Real(0) &&
+         opt.rtol + opt.atol > Real(0) && (opt.rtol == Real(0) || opt.rtol >= Real(10) * eps) &&
+         opt.h_initial >= Real(0) && opt.h_min >= Real(0) && opt.max_steps > 0;
+}
+
+/// Integrates the flow from y0 at ℓ = 0 to ℓ = ell_end (either sign) with
+/// Dormand–Prince 5(4), error per step held below rtol·|y| + atol (Hairer's
+/// RMS norm over g, p, S), rejected steps retried smaller.
+/// Status: ok, target_reached, left_domain, non_finite (no finite step could be
+/// found), max_steps, step_size_underflow, invalid_options, invalid_initial_state.
+template <class Real>
+SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase_point<Real>& y0,
+                                               Real ell_end, const dopri5_options<Real>& opt = {},
+                                               const stop_events<Real>& events = {}) {
+  using std::fabs;
+  using std::fmax;
+  using std::fmin;
+  const Real eps = real_limits<Real>::epsilon();
+  if (!valid_options(opt) || !std::isfinite(ell_end))
+    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
+  if (!detail::valid_start(y0, events))
+    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_initial_state};
+  if (ell_end == Real(0)) return detail::finish(m, y0, y0, Real(0), 0, 0, 0, status::ok);
+
+  const Real direction = ell_end > Real(0) ? Real(1) : Real(-1);
+  phase_point<Real> y = y0;
+  phase_point<Real> f = flow_rhs(m, y);
+  int evaluations = 1;
+  if (!is_finite(f)) return detail::finish(m, y0, y, Real(0), 0, 0, evaluations, status::non_finite);
+
+  // First step: user's, or Hairer's estimate from |y|, |f| and one Euler step.
+  Real h = opt.h_initial;
+  if (h == Real(0)) {
+    const phase_point<Real> zero{Real(0), Real(0), Real(0)};
+    const Real d0 = detail::error_norm(y, zero, y, opt.rtol, opt.atol);
+    const Real d1 = detail::error_norm(f, zero, y, opt.rtol, opt.atol);
+    Real h0 = (d0 < Real(1e-5) || d1 < Real(1e-5)) ? Real(1e-6) : Real(0.01) * d0 / d1;
+    h0 = fmin(h0, fabs(ell_end));
+    const phase_point<Real> f1 = flow_rhs(m, y + (direction * h0) * f);
+    ++evaluations;
+    const Real d2 = detail::error_norm(f1 - f, zero, y, opt.rtol, opt.atol) / h0;
+    const Real d = fmax(d1, d2);
+    const Real h1 = (d <= Real(1e-15)) ? fmax(Real(1e-6), h0 * Real(1e-3))
+                                       : std::pow(Real(0.01) / d, Real(1) / Real(5));
+    h = fmin(Real(100) * h0, h1);
+    if (!(h > Real(0)) || !std::isfinite(h)) h = Real(1e-6);
+  }
+  // The estimate can fall below the rounding floor of ℓ (float, S0 = 0, tiny
+  // atol): start at the floor and let the controller take over from there.
+  h = direction * fmin(fmax(fabs(h), Real(16) * eps), fabs(ell_end));
+
+  Real ell = Real(0);
+  int steps = 0, rejected = 0;
+  bool last_rejected = false;
+  while (true) {
+    if (steps + rejected >= opt.max_steps)
+      return detail::finish(m, y0, y, ell, steps, rejected, evaluations, status::max_steps);
+    const Real h_floor = fmax(opt.h_min, Real(16) * eps * fmax(fabs(ell), Real(1)));
+    // Do not step past the end: the last step lands on ell_end exactly.
+    const bool final_step = direction * (ell + h - ell_end) >= Real(0);
+    if (final_step) h = ell_end - ell;
+    if (fabs(h) < h_floor && !final_step)
+      return detail::finish(m, y0, y, ell, steps, rejected, evaluations,
+                            status::step_size_underflow);
+
+    const dopri5_step_result<Real> trial = dopri5_step(m, y, f, h);
+    evaluations += 6;
+    if (!is_finite(trial.y) || !is_finite(trial.f_end)) {
+      // Overflow or a pole inside the step: retry much smaller.
+      ++rejected;
+      last_rejected = true;
+      if (fabs(h) <= h_floor)
+        return detail::finish(m, y0, y, ell, steps, rejected, evaluations, status::non_finite);
+      h *= Real(0.25);
+      continue;
+    }
+    const Real err = detail::error_norm(trial.error, y, trial.y, opt.rtol, opt.atol);
+    // Standard controller: safety 0.9, exponent 1/5, growth clamped to [0.2, 10],
+    // no growth right after a rejection.
+    Real factor = (err > Real(0)) ? Real(0.9) * std::pow(err, Real(-0.2)) : Real(10);
+    factor = fmin(Real(10), fmax(Real(0.2), factor));
+    if (!(err <= Real(1))) {
+      ++rejected;
+      last_rejected = true;
+      if (fabs(h) <= h_floor)
+        return detail::finish(m, y0, y, ell, steps, rejected, evaluations,
+                              status::step_size_underflow);
+      h *= fmin(factor, Real(1));
+      continue;
+    }
+
+    ++steps;
+    Real level;
+    const status event = detail::crossed_event(events, y.g, trial.y.g, level);
+    if (event != status::ok) {
+      Real theta;
+      const detail::dopri5_advance<Real> advance{m, f};
+      const phase_point<Real> at =
+          detail::locate_crossing(advance, y, trial.y, h, level, theta, evaluations);
+      return detail::finish(m, y0, at, ell + theta * h, steps, rejected, evaluations, event);
+    }
+    y = trial.y;
+    f = trial.f_end;
+    ell = final_step ? ell_end : ell + h;
+    if (final_step)
+      return detail::finish(m, y0, y, ell, steps, rejected, evaluations, status::ok);
+    if (last_rejected) factor = fmin(factor, Real(1));
+    last_rejected = false;
+    h *= factor;
+  }
+}
+
+}  // namespace scaleham

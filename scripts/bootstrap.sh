@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs what scaleham needs on a fresh Debian 12 machine; a fast no-op (one
+# line of output) when everything is already there. Safe to run repeatedly.
+set -euo pipefail
+
+debian_packages=(
+  cmake ninja-build g++
+  libhdf5-dev hdf5-tools
+  libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev
+  python3-pip
+)
+python_modules=(numpy scipy h5py xarray h5netcdf pytest)
+
+# --- Debian packages: dpkg-query is cheap, apt-get update only when needed ----
+missing_packages=()
+for package in "${debian_packages[@]}"; do
+  # "install ok installed" rules out packages that were removed but left config behind.
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing_packages+=("$package")
+  fi
+done
+
+if ((${#missing_packages[@]} > 0)); then
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+      as_root=(sudo)
+    else
+      echo "bootstrap: missing Debian packages (${missing_packages[*]}) and not root, no sudo" >&2
+      exit 1
+    fi
+  fi
+  echo "bootstrap: installing Debian packages: ${missing_packages[*]}"
+  "${as_root[@]}" apt-get update
+  # env, not a plain assignment: sudo would drop the variable.
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing_packages[@]}"
+fi
+
+# --- Python modules, for the python3 on PATH (tests read output files with them)
+# One interpreter start for all of them: each import that fails is printed.
+missing_modules=()
+if command -v python3 >/dev/null 2>&1; then
+  mapfile -t missing_modules < <(python3 - "${python_modules[@]}" <<'PY' 2>/dev/null
+import importlib, sys
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        print(name)
+PY
+  )
+else
+  missing_modules=("${python_modules[@]}")
+fi
+
+if ((${#missing_modules[@]} > 0)); then
+  echo "bootstrap: installing Python modules: ${missing_modules[*]}"
+  pip_flags=()
+  # Debian's own python3 is marked externally managed (PEP 668): pip refuses to
+  # install into it without this flag. Interpreters without the marker (pyenv,
+  # venvs) must not get the flag, older pips do not know it.
+  stdlib_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
+  in_venv=$(python3 -c 'import sys; print(int(sys.prefix != sys.base_prefix))')
+  if [[ -f "$stdlib_dir/EXTERNALLY-MANAGED" && "$in_venv" == 0 ]]; then
+    pip_flags+=(--break-system-packages)
+  fi
+  python3 -m pip install "${pip_flags[@]}" "${missing_modules[@]}"
+fi
+
+if ((${#missing_packages[@]} == 0 && ${#missing_modules[@]} == 0)); then
+  echo "bootstrap: all dependencies present"
+else
+  echo "bootstrap: done"
+fi
