@@ -7,7 +7,7 @@ debian_packages=(
   cmake ninja-build g++
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev
+  libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev nlohmann-json3-dev
   python3-pip
 )
 python_modules=(numpy scipy h5py xarray h5netcdf pytest)

@@ -12,6 +12,18 @@
 #define SCALEHAM_HD
 #endif
 
+/// For the few small functions on the hot path of every step (the flow's
+/// right-hand side, the model evaluation, the error norm): g++ otherwise keeps
+/// them out of line and passes results through memory (measured: 72 % of an
+/// RK4 path in the call). nvcc inlines device code on its own.
+#if defined(__CUDA_ARCH__)
+#define SCALEHAM_INLINE __forceinline__
+#elif defined(__GNUC__)
+#define SCALEHAM_INLINE inline __attribute__((always_inline))
+#else
+#define SCALEHAM_INLINE inline
+#endif
+
 #define SCALEHAM_VERSION_MAJOR 0
 #define SCALEHAM_VERSION_MINOR 1
 #define SCALEHAM_VERSION_PATCH 0

@@ -26,15 +26,15 @@ struct phase_point {
 
 // Vector-space operations used by the steppers (component-wise on g, p, S).
 template <class Real>
-SCALEHAM_HD phase_point<Real> operator+(phase_point<Real> x, phase_point<Real> y) {
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> operator+(phase_point<Real> x, phase_point<Real> y) {
   return {x.g + y.g, x.p + y.p, x.S + y.S};
 }
 template <class Real>
-SCALEHAM_HD phase_point<Real> operator-(phase_point<Real> x, phase_point<Real> y) {
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> operator-(phase_point<Real> x, phase_point<Real> y) {
   return {x.g - y.g, x.p - y.p, x.S - y.S};
 }
 template <class Real>
-SCALEHAM_HD phase_point<Real> operator*(Real a, phase_point<Real> x) {
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> operator*(Real a, phase_point<Real> x) {
   return {a * x.g, a * x.p, a * x.S};
 }
 
@@ -46,7 +46,7 @@ SCALEHAM_HD bool is_finite(const phase_point<Real>& y) {
 
 /// Right-hand side dy/dℓ of Hamilton's equations at y.
 template <class Real>
-SCALEHAM_HD phase_point<Real> flow_rhs(const model<Real>& m, const phase_point<Real>& y) {
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> flow_rhs(const model<Real>& m, const phase_point<Real>& y) {
   const value_slope<Real> beta = m.beta.eval(y.g);
   const value_slope<Real> F = m.F.eval(y.g);
   return {beta.value, -y.p * beta.slope - F.slope, -F.value};

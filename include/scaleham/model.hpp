@@ -30,11 +30,21 @@ template <class Real>
 struct polynomial {
   Real b[max_beta_degree + 1] = {};
 
+  /// Highest power with a non-zero coefficient (0 for a constant or zero β).
+  SCALEHAM_INLINE SCALEHAM_HD int degree() const {
+    int d = max_beta_degree;
+    while (d > 0 && b[d] == Real(0)) --d;
+    return d;
+  }
+
   /// Value and exact derivative by Horner's scheme (one pass, 2 FMA per term).
-  SCALEHAM_HD value_slope<Real> eval(Real g) const {
-    Real value = b[max_beta_degree];
+  /// Leading zero coefficients are skipped: the paper's β = λg costs one step,
+  /// not four (the scan is cheap, the Horner chain is the latency).
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g) const {
+    const int d = degree();
+    Real value = b[d];
     Real slope = Real(0);
-    for (int k = max_beta_degree - 1; k >= 0; --k) {
+    for (int k = d - 1; k >= 0; --k) {
       slope = slope * g + value;
       value = value * g + b[k];
     }
@@ -51,30 +61,42 @@ struct laurent {
   SCALEHAM_HD Real& coeff(int k) { return f[k + max_laurent_order]; }
   SCALEHAM_HD Real coeff(int k) const { return f[k + max_laurent_order]; }
 
-  /// True if some negative power has a non-zero coefficient, i.e. F has a pole at g = 0.
-  SCALEHAM_HD bool singular_at_zero() const {
-    for (int k = 1; k <= max_laurent_order; ++k)
-      if (coeff(-k) != Real(0)) return true;
-    return false;
+  /// Highest power k >= 0 with a non-zero f_k (0 when there is none).
+  SCALEHAM_INLINE SCALEHAM_HD int positive_order() const {
+    int d = max_laurent_order;
+    while (d > 0 && coeff(d) == Real(0)) --d;
+    return d;
   }
+
+  /// Highest n >= 1 with a non-zero f_{-n}, or 0 when F has no negative powers.
+  SCALEHAM_INLINE SCALEHAM_HD int negative_order() const {
+    int n = max_laurent_order;
+    while (n > 0 && coeff(-n) == Real(0)) --n;
+    return n;
+  }
+
+  /// True if some negative power has a non-zero coefficient, i.e. F has a pole at g = 0.
+  SCALEHAM_HD bool singular_at_zero() const { return negative_order() > 0; }
 
   /// Value and exact derivative. F = P(g) + N(u) with u = 1/g, where P holds the
   /// powers k >= 0 and N(u) = Σ_{k>=1} f_{-k} u^k; dF/dg = P'(g) − u² N'(u).
-  /// The reciprocal is taken only when F has negative powers, so polynomial F
-  /// stays finite at g = 0. At g = 0 with negative powers the result is Inf/NaN,
+  /// Leading zero coefficients on either side are skipped, and the reciprocal is
+  /// taken only when F has negative powers, so polynomial F stays finite at g = 0. At g = 0 with negative powers the result is Inf/NaN,
   /// which the callers turn into a status.
-  SCALEHAM_HD value_slope<Real> eval(Real g) const {
-    Real value = coeff(max_laurent_order);
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g) const {
+    const int d = positive_order();
+    Real value = coeff(d);
     Real slope = Real(0);
-    for (int k = max_laurent_order - 1; k >= 0; --k) {
+    for (int k = d - 1; k >= 0; --k) {
       slope = slope * g + value;
       value = value * g + coeff(k);
     }
-    if (!singular_at_zero()) return {value, slope};
+    const int n = negative_order();
+    if (n == 0) return {value, slope};
     const Real u = Real(1) / g;
-    Real n_value = coeff(-max_laurent_order);
+    Real n_value = coeff(-n);
     Real n_slope = Real(0);
-    for (int k = max_laurent_order - 1; k >= 1; --k) {
+    for (int k = n - 1; k >= 1; --k) {
       n_slope = n_slope * u + n_value;
       n_value = n_value * u + coeff(-k);
     }

@@ -198,7 +198,7 @@ SCALEHAM_HD bool valid_start(const phase_point<Real>& y0, const stop_events<Real
 
 /// Hairer's weighted RMS norm of an error vector against the tolerances.
 template <class Real>
-SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const phase_point<Real>& y0,
+SCALEHAM_INLINE SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const phase_point<Real>& y0,
                             const phase_point<Real>& y1, Real rtol, Real atol) {
   using std::fabs;
   using std::fmax;

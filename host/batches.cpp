@@ -1,0 +1,77 @@
+#include "batches.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace scaleham {
+
+std::uint64_t point_count(const std::vector<std::uint64_t>& shape) {
+  std::uint64_t total = 1;
+  for (std::uint64_t extent : shape) {
+    if (extent != 0 && total > std::numeric_limits<std::uint64_t>::max() / extent)
+      throw std::overflow_error("grid has more than 2^64 points");
+    total *= extent;
+  }
+  return total;
+}
+
+std::vector<batch> plan_batches(const std::vector<std::uint64_t>& shape, std::uint64_t max_points) {
+  if (max_points == 0) throw std::invalid_argument("plan_batches: max_points must be >= 1");
+  const std::uint64_t total = point_count(shape);
+  if (total == 0) return {};
+  if (shape.empty()) return {batch{0, 1}};
+
+  // Split axis: the outermost j with prod(shape[j+1:]) <= max_points. The
+  // last axis always qualifies (its inner block is one point).
+  std::size_t split = shape.size() - 1;
+  std::uint64_t inner = 1;  // prod(shape[split+1:])
+  while (split > 0 && inner * shape[split] <= max_points) {
+    inner *= shape[split];
+    --split;
+  }
+  const std::uint64_t extent = shape[split];
+  const std::uint64_t rows = std::min(extent, max_points / inner);  // of axis `split` per batch
+  const std::uint64_t outer = total / (extent * inner);             // index combinations of the axes before it
+
+  std::vector<batch> batches;
+  batches.reserve(outer * ((extent + rows - 1) / rows));
+  for (std::uint64_t o = 0; o < outer; ++o)
+    for (std::uint64_t row = 0; row < extent; row += rows)
+      batches.push_back({(o * extent + row) * inner, std::min(rows, extent - row) * inner});
+  return batches;
+}
+
+hyperslab hyperslab_of(const std::vector<std::uint64_t>& shape, const batch& b) {
+  const std::uint64_t total = point_count(shape);
+  if (b.count == 0 || b.first >= total || b.count > total - b.first)
+    throw std::invalid_argument("hyperslab_of: batch [" + std::to_string(b.first) + ", +" +
+                                std::to_string(b.count) + ") is empty or outside the grid of " +
+                                std::to_string(total) + " points");
+  hyperslab slab{std::vector<std::uint64_t>(shape.size(), 0), std::vector<std::uint64_t>(shape.size(), 1)};
+  std::uint64_t index = b.first;
+  for (std::size_t k = shape.size(); k-- > 0;) {
+    slab.start[k] = index % shape[k];
+    index /= shape[k];
+  }
+  // From the innermost axis outwards: whole axes while the batch starts at
+  // their beginning and spans a multiple of them, then one partial range.
+  std::uint64_t remaining = b.count;
+  for (std::size_t k = shape.size(); k-- > 0 && remaining > 1;) {
+    if (slab.start[k] == 0 && remaining % shape[k] == 0) {
+      slab.count[k] = shape[k];
+      remaining /= shape[k];
+    } else {
+      if (slab.start[k] + remaining > shape[k]) break;  // wraps around: not rectangular
+      slab.count[k] = remaining;
+      remaining = 1;
+    }
+  }
+  if (remaining != 1)
+    throw std::invalid_argument("hyperslab_of: batch [" + std::to_string(b.first) + ", +" +
+                                std::to_string(b.count) + ") is not one rectangular hyperslab");
+  return slab;
+}
+
+}  // namespace scaleham

@@ -1,0 +1,764 @@
+// Reading and validating sweep configurations. The schema is documented in
+// docs/config.md; keep the two in step.
+#include "config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "scaleham/quadrature.hpp"
+#include "scaleham/steppers.hpp"
+
+namespace scaleham {
+namespace {
+
+// The built-in example. examples/paper.toml is a byte-identical copy, checked
+// by tests/test_config.cpp, so users can start from the file.
+constexpr std::string_view paper_example =
+    R"toml(# The paper's worked example (DESIGN.md section 1.4): what `scaleham run` computes
+# when it is given no configuration file (this text is built into the binary).
+#
+# Model: beta(g) = lambda g, F(g) = A / g, with g = c (T - T0) in kelvin. The
+# Hamilton-Jacobi action is S(g) = A / (lambda g), so ln tau(T) = ln tau0 +
+# B / (T - T0) with B = D T0 = A / (lambda c): the Vogel-Fulcher-Tammann law.
+# The paper's estimate D T0 ~ 500 K with lambda ~ 0.1 gives A ~ 50 K; the grid
+# sweeps lambda and A around that point (21 x 21 = 441 points).
+#
+# Each flow starts at g0 = 100 K (T = 500 K) on the HJ manifold and runs
+# ell = -10 units of RG time towards the infrared: g(ell) = g0 exp(lambda ell)
+# falls to 22..61 K, towards the glass transition at g = 0 (T = T0), and the
+# action grows like 1/g on the way. About 40 adaptive steps per point.
+
+[model]
+lambda = 0.1    # beta = lambda g (alias of b1), dimensionless
+A = 50.0        # F = A / g (alias of f_m1), K
+
+[flow]
+g0 = 100.0           # K: T = T0 + g0 / c = 500 K
+p0 = "on_manifold"   # p0 = -F(g0) / beta(g0): the path solves the HJ equation (H = 0)
+ell = -10.0          # RG time span; negative = towards the infrared (g decreases)
+integrator = "dopri5"
+rtol = 1e-10
+atol = 1e-12
+
+[action]
+rtol = 1e-11
+
+[temperature]
+T0 = 400.0   # K
+c = 1.0      # g = c (T - T0)
+
+[grid]
+sampling = "cartesian"
+
+[[grid.axis]]         # first axis = slowest-varying dimension of the output
+name = "lambda"
+linspace = [0.05, 0.15, 21]
+
+[[grid.axis]]
+name = "A"
+linspace = [25.0, 75.0, 21]
+unit = "K"
+
+[output]
+flow = true
+hj = true
+compression = 4
+)toml";
+
+// ---------------------------------------------------------------------------
+// The one table of parameters: name (param_name), alias, section, default,
+// unit and admissible values of every slot of the parameter vector.
+
+/// What a parameter accepts besides being finite. Checked on the base value
+/// and on every number an axis over the parameter writes (lo, hi, values);
+/// linspace and logspace are monotone, so that covers every coordinate.
+enum class bound { any, positive, non_negative, nonzero };
+
+struct parameter_info {
+  param slot;
+  const char* alias;         // the paper's name, or nullptr
+  std::string_view section;  // the TOML section that sets the base value
+  double default_value;
+  const char* unit;  // g is in kelvin; "1" = dimensionless
+  bound admissible;
+};
+
+// Units: g = c (T - T0) is in kelvin with c dimensionless. dg/dell = beta with
+// ell dimensionless, so b_k g^k is in K and b_k in K^(1-k); dS/dell = -F with S
+// dimensionless (ln tau = ln tau0 + S), so f_k is in K^(-k) and p = dS/dg in 1/K.
+constexpr parameter_info parameter_table[] = {
+    {param_b0, nullptr, "model", 0.0, "K", bound::any},
+    {param_b1, "lambda", "model", 0.1, "1", bound::any},
+    {param_b2, nullptr, "model", 0.0, "1/K", bound::any},
+    {param_b3, nullptr, "model", 0.0, "K^-2", bound::any},
+    {param_b4, nullptr, "model", 0.0, "K^-3", bound::any},
+    {param_f_m4, nullptr, "model", 0.0, "K^4", bound::any},
+    {param_f_m3, nullptr, "model", 0.0, "K^3", bound::any},
+    {param_f_m2, nullptr, "model", 0.0, "K^2", bound::any},
+    {param_f_m1, "A", "model", 50.0, "K", bound::any},
+    {param_f0, nullptr, "model", 0.0, "1", bound::any},
+    {param_f1, nullptr, "model", 0.0, "1/K", bound::any},
+    {param_f2, nullptr, "model", 0.0, "K^-2", bound::any},
+    {param_f3, nullptr, "model", 0.0, "K^-3", bound::any},
+    {param_f4, nullptr, "model", 0.0, "K^-4", bound::any},
+    {param_g0, nullptr, "flow", 1.0, "K", bound::any},  // and inside (g_min, g_max)
+    {param_p0, nullptr, "flow", 0.0, "1/K", bound::any},
+    {param_ell, nullptr, "flow", 10.0, "1", bound::nonzero},
+    {param_T0, nullptr, "temperature", 400.0, "K", bound::non_negative},
+    {param_c, nullptr, "temperature", 1.0, "1", bound::positive},
+};
+
+constexpr bool table_is_in_slot_order() {
+  for (int s = 0; s < param_count; ++s)
+    if (parameter_table[s].slot != s) return false;
+  return true;
+}
+static_assert(std::size(parameter_table) == param_count, "one row per parameter slot");
+static_assert(table_is_in_slot_order(), "row s describes slot s");
+
+/// The parameter called `name` (canonical name or alias), or nullptr.
+const parameter_info* find_parameter(std::string_view name) {
+  for (const parameter_info& p : parameter_table)
+    if (name == param_name(p.slot) || (p.alias != nullptr && name == p.alias)) return &p;
+  return nullptr;
+}
+
+/// Names and aliases of the parameters set in `section` (all if empty).
+std::vector<std::string_view> parameter_names(std::string_view section = {}) {
+  std::vector<std::string_view> names;
+  for (const parameter_info& p : parameter_table) {
+    if (!section.empty() && p.section != section) continue;
+    names.emplace_back(param_name(p.slot));
+    if (p.alias != nullptr) names.emplace_back(p.alias);
+  }
+  return names;
+}
+
+// ---------------------------------------------------------------------------
+// The other keys of each section.
+
+constexpr std::string_view section_names[] = {"model",       "flow", "action",
+                                              "temperature", "grid", "output"};
+
+/// Keys of a section that are not parameters.
+std::vector<std::string_view> setting_keys(std::string_view section) {
+  if (section == "flow")
+    return {"integrator", "rtol", "atol", "max_steps", "rk4_steps", "g_min", "g_max", "g_target"};
+  if (section == "action") return {"rtol", "atol", "max_intervals"};
+  if (section == "grid") return {"sampling", "points", "axis"};
+  if (section == "output") return {"flow", "hj", "compression"};
+  return {};
+}
+
+std::vector<std::string_view> known_keys(std::string_view section) {
+  std::vector<std::string_view> keys = parameter_names(section);
+  for (std::string_view key : setting_keys(section)) keys.push_back(key);
+  return keys;
+}
+
+constexpr std::string_view axis_keys[] = {"name", "linspace", "logspace", "values", "unit"};
+
+// ---------------------------------------------------------------------------
+// Suggestions for near misses.
+
+/// Optimal-string-alignment distance: edits, with a swap of neighbours as one.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i)
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitution = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + substitution});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  return d[a.size()][b.size()];
+}
+
+/// " (did you mean 'x'?)" for the closest candidate within 2 edits, else the
+/// list of candidates, so the message always says what would have been valid.
+template <class Candidates>
+std::string suggestion(std::string_view word, const Candidates& candidates) {
+  std::string_view best;
+  std::size_t best_distance = 3;
+  for (std::string_view candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) best = candidate, best_distance = distance;
+  }
+  if (!best.empty()) return fmt::format(" (did you mean '{}'?)", best);
+  std::string list;
+  for (std::string_view candidate : candidates)
+    list += fmt::format("{}'{}'", list.empty() ? "" : ", ", candidate);
+  return list.empty() ? std::string() : fmt::format(" (expected one of {})", list);
+}
+
+std::string_view type_words(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+std::string join(std::string_view section, std::string_view key) {
+  return section.empty() ? std::string(key) : fmt::format("{}.{}", section, key);
+}
+
+// ---------------------------------------------------------------------------
+
+/// The configuration before anything is read.
+sweep_config default_config() {
+  sweep_config config;
+  for (const parameter_info& p : parameter_table) {
+    config.base[p.slot] = p.default_value;
+    config.units[p.slot] = p.unit;
+  }
+  point_settings<double>& s = config.settings;
+  s.method = integrator::dopri5;
+  s.rk4_steps = 1000;
+  s.dopri5.rtol = 1e-10;
+  s.dopri5.atol = 1e-12;
+  s.dopri5.max_steps = 100000;
+  s.events.g_min = 0.0;  // the physical domain: g = c (T - T0) > 0
+  s.events.g_max = std::numeric_limits<double>::infinity();
+  s.events.use_target = false;
+  s.p0_on_manifold = true;
+  s.quadrature.rtol = 1e-11;
+  s.quadrature.atol = 0.0;
+  s.quadrature.max_intervals = quadrature_capacity;
+  return config;
+}
+
+/// Reads one TOML document into a sweep_config, failing on the first problem.
+class config_parser {
+ public:
+  explicit config_parser(const std::string& source) : source_(source) {}
+
+  sweep_config parse(const toml::table& root) {
+    for (auto&& [key, node] : root) {
+      if (std::find(std::begin(section_names), std::end(section_names), key.str()) !=
+          std::end(section_names))
+        continue;
+      if (node.is_table())
+        fail(key.source(), key.str(), "unknown section" + suggestion(key.str(), section_names));
+      fail(key.source(), key.str(),
+           "unknown key: every setting belongs to a section" + home_of(key.str()));
+    }
+    // Flow before grid: axes are checked against the domain and the p0 mode.
+    if (const toml::table* t = section(root, "model")) read_model(*t);
+    if (const toml::table* t = section(root, "flow")) read_flow(*t);
+    if (const toml::table* t = section(root, "action")) read_action(*t);
+    if (const toml::table* t = section(root, "temperature")) read_temperature(*t);
+    if (const toml::table* t = section(root, "grid")) read_grid(*t);
+    if (const toml::table* t = section(root, "output")) read_output(*t);
+    check_base_values(root);
+    return std::move(config_);
+  }
+
+ private:
+  /// " (it belongs in [flow] or [action])" for a key written outside its section.
+  static std::string home_of(std::string_view key) {
+    std::string sections;
+    for (std::string_view section_name : section_names) {
+      const std::vector<std::string_view> keys = known_keys(section_name);
+      if (std::find(keys.begin(), keys.end(), key) != keys.end())
+        sections += fmt::format("{}[{}]", sections.empty() ? "" : " or ", section_name);
+    }
+    return sections.empty() ? std::string() : fmt::format(" (it belongs in {})", sections);
+  }
+
+  // --- errors and typed reads ----------------------------------------------
+
+  [[noreturn]] void fail(const toml::source_region& where, std::string_view key,
+                         std::string_view message) const {
+    if (where.begin.line > 0)
+      throw config_error(
+          fmt::format("{}:{}: key '{}': {}", source_, where.begin.line, key, message));
+    throw config_error(fmt::format("{}: key '{}': {}", source_, key, message));
+  }
+
+  const toml::table* section(const toml::table& root, std::string_view name) const {
+    const toml::node* node = root.get(name);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table())
+      fail(node->source(), name,
+           fmt::format("expected a section [{}], got {}", name, type_words(*node)));
+    return node->as_table();
+  }
+
+  template <class Known>
+  void check_keys(const toml::table& table, std::string_view path, const Known& known) const {
+    for (auto&& [key, node] : table)
+      if (std::find(std::begin(known), std::end(known), key.str()) == std::end(known))
+        fail(key.source(), join(path, key.str()), "unknown key" + suggestion(key.str(), known));
+  }
+
+  double number(const toml::node& node, std::string_view key) const {
+    if (const auto* v = node.as_floating_point()) return v->get();
+    // Integers are numbers too (`g0 = 100`); the conversion is exact to 2^53.
+    if (const auto* v = node.as_integer()) return static_cast<double>(v->get());
+    fail(node.source(), key, fmt::format("expected a number, got {}", type_words(node)));
+  }
+
+  double finite_number(const toml::node& node, std::string_view key) const {
+    const double value = number(node, key);
+    if (!std::isfinite(value))
+      fail(node.source(), key, fmt::format("must be finite, got {}", value));
+    return value;
+  }
+
+  std::int64_t integer(const toml::node& node, std::string_view key, std::int64_t lo,
+                       std::int64_t hi) const {
+    const auto* v = node.as_integer();
+    if (v == nullptr)
+      fail(node.source(), key,
+           node.is_floating_point() ? fmt::format("expected an integer, got the float {}",
+                                                  node.as_floating_point()->get())
+                                    : fmt::format("expected an integer, got {}", type_words(node)));
+    if (v->get() < lo || v->get() > hi)
+      fail(node.source(), key,
+           hi == std::numeric_limits<std::int64_t>::max()
+               ? fmt::format("must be >= {}, got {}", lo, v->get())
+               : fmt::format("must be in {}..{}, got {}", lo, hi, v->get()));
+    return v->get();
+  }
+
+  bool boolean(const toml::node& node, std::string_view key) const {
+    if (const auto* v = node.as_boolean()) return v->get();
+    fail(node.source(), key, fmt::format("expected true or false, got {}", type_words(node)));
+  }
+
+  std::string string(const toml::node& node, std::string_view key) const {
+    if (const auto* v = node.as_string()) return v->get();
+    fail(node.source(), key, fmt::format("expected a string, got {}", type_words(node)));
+  }
+
+  /// A string that must be one of `choices`.
+  template <class Choices>
+  std::string_view choice(const toml::node& node, std::string_view key,
+                          const Choices& choices) const {
+    const std::string value = string(node, key);
+    for (std::string_view c : choices)
+      if (value == c) return c;
+    fail(node.source(), key,
+         fmt::format("unknown value \"{}\"{}", value, suggestion(value, choices)));
+  }
+
+  /// Checks a number written for parameter `p` (base value or axis coordinate).
+  void check_admissible(const parameter_info& p, double value, const toml::node& node,
+                        std::string_view key) const {
+    switch (p.admissible) {
+      case bound::any:
+        return;
+      case bound::positive:
+        if (!(value > 0)) fail(node.source(), key, fmt::format("must be > 0, got {}", value));
+        return;
+      case bound::non_negative:
+        if (!(value >= 0)) fail(node.source(), key, fmt::format("must be >= 0, got {}", value));
+        return;
+      case bound::nonzero:
+        if (value == 0) fail(node.source(), key, "must be nonzero, got 0");
+        return;
+    }
+  }
+
+  /// g0 must lie inside the open domain (g_min, g_max), or the flow cannot start.
+  void check_in_domain(double g0, const toml::source_region& where, std::string_view key,
+                       std::string_view note = "") const {
+    const stop_events<double>& ev = config_.settings.events;
+    if (!(g0 > ev.g_min && g0 < ev.g_max))
+      fail(where, key,
+           fmt::format("g0 = {}{} is outside the domain (g_min, g_max) = ({}, {}) of the flow", g0,
+                       note, ev.g_min, ev.g_max));
+  }
+
+  // --- sections --------------------------------------------------------------
+
+  /// Base values of the parameters that live in `section_name` (all but p0,
+  /// which may also be a string).
+  void read_parameters(const toml::table& table, std::string_view section_name) {
+    for (auto&& [key, node] : table) {
+      const parameter_info* p = find_parameter(key.str());
+      if (p == nullptr || p->section != section_name || p->slot == param_p0) continue;
+      const std::string path = join(section_name, key.str());
+      set_base(*p, finite_number(node, path), node, path);
+    }
+  }
+
+  void set_base(const parameter_info& p, double value, const toml::node& node,
+                const std::string& path) {
+    check_admissible(p, value, node, path);
+    // `lambda` and `b1` name the same slot: keep exactly one of them. The
+    // table is sorted by key, not by line, so report the later of the two.
+    if (const toml::node* other = base_node_[p.slot]) {
+      const bool this_is_later = node.source().begin.line >= other->source().begin.line;
+      const toml::node& later = this_is_later ? node : *other;
+      const toml::node& earlier = this_is_later ? *other : node;
+      fail(later.source(), this_is_later ? path : base_key_[p.slot],
+           fmt::format("sets the same parameter as '{}' (line {}); keep only one",
+                       this_is_later ? base_key_[p.slot] : path, earlier.source().begin.line));
+    }
+    base_node_[p.slot] = &node;
+    base_key_[p.slot] = path;
+    config_.base[p.slot] = value;
+  }
+
+  void read_model(const toml::table& t) {
+    check_keys(t, "model", known_keys("model"));
+    read_parameters(t, "model");
+  }
+
+  void read_flow(const toml::table& t) {
+    check_keys(t, "flow", known_keys("flow"));
+    read_parameters(t, "flow");
+    point_settings<double>& s = config_.settings;
+
+    if (const toml::node* node = t.get("p0")) {
+      if (node->is_string()) {
+        choice(*node, "flow.p0", std::array{"on_manifold"});
+        s.p0_on_manifold = true;
+      } else {
+        s.p0_on_manifold = false;
+        set_base(parameter_table[param_p0], finite_number(*node, "flow.p0"), *node, "flow.p0");
+      }
+    }
+    if (const toml::node* node = t.get("integrator"))
+      s.method = choice(*node, "flow.integrator", std::array{"dopri5", "rk4"}) == "rk4"
+                     ? integrator::rk4
+                     : integrator::dopri5;
+
+    read_tolerances(t, "flow", s.dopri5,
+                    fmt::format("must be 0 or in [10 eps, 1) with eps = {:.3g}",
+                                std::numeric_limits<double>::epsilon()));
+    constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+    if (const toml::node* node = t.get("max_steps"))
+      s.dopri5.max_steps = static_cast<int>(integer(*node, "flow.max_steps", 1, int_max));
+    if (const toml::node* node = t.get("rk4_steps"))
+      s.rk4_steps = static_cast<int>(integer(*node, "flow.rk4_steps", 1, int_max));
+
+    // The domain edges may be infinite (an open side), never NaN.
+    for (auto [key, edge] :
+         {std::pair{"g_min", &s.events.g_min}, std::pair{"g_max", &s.events.g_max}})
+      if (const toml::node* node = t.get(key)) {
+        *edge = number(*node, join("flow", key));
+        if (std::isnan(*edge)) fail(node->source(), join("flow", key), "must be a number, got nan");
+      }
+    if (!(s.events.g_max > s.events.g_min)) {
+      const toml::node* node = t.get("g_max") != nullptr ? t.get("g_max") : t.get("g_min");
+      fail(node->source(), node == t.get("g_max") ? "flow.g_max" : "flow.g_min",
+           fmt::format("g_max must be > g_min, got g_min = {}, g_max = {}", s.events.g_min,
+                       s.events.g_max));
+    }
+    if (const toml::node* node = t.get("g_target")) {
+      s.events.use_target = true;
+      s.events.g_target = finite_number(*node, "flow.g_target");
+      if (!(s.events.g_target >= s.events.g_min && s.events.g_target <= s.events.g_max))
+        fail(node->source(), "flow.g_target",
+             fmt::format("must lie in [g_min, g_max] = [{}, {}] to be reachable, got {}",
+                         s.events.g_min, s.events.g_max, s.events.g_target));
+    }
+  }
+
+  void read_action(const toml::table& t) {
+    check_keys(t, "action", known_keys("action"));
+    quadrature_options<double>& q = config_.settings.quadrature;
+    read_tolerances(t, "action", q, "must be in [0, 1)");
+    if (const toml::node* node = t.get("max_intervals"))
+      q.max_intervals =
+          static_cast<int>(integer(*node, "action.max_intervals", 1, quadrature_capacity));
+  }
+
+  /// Reads rtol and atol into `options` and checks them with the core's own
+  /// valid_options(), so the config accepts exactly what the integrators do.
+  /// Each key is first checked alone, with the other tolerance at a value that
+  /// is valid by itself and keeps rtol + atol > 0, so the message names the
+  /// culprit; then the pair (both 0 is the one way it can still fail).
+  template <class Options>
+  void read_tolerances(const toml::table& t, std::string_view section_name, Options& options,
+                       std::string_view rtol_rule) {
+    const std::string rtol_key = join(section_name, "rtol"), atol_key = join(section_name, "atol");
+    const toml::node* rtol_node = t.get("rtol");
+    const toml::node* atol_node = t.get("atol");
+    if (rtol_node != nullptr) {
+      Options alone = options;
+      alone.rtol = number(*rtol_node, rtol_key);
+      alone.atol = 1;
+      if (!valid_options(alone))
+        fail(rtol_node->source(), rtol_key, fmt::format("{}, got {}", rtol_rule, alone.rtol));
+      options.rtol = alone.rtol;
+    }
+    if (atol_node != nullptr) {
+      Options alone = options;
+      alone.atol = number(*atol_node, atol_key);
+      alone.rtol = 0.5;
+      if (!valid_options(alone))
+        fail(atol_node->source(), atol_key,
+             fmt::format("must be finite and >= 0, got {}", alone.atol));
+      options.atol = alone.atol;
+    }
+    if (!valid_options(options))
+      fail((rtol_node != nullptr ? rtol_node : atol_node)->source(),
+           rtol_node != nullptr ? rtol_key : atol_key,
+           "rtol and atol are both 0: no error control; make at least one > 0");
+  }
+
+  void read_temperature(const toml::table& t) {
+    check_keys(t, "temperature", known_keys("temperature"));
+    read_parameters(t, "temperature");
+  }
+
+  void read_grid(const toml::table& t) {
+    check_keys(t, "grid", known_keys("grid"));
+    if (const toml::node* node = t.get("sampling"))
+      config_.random =
+          choice(*node, "grid.sampling", std::array{"cartesian", "halton"}) == "halton";
+
+    if (const toml::node* node = t.get("points")) {
+      if (!config_.random)
+        fail(node->source(), "grid.points",
+             "only with sampling = \"halton\" (a cartesian grid has the product of the axes' "
+             "counts)");
+      config_.random_points = static_cast<std::uint64_t>(
+          integer(*node, "grid.points", 1, std::numeric_limits<std::int64_t>::max()));
+    } else if (config_.random) {
+      fail(t.source(), "grid.points", "missing: sampling = \"halton\" needs the number of points");
+    }
+
+    if (const toml::node* node = t.get("axis")) {
+      const toml::array* axes = node->as_array();
+      if (axes == nullptr || !axes->is_array_of_tables())
+        fail(node->source(), "grid.axis",
+             fmt::format("expected an array of tables, written [[grid.axis]] once per axis, got {}",
+                         type_words(*node)));
+      for (std::size_t a = 0; a < axes->size(); ++a) read_axis(*axes->get(a)->as_table(), a);
+    }
+    if (config_.random && config_.axes.empty())
+      fail(t.source(), "grid.axis", "sampling = \"halton\" needs at least one [[grid.axis]]");
+
+    // The number of points must fit the uint64 point index.
+    std::uint64_t points = 1;
+    for (std::size_t a = 0; a < config_.axes.size() && !config_.random; ++a) {
+      const auto count = static_cast<std::uint64_t>(config_.axes[a].count);
+      if (points > std::numeric_limits<std::uint64_t>::max() / count)
+        fail(axis_nodes_[a]->source(), fmt::format("grid.axis[{}]", a),
+             "the grid has more points than a 64-bit index can count");
+      points *= count;
+    }
+  }
+
+  void read_axis(const toml::table& t, std::size_t index) {
+    const std::string prefix = fmt::format("grid.axis[{}]", index);
+    check_keys(t, prefix, axis_keys);
+    if (index >= static_cast<std::size_t>(max_axes))
+      fail(t.source(), prefix, fmt::format("too many axes: at most {}", max_axes));
+
+    axis_config axis;
+    const toml::node* name_node = t.get("name");
+    if (name_node == nullptr)
+      fail(t.source(), prefix + ".name", "missing: every axis needs a name");
+    axis.name = string(*name_node, prefix + ".name");
+    const parameter_info* p = find_parameter(axis.name);
+    if (p == nullptr)
+      fail(name_node->source(), prefix + ".name",
+           fmt::format("unknown parameter '{}'{}", axis.name,
+                       suggestion(axis.name, parameter_names())));
+    axis.slot = p->slot;
+    axis.unit = p->unit;
+    for (std::size_t a = 0; a < config_.axes.size(); ++a)
+      if (config_.axes[a].slot == axis.slot)
+        fail(name_node->source(), prefix + ".name",
+             fmt::format("axis '{}' sweeps the same parameter as axis '{}' (line {})", axis.name,
+                         config_.axes[a].name, axis_nodes_[a]->source().begin.line));
+    if (axis.slot == param_p0 && config_.settings.p0_on_manifold)
+      fail(name_node->source(), prefix + ".name",
+           "sweeping p0 needs flow.p0 set to a number (it is \"on_manifold\", the default, where "
+           "p0 = -F(g0)/beta(g0) follows from g0)");
+
+    const toml::node* kind_node = nullptr;
+    std::string_view kind_key;
+    for (std::string_view key : {"linspace", "logspace", "values"}) {
+      const toml::node* node = t.get(key);
+      if (node == nullptr) continue;
+      if (kind_node != nullptr)
+        fail(node->source(), join(prefix, key),
+             fmt::format("give only one of 'linspace', 'logspace' or 'values' (also has '{}')",
+                         kind_key));
+      kind_node = node;
+      kind_key = key;
+    }
+    if (kind_node == nullptr)
+      fail(t.source(), prefix, "needs one of 'linspace', 'logspace' or 'values'");
+    const std::string kind_path = join(prefix, kind_key);
+    if (kind_key == "values")
+      read_values(*kind_node, kind_path, *p, axis);
+    else
+      read_range(*kind_node, kind_path, *p, kind_key == "logspace", axis);
+
+    if (const toml::node* node = t.get("unit")) axis.unit = string(*node, prefix + ".unit");
+    config_.axes.push_back(std::move(axis));
+    axis_nodes_.push_back(&t);
+  }
+
+  /// linspace/logspace = [lo, hi, count] (cartesian) or [lo, hi] (halton).
+  void read_range(const toml::node& node, const std::string& path, const parameter_info& p,
+                  bool logspace, axis_config& axis) const {
+    const std::size_t length = config_.random ? 2 : 3;
+    const toml::array* range = node.as_array();
+    if (range == nullptr || range->size() != length)
+      fail(node.source(), path,
+           config_.random ? "expected [lo, hi] (with halton sampling, grid.points sets the count)"
+                          : "expected [lo, hi, count]");
+    axis.kind = logspace ? axis_kind::logspace : axis_kind::linspace;
+    axis.lo = finite_number(*range->get(0), path);
+    axis.hi = finite_number(*range->get(1), path);
+    axis.count = config_.random
+                     ? 0
+                     : integer(*range->get(2), path, 1, std::numeric_limits<std::int64_t>::max());
+    if (logspace && !(axis.lo > 0 && axis.hi > 0))
+      fail(node.source(), path,
+           fmt::format("logspace needs lo > 0 and hi > 0, got [{}, {}]", axis.lo, axis.hi));
+    if (axis.lo == axis.hi && (config_.random || axis.count >= 2))
+      fail(node.source(), path,
+           fmt::format("lo = hi = {}: the axis has no extent (set the base value instead)",
+                       axis.lo));
+    for (const toml::node* end : {range->get(0), range->get(1)}) check_coordinate(p, *end, path);
+  }
+
+  /// values = [v1, v2, ...] (cartesian only).
+  void read_values(const toml::node& node, const std::string& path, const parameter_info& p,
+                   axis_config& axis) const {
+    if (config_.random)
+      fail(node.source(), path,
+           "halton sampling needs 'linspace' or 'logspace' axes (a box to sample)");
+    const toml::array* values = node.as_array();
+    if (values == nullptr || values->empty())
+      fail(node.source(), path, "expected a non-empty array of numbers");
+    axis.kind = axis_kind::values;
+    for (const toml::node& v : *values) {
+      axis.values.push_back(finite_number(v, path));
+      check_coordinate(p, v, path);
+    }
+    axis.count = static_cast<std::int64_t>(axis.values.size());
+  }
+
+  void check_coordinate(const parameter_info& p, const toml::node& node,
+                        const std::string& path) const {
+    const double value = number(node, path);
+    check_admissible(p, value, node, path);
+    if (p.slot == param_g0) check_in_domain(value, node.source(), path);
+  }
+
+  void read_output(const toml::table& t) {
+    check_keys(t, "output", known_keys("output"));
+    if (const toml::node* node = t.get("flow")) config_.output.flow = boolean(*node, "output.flow");
+    if (const toml::node* node = t.get("hj")) config_.output.hj = boolean(*node, "output.hj");
+    if (const toml::node* node = t.get("compression"))
+      config_.output.compression = static_cast<int>(integer(*node, "output.compression", 0, 9));
+  }
+
+  // --- whole-config checks ---------------------------------------------------
+
+  bool swept(int slot) const {
+    return std::any_of(config_.axes.begin(), config_.axes.end(),
+                       [slot](const axis_config& a) { return a.slot == slot; });
+  }
+
+  /// Where a base value came from: its key, or the section (a default).
+  std::pair<toml::source_region, std::string> origin(const toml::table& root, int slot) const {
+    if (base_node_[slot] != nullptr) return {base_node_[slot]->source(), base_key_[slot]};
+    const std::string_view section_name = parameter_table[slot].section;
+    const toml::node* section_node = root.get(section_name);
+    return {section_node != nullptr ? section_node->source() : toml::source_region{},
+            join(section_name, param_name(slot))};
+  }
+
+  void check_base_values(const toml::table& root) const {
+    if (!swept(param_g0)) {
+      const auto [where, key] = origin(root, param_g0);
+      check_in_domain(config_.base[param_g0], where, key,
+                      base_node_[param_g0] == nullptr ? " (the default)" : "");
+    }
+    // A beta that vanishes everywhere has no flow and no manifold: every point would fail.
+    bool beta_can_be_nonzero = false;
+    for (int k = 0; k <= max_beta_degree; ++k)
+      beta_can_be_nonzero |= config_.base[param_b0 + k] != 0 || swept(param_b0 + k);
+    if (!beta_can_be_nonzero) {
+      const auto [where, key] = origin(root, param_b1);
+      fail(where, key,
+           "beta(g) is identically zero: set or sweep lambda (b1) or another of b0..b4");
+    }
+  }
+
+  std::string source_;
+  sweep_config config_ = default_config();
+  std::array<const toml::node*, param_count> base_node_{};  // where each base value was set
+  std::array<std::string, param_count> base_key_{};
+  std::vector<const toml::table*> axis_nodes_;  // one per accepted axis
+};
+
+}  // namespace
+
+sweep_config parse_config_text(std::string_view text, const std::string& source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw config_error(fmt::format("{}:{}: TOML syntax error: {}", source_name,
+                                   e.source().begin.line, e.description()));
+  }
+  sweep_config config = config_parser(source_name).parse(root);
+  config.source_name = source_name;
+  config.source_text = std::string(text);
+  return config;
+}
+
+sweep_config parse_config_file(const std::string& path) {
+  // An ifstream opens a directory without complaint and then reads nothing.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw config_error(fmt::format("{}: cannot read the configuration: is a directory", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw config_error(
+        fmt::format("{}: cannot read the configuration: {}", path, std::strerror(errno)));
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad())
+    throw config_error(fmt::format("{}: cannot read the configuration: read error", path));
+  return parse_config_text(text, path);
+}
+
+std::string_view builtin_example_config() { return paper_example; }
+
+}  // namespace scaleham

@@ -1,0 +1,55 @@
+#include "cpu_backend.hpp"
+
+#include <stdexcept>
+
+#include "sweep.hpp"
+
+namespace scaleham {
+
+template <class Real>
+void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uint64_t count,
+                     point_result<Real>* out) {
+  const auto n = static_cast<std::int64_t>(count);
+  // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
+  // subdivisions, early stops), so static shares would leave cores idle.
+#pragma omp parallel for schedule(dynamic, 64)
+  for (std::int64_t i = 0; i < n; ++i) out[i] = spec.evaluate(first + std::uint64_t(i));
+}
+
+template <class Real>
+cpu_runner<Real>::cpu_runner(const sweep_config& config, std::uint64_t batch_capacity)
+    : axis_values_(axis_values_as<Real>(config)),
+      spec_(make_sweep_spec<Real>(config, host_pointers(axis_values_))),
+      capacity_(batch_capacity) {
+  for (auto& r : results_) r.resize(capacity_);
+}
+
+template <class Real>
+cpu_runner<Real>::~cpu_runner() {
+  // Never leave a worker writing into freed buffers.
+  for (auto& p : pending_)
+    if (p.valid()) p.wait();
+}
+
+template <class Real>
+void cpu_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t count) {
+  if (count > capacity_) throw std::logic_error("batch larger than the capacity of the CPU runner");
+  point_result<Real>* out = results_[slot].data();
+  pending_[slot] = std::async(std::launch::async,
+                              [this, first, count, out] { evaluate_points(spec_, first, count, out); });
+}
+
+template <class Real>
+const point_result<Real>* cpu_runner<Real>::finish(int slot) {
+  if (pending_[slot].valid()) pending_[slot].get();  // rethrows what the worker threw
+  return results_[slot].data();
+}
+
+template void evaluate_points(const sweep_spec<double>&, std::uint64_t, std::uint64_t,
+                              point_result<double>*);
+template void evaluate_points(const sweep_spec<float>&, std::uint64_t, std::uint64_t,
+                              point_result<float>*);
+template class cpu_runner<double>;
+template class cpu_runner<float>;
+
+}  // namespace scaleham

@@ -1,0 +1,43 @@
+// The CPU backend: the same per-point function as the GPU (point.hpp), over
+// all cores with OpenMP. It is the oracle the CUDA backend is tested against.
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <vector>
+
+#include "scaleham/point.hpp"
+#include "sweep_config.hpp"
+
+namespace scaleham {
+
+/// Evaluates grid points first .. first+count−1 of `spec` into out[0 .. count)
+/// on all cores. The loop is the only thing the CPU backend adds to the core.
+template <class Real>
+void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uint64_t count,
+                     point_result<Real>* out);
+
+/// Batches of a sweep on the CPU with the interface of cuda::sweep_runner:
+/// start(slot) computes on a worker thread (which runs the OpenMP loop) and
+/// returns at once, so the caller can write the previous batch meanwhile;
+/// finish(slot) waits and returns the results (valid until the slot restarts).
+template <class Real>
+class cpu_runner {
+ public:
+  cpu_runner(const sweep_config& config, std::uint64_t batch_capacity);
+  ~cpu_runner();
+  cpu_runner(const cpu_runner&) = delete;
+  cpu_runner& operator=(const cpu_runner&) = delete;
+
+  void start(int slot, std::uint64_t first, std::uint64_t count);
+  const point_result<Real>* finish(int slot);
+
+ private:
+  std::vector<std::vector<Real>> axis_values_;  // storage the spec points into
+  sweep_spec<Real> spec_;
+  std::uint64_t capacity_;
+  std::vector<point_result<Real>> results_[2];
+  std::future<void> pending_[2];
+};
+
+}  // namespace scaleham

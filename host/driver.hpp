@@ -1,0 +1,48 @@
+// `scaleham run`: picks a backend, streams the grid through it in batches and
+// writes the results, with the next batch computing while the last is written.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "scaleham/status.hpp"
+#include "sweep_config.hpp"
+
+namespace scaleham {
+
+/// The requested backend cannot run here (exit code 1, not a config error).
+struct backend_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct run_options {
+  std::string output_path;
+  std::string backend = "auto";      ///< auto | cuda | cpu
+  std::string precision = "double";  ///< double | float
+  bool force = false;                ///< overwrite an existing output file
+  bool quiet = false;                ///< no progress bar, no notices
+  std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
+};
+
+struct run_summary {
+  std::string output_path, backend, device, precision;
+  std::string notice;  ///< e.g. why `auto` fell back to the CPU
+  std::uint64_t points = 0, batches = 0;
+  double seconds_total = 0;   ///< wall time of the whole run, file creation included
+  double seconds_waiting = 0; ///< time the host waited for the backend (compute not hidden by writing)
+  double seconds_writing = 0; ///< time spent writing results
+  std::array<std::uint64_t, status_count> flow_status{};
+  std::array<std::uint64_t, status_count> action_status{};
+
+  nlohmann::json to_json() const;
+};
+
+/// Runs the sweep and writes `options.output_path`. Throws config_error /
+/// output_error (bad input, exit 2), backend_error and others (exit 1).
+run_summary run_sweep(const sweep_config& config, const run_options& options);
+
+}  // namespace scaleham

@@ -1,0 +1,706 @@
+#include "output.hpp"
+
+#include <fcntl.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <tuple>
+#include <variant>
+
+#include "h5.hpp"
+#include "scaleham/config.hpp"
+#include "sweep.hpp"
+
+namespace scaleham {
+namespace {
+
+namespace fs = std::filesystem;
+
+// --- the result fields: ONE table, used to create the datasets and to write them
+
+enum class result_group { flow, hj };
+
+const char* group_name(result_group g) { return g == result_group::flow ? "flow" : "hj"; }
+
+/// Where a field lives in point_result. Status codes are stored as uint8.
+template <class Real>
+using field_member =
+    std::variant<Real point_result<Real>::*, std::int32_t point_result<Real>::*, status point_result<Real>::*>;
+
+template <class Real>
+struct field {
+  result_group group;
+  const char* name;       ///< dataset name in the group
+  int unit_slot;          ///< has the units of this parameter slot (config.units), or dimensionless
+  const char* long_name;  ///< what it is, in words
+  field_member<Real> member;
+};
+
+constexpr int dimensionless = -1;
+
+// Units come from the config's parameter table where a result is in the
+// units of a parameter (g like g0, p like p0); the action is dimensionless
+// (ln tau = ln tau0 + S, DESIGN section 1.4), and so are counts and codes.
+// `ell` and `p0` are parameter names, so they can be sweep axes (whose
+// coordinates live in every group): the fields reporting them are ell_end
+// and p0_used.
+template <class Real>
+const std::array<field<Real>, 13>& result_fields() {
+  using r = point_result<Real>;
+  static const std::array<field<Real>, 13> fields{{
+      {result_group::flow, "g", param_g0, "coupling g at the end of the flow", &r::g},
+      {result_group::flow, "p", param_p0, "momentum p at the end of the flow", &r::p},
+      {result_group::flow, "S", dimensionless, "action accumulated along the flow, S(ell_end) - S(0)", &r::S},
+      {result_group::flow, "ell_end", param_ell, "RG time ell where the flow stopped", &r::ell},
+      {result_group::flow, "h_drift", dimensionless, "relative drift of the scale Hamiltonian H along the path",
+       &r::h_drift},
+      {result_group::flow, "p0_used", param_p0,
+       "initial momentum p0 of the flow (on the HJ manifold, or as given)", &r::p0},
+      {result_group::flow, "steps", dimensionless, "accepted integrator steps", &r::steps},
+      {result_group::flow, "rejected", dimensionless, "rejected integrator steps", &r::rejected},
+      {result_group::flow, "status", dimensionless, "how the flow ended", &r::flow_status},
+      {result_group::hj, "action", dimensionless,
+       "HJ action S(g_end) - S(g0) = -integral of F/beta dg, by quadrature", &r::action},
+      {result_group::hj, "action_error", dimensionless, "error estimate of the quadrature action",
+       &r::action_error},
+      {result_group::hj, "consistency", dimensionless,
+       "|S_flow - action| / max(|action|, eps): agreement of flow and HJ action", &r::hj_consistency},
+      {result_group::hj, "status", dimensionless, "how the action quadrature ended", &r::action_status},
+  }};
+  return fields;
+}
+
+/// The type a member is stored as in the file.
+template <class T>
+using stored_t = std::conditional_t<std::is_same_v<T, status>, std::uint8_t, T>;
+
+/// Calls f with a null pointer of the stored type of the field's member
+/// (for its HDF5 type) and the member pointer itself.
+template <class Real, class F>
+decltype(auto) visit_member(const field<Real>& f, F&& visitor) {
+  return std::visit(
+      [&](auto member) -> decltype(auto) {
+        using value_t = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<point_result<Real>>().*member)>>;
+        return visitor(static_cast<stored_t<value_t>*>(nullptr), member);
+      },
+      f.member);
+}
+
+// --- small helpers --------------------------------------------------------------
+
+std::string units_or_one(const std::string& unit) { return unit.empty() ? "1" : unit; }
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+/// The checks of DESIGN §3.1 ("nothing is written or overwritten") that can
+/// be made before creating anything.
+void check_output_path(const std::string& path, bool force) {
+  if (path.empty()) throw output_error("output path is empty");
+  std::error_code error;
+  const fs::file_status target = fs::status(path, error);  // follows symlinks
+  if (fs::is_directory(target)) throw output_error(path + " is a directory");
+  if (fs::exists(target)) {
+    if (!force) throw output_error(path + " exists; use --force to overwrite");
+    // The new file replaces the old one by rename: never do that to a
+    // device, a pipe or a socket (think -o /dev/null as root).
+    if (!fs::is_regular_file(target)) throw output_error(path + " exists and is not a regular file");
+  }
+  fs::path directory = fs::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  const fs::file_status parent = fs::status(directory, error);
+  if (!fs::exists(parent)) throw output_error("directory " + directory.string() + " of " + path + " does not exist");
+  if (!fs::is_directory(parent)) throw output_error(directory.string() + " (in " + path + ") is not a directory");
+  if (::access(directory.c_str(), W_OK | X_OK) != 0)
+    throw output_error("cannot write to directory " + directory.string() + " of " + path + ": " + errno_text());
+}
+
+/// Removes a file when destroyed, unless released: the .partial of a writer
+/// that did not finish (its destructor, or an exception in its constructor).
+class removal_guard {
+ public:
+  removal_guard() = default;
+  removal_guard(const removal_guard&) = delete;
+  removal_guard& operator=(const removal_guard&) = delete;
+  ~removal_guard() {
+    std::error_code ignored;
+    if (!path_.empty()) fs::remove(path_, ignored);
+  }
+  void arm(const std::string& path) { path_ = path; }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+/// fsync of a file or directory; false on failure (errno set).
+bool sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool synced = ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return synced;
+}
+
+/// Moves the finished .partial to its final name. The data are fsynced
+/// first, so after a power cut the final name never points at an empty or
+/// half-flushed file; without --force, renameat2(RENAME_NOREPLACE) refuses
+/// to replace a file that appeared while the sweep ran.
+void publish(const std::string& partial, const std::string& path, bool force) {
+  if (!sync_path(partial, O_RDONLY)) throw output_error("cannot flush " + partial + " to disk: " + errno_text());
+  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), force ? 0 : RENAME_NOREPLACE);
+  if (renamed != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
+    // The filesystem cannot do RENAME_NOREPLACE: check, then rename.
+    std::error_code ignored;
+    if (fs::exists(path, ignored)) {
+      errno = EEXIST;
+    } else {
+      renamed = std::rename(partial.c_str(), path.c_str());
+    }
+  }
+  if (renamed != 0) {
+    if (errno == EEXIST) throw output_error(path + " appeared while the sweep ran; use --force to overwrite");
+    throw output_error("cannot rename " + partial + " to " + path + ": " + errno_text());
+  }
+  fs::path directory = fs::path(path).parent_path();
+  if (directory.empty()) directory = ".";
+  // Makes the rename itself durable. Best effort: some filesystems refuse to
+  // fsync a directory, and the data are already safe under one name or the other.
+  sync_path(directory.string(), O_RDONLY | O_DIRECTORY);
+}
+
+void check_names(const sweep_config& config) {
+  std::set<std::string> seen;
+  for (const axis_config& axis : config.axes) {
+    const std::string& name = axis.name;
+    if (name.empty() || name == "." || name.find('/') != std::string::npos)
+      throw output_error("axis name '" + name + "' cannot name an HDF5 dataset");
+    if (!seen.insert(name).second) throw output_error("two axes are named '" + name + "'");
+    if (config.random && name == "point") throw output_error("axis name 'point' is reserved for random grids");
+    for (const auto& f : result_fields<double>())
+      if (name == f.name)
+        throw output_error(fmt::format("axis name '{}' clashes with the result dataset /{}/{}", name,
+                                       group_name(f.group), f.name));
+  }
+}
+
+std::string axis_long_name(const axis_config& axis) {
+  const std::string parameter = param_name(axis.slot);
+  return parameter == axis.name ? "sweep axis " + axis.name
+                                : fmt::format("sweep axis {} (parameter {})", axis.name, parameter);
+}
+
+void describe_object(hid_t object, const std::string& units, const std::string& long_name) {
+  h5::write_attribute(object, "units", units);
+  h5::write_attribute(object, "long_name", long_name);
+}
+
+void attach_scales(hid_t set, const std::vector<hid_t>& scales, const std::vector<std::string>& labels) {
+  for (unsigned d = 0; d < scales.size(); ++d) {
+    h5::check(H5DSattach_scale(set, scales[d], d), "H5DSattach_scale", set);
+    h5::check(H5DSset_label(set, d, labels[d].c_str()), "H5DSset_label", set);
+  }
+}
+
+template <class T>
+std::vector<hsize_t> as_hsize(const std::vector<T>& values) {
+  return std::vector<hsize_t>(values.begin(), values.end());
+}
+
+/// Root attributes known before the sweep runs. They are written now, not
+/// at finish(), because a resume must check that it continues the same
+/// sweep; complete stays 0 until finish().
+void write_config_attributes(hid_t root, const sweep_config& config) {
+  h5::write_attribute(root, "config", config.source_text);
+  h5::write_attribute(root, "config_source", config.source_name);
+  h5::write_attribute(root, "T0", config.base[param_T0]);
+  h5::write_attribute(root, "T0_units", units_or_one(config.units[param_T0]));
+  h5::write_attribute(root, "c", config.base[param_c]);
+  h5::write_attribute(root, "c_units", units_or_one(config.units[param_c]));
+  h5::write_attribute(root, "complete", std::int32_t(0));
+}
+
+/// Names of the grid's dimensions: the axes, or `point` for random grids.
+std::vector<std::string> dimension_names(const sweep_config& config) {
+  if (config.random) return {"point"};
+  std::vector<std::string> names;
+  for (const axis_config& axis : config.axes) names.push_back(axis.name);
+  return names;
+}
+
+/// The dimension scales of one location, one per dimension: the axis
+/// coordinates, or for random grids the sample index `point` (written batch
+/// by batch, as it may be as long as the results).
+std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& config) {
+  const std::vector<std::uint64_t> shape = config.shape();
+  std::vector<h5::dataset> scales;
+  if (config.random) {
+    h5::dataset scale = h5::create_dataset(location, "point", h5::native_type<std::uint64_t>(), as_hsize(shape),
+                                           config.output.compression);
+    describe_object(scale.get(), "1", "index of the point in the Halton sequence of the random grid");
+    h5::check(H5DSset_scale(scale.get(), "point"), "H5DSset_scale", scale.get());
+    scales.push_back(std::move(scale));
+    return scales;
+  }
+  if (shape.size() != config.axes.size())
+    throw output_error(fmt::format("the grid has {} dimensions but {} axes", shape.size(), config.axes.size()));
+  for (std::size_t d = 0; d < config.axes.size(); ++d) {
+    const axis_config& axis = config.axes[d];
+    const std::vector<double> coordinates = axis.coordinates();
+    if (coordinates.size() != shape[d])
+      throw output_error(fmt::format("axis {} has {} coordinates but the grid has {} points along it", axis.name,
+                                     coordinates.size(), shape[d]));
+    h5::dataset scale = h5::write_vector(location, axis.name, coordinates);
+    describe_object(scale.get(), units_or_one(axis.unit), axis_long_name(axis));
+    h5::write_attribute(scale.get(), "parameter", param_name(axis.slot));
+    h5::check(H5DSset_scale(scale.get(), axis.name.c_str()), "H5DSset_scale", scale.get());
+    scales.push_back(std::move(scale));
+  }
+  return scales;
+}
+
+/// CF flag attributes of a status dataset: the codes are documented in the file.
+void write_flag_attributes(hid_t set) {
+  std::vector<std::uint8_t> values;
+  std::string meanings;
+  for (int code = 0; code < status_count; ++code) {
+    values.push_back(static_cast<std::uint8_t>(code));
+    meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
+  }
+  h5::write_attribute(set, "flag_values", values);
+  h5::write_attribute(set, "flag_meanings", meanings);
+}
+
+}  // namespace
+
+// --- result_writer ----------------------------------------------------------------
+
+template <class Real>
+struct result_writer<Real>::state {
+  std::string path, partial;
+  bool force = false;
+  bool finished = false;
+  std::vector<std::uint64_t> shape;
+  bool random = false;
+
+  // Destroyed in reverse order: datasets, then the file, then the guard
+  // removes the (closed) .partial if the writer did not finish.
+  removal_guard guard;
+  h5::file file;
+  std::vector<std::pair<const field<Real>*, h5::dataset>> results;
+  std::vector<h5::dataset> point_scales;  ///< random grids: every `point` dataset
+  std::vector<h5::dataset> parameters;    ///< random grids: /parameters/<axis>
+
+  // Random grids: the grid, to evaluate the sampled parameters of a batch.
+  std::vector<std::vector<Real>> axis_values;
+  sweep_spec<Real> spec{};
+  std::vector<int> axis_slots;
+
+  // Reused conversion buffers, one per stored type: they grow to the largest
+  // batch (n_axes × batch for the sampled parameters) and stay.
+  std::tuple<std::vector<Real>, std::vector<std::int32_t>, std::vector<std::uint8_t>, std::vector<std::uint64_t>>
+      buffers;
+
+  state() = default;
+  state(const state&) = delete;
+  state& operator=(const state&) = delete;
+  /// Unfinished (destroyed early, or finish() failed): close everything and
+  /// let the guard remove the .partial.
+  ~state() {
+    if (finished) return;
+    for (auto& entry : results) entry.second.reset();
+    for (h5::dataset& set : point_scales) set.reset();
+    for (h5::dataset& set : parameters) set.reset();
+    h5::abandon(file);
+  }
+
+  template <class T>
+  T* buffer(std::size_t count) {
+    std::vector<T>& b = std::get<std::vector<T>>(buffers);
+    if (b.size() < count) b.resize(count);
+    return b.data();
+  }
+
+  void create(const sweep_config& config);
+  void write(const batch& b, const point_result<Real>* results_of_batch);
+  void finish(const run_info& info);
+};
+
+template <class Real>
+void result_writer<Real>::state::create(const sweep_config& config) {
+  shape = config.shape();
+  random = config.random;
+  file = h5::create_file(partial);
+  guard.arm(partial);
+  write_config_attributes(file.get(), config);
+
+  // Every location that has datasets over the grid gets its own dimension
+  // scales (output.hpp says why): the root, the result groups, and
+  // /parameters for random grids.
+  std::vector<result_group> group_kinds;
+  if (config.output.flow) group_kinds.push_back(result_group::flow);
+  if (config.output.hj) group_kinds.push_back(result_group::hj);
+  std::vector<h5::group> groups;
+  for (result_group g : group_kinds) groups.push_back(h5::create_group(file.get(), group_name(g)));
+  if (random) groups.push_back(h5::create_group(file.get(), "parameters"));
+  std::vector<std::vector<h5::dataset>> scales;
+  scales.push_back(create_scales(file.get(), config));
+  for (const h5::group& g : groups) scales.push_back(create_scales(g.get(), config));
+  const std::vector<std::string> labels = dimension_names(config);
+  const auto scales_of = [&](std::size_t location) {
+    std::vector<hid_t> ids;
+    for (const h5::dataset& s : scales[location]) ids.push_back(s.get());
+    return ids;
+  };
+
+  for (const field<Real>& f : result_fields<Real>()) {
+    const auto g = std::find(group_kinds.begin(), group_kinds.end(), f.group);
+    if (g == group_kinds.end()) continue;
+    const std::size_t location = 1 + static_cast<std::size_t>(g - group_kinds.begin());
+    h5::dataset set = visit_member(f, [&](auto* stored, auto) {
+      using stored_type = std::remove_pointer_t<decltype(stored)>;
+      return h5::create_dataset(groups[location - 1].get(), f.name, h5::native_type<stored_type>(),
+                                as_hsize(shape), config.output.compression);
+    });
+    describe_object(set.get(), f.unit_slot == dimensionless ? "1" : units_or_one(config.units[f.unit_slot]),
+                    f.long_name);
+    if (std::holds_alternative<status point_result<Real>::*>(f.member)) write_flag_attributes(set.get());
+    attach_scales(set.get(), scales_of(location), labels);
+    results.emplace_back(&f, std::move(set));
+  }
+  if (!random) return;
+
+  axis_values = axis_values_as<Real>(config);
+  spec = make_sweep_spec<Real>(config, host_pointers(axis_values));
+  for (std::size_t a = 0; a < config.axes.size(); ++a) {
+    const axis_config& axis = config.axes[a];
+    h5::dataset set = h5::create_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), as_hsize(shape),
+                                         config.output.compression);
+    describe_object(set.get(), units_or_one(axis.unit),
+                    fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
+                                axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo, axis.hi,
+                                halton_base(static_cast<int>(a))));
+    h5::write_attribute(set.get(), "parameter", param_name(axis.slot));
+    attach_scales(set.get(), scales_of(scales.size() - 1), labels);
+    parameters.push_back(std::move(set));
+    axis_slots.push_back(axis.slot);
+  }
+  for (std::vector<h5::dataset>& at : scales) point_scales.push_back(std::move(at.front()));  // filled by write()
+}
+
+template <class Real>
+void result_writer<Real>::state::write(const batch& b, const point_result<Real>* batch_results) {
+  const hyperslab slab = hyperslab_of(shape, b);
+  const std::vector<hsize_t> start = as_hsize(slab.start), count = as_hsize(slab.count);
+  const std::size_t n = b.count;
+
+  // One field at a time through one reusable buffer per stored type.
+  for (const auto& [f, set] : results) {
+    visit_member(*f, [&](auto* stored, auto member) {
+      using stored_type = std::remove_pointer_t<decltype(stored)>;
+      stored_type* out = buffer<stored_type>(n);
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<stored_type>(batch_results[i].*member);
+      h5::write_hyperslab(set.get(), h5::native_type<stored_type>(), start, count, out);
+    });
+  }
+  if (!random) return;
+
+  // The sample indices of every `point` scale, and the sampled parameters,
+  // evaluated from the index like the backends do: no N×P table.
+  std::uint64_t* indices = buffer<std::uint64_t>(n);
+  for (std::size_t i = 0; i < n; ++i) indices[i] = b.first + i;
+  for (const h5::dataset& scale : point_scales)
+    h5::write_hyperslab(scale.get(), h5::native_type<std::uint64_t>(), start, count, indices);
+
+  const std::size_t n_axes = axis_slots.size();
+  Real* sampled = buffer<Real>(n_axes * n);  // axis-major: axis a at sampled[a * n]
+  Real parameters_of_point[param_count];
+  for (std::size_t i = 0; i < n; ++i) {
+    spec.grid.parameters(b.first + i, parameters_of_point);
+    for (std::size_t a = 0; a < n_axes; ++a) sampled[a * n + i] = parameters_of_point[axis_slots[a]];
+  }
+  for (std::size_t a = 0; a < n_axes; ++a)
+    h5::write_hyperslab(parameters[a].get(), h5::native_type<Real>(), start, count, sampled + a * n);
+}
+
+template <class Real>
+void result_writer<Real>::state::finish(const run_info& info) {
+  const hid_t root = file.get();
+  h5::write_attribute(root, "version", info.version);
+  h5::write_attribute(root, "backend", info.backend);
+  h5::write_attribute(root, "device", info.device);
+  h5::write_attribute(root, "precision", info.precision);
+  h5::write_attribute(root, "seconds_compute", info.seconds_compute);
+  h5::write_attribute(root, "seconds_total", info.seconds_total);
+  h5::write_attribute(root, "points", info.points);
+  h5::write_attribute(root, "created", utc_now_iso8601());
+  h5::write_attribute(root, "complete", std::int32_t(1));
+
+  // Close everything, checking each close: closing the file flushes it, and
+  // that is where a full disk shows up.
+  for (auto& entry : results) entry.second.close();
+  for (h5::dataset& set : point_scales) set.close();
+  for (h5::dataset& set : parameters) set.close();
+  file.close();
+  publish(partial, path, force);
+  guard.release();
+  finished = true;
+}
+
+template <class Real>
+result_writer<Real>::result_writer(const std::string& path, const sweep_config& config, bool force)
+    : state_(std::make_unique<state>()) {
+  h5::quiet_errors();
+  check_output_path(path, force);
+  check_names(config);
+  state_->path = path;
+  state_->partial = path + ".partial";
+  state_->force = force;
+  try {
+    state_->create(config);
+  } catch (const h5_error& e) {
+    throw output_error("cannot create " + state_->partial + ": " + e.what());
+  }
+}
+
+template <class Real>
+result_writer<Real>::~result_writer() = default;
+
+template <class Real>
+void result_writer<Real>::write(const batch& b, const point_result<Real>* results) {
+  if (state_->finished) throw std::logic_error("result_writer::write after finish");
+  h5::quiet_errors();  // per thread: the writer may run on its own thread
+  try {
+    state_->write(b, results);
+  } catch (const h5_error& e) {
+    throw output_error("writing " + state_->partial + ": " + e.what());
+  }
+}
+
+template <class Real>
+void result_writer<Real>::finish(const run_info& info) {
+  if (state_->finished) throw std::logic_error("result_writer::finish called twice");
+  h5::quiet_errors();
+  try {
+    state_->finish(info);
+  } catch (const h5_error& e) {
+    throw output_error("finishing " + state_->partial + ": " + e.what());
+  }
+}
+
+template class result_writer<double>;
+template class result_writer<float>;
+
+// --- describe_file ------------------------------------------------------------------
+
+namespace {
+
+herr_t collect_link_name(hid_t, const char* name, const H5L_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
+}
+
+/// Names of the links in a group, in name order. (No C++ work inside the
+/// C callback: an exception must not unwind through HDF5.)
+std::vector<std::string> member_names(hid_t group) {
+  std::vector<std::string> names;
+  h5::check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_link_name, &names), "H5Literate", group);
+  return names;
+}
+
+herr_t collect_attribute_name(hid_t, const char* name, const H5A_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
+}
+
+H5I_type_t object_type(hid_t location, const std::string& name) {
+  const hid_t object = H5Oopen(location, name.c_str(), H5P_DEFAULT);
+  if (object < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return H5I_BADID;  // e.g. a dangling soft link
+  }
+  const H5I_type_t type = H5Iget_type(object);
+  H5Oclose(object);
+  return type;
+}
+
+herr_t first_scale_name(hid_t, unsigned, hid_t scale, void* name) {
+  char buffer[256] = {};
+  if (H5DSget_scale_name(scale, buffer, sizeof buffer) > 0) *static_cast<std::string*>(name) = buffer;
+  return 1;  // stop after the first scale
+}
+
+/// Name of dimension d of a dataset: its attached scale, else its label.
+std::string dimension_name(hid_t set, unsigned d) {
+  std::string name;
+  if (H5DSget_num_scales(set, d) > 0) H5DSiterate_scales(set, d, nullptr, first_scale_name, &name);
+  if (name.empty()) {
+    char label[256] = {};
+    if (H5DSget_label(set, d, label, sizeof label) > 0) name = label;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  return name.empty() ? fmt::format("dim{}", d) : name;
+}
+
+std::string type_name(hid_t set) {
+  const h5::datatype type(h5::check(H5Dget_type(set), "H5Dget_type", set));
+  const std::size_t bits = 8 * H5Tget_size(type.get());
+  switch (H5Tget_class(type.get())) {
+    case H5T_FLOAT: return fmt::format("float{}", bits);
+    case H5T_INTEGER: return fmt::format("{}int{}", H5Tget_sign(type.get()) == H5T_SGN_NONE ? "u" : "", bits);
+    case H5T_STRING: return "string";
+    default: return "other";
+  }
+}
+
+std::string attribute_or(hid_t object, const std::string& name, const std::string& otherwise) {
+  return h5::has_attribute(object, name) ? h5::attribute_text(object, name) : otherwise;
+}
+
+bool is_scale(hid_t set) {
+  const htri_t scale = H5DSis_scale(set);
+  H5Eclear2(H5E_DEFAULT);
+  return scale > 0;
+}
+
+/// "ok 12, left_domain 3": how often each code occurs, read in slabs of at
+/// most 2^20 points so memory stays small for any file size.
+std::string status_counts(hid_t set) {
+  const std::vector<hsize_t> dims = h5::shape_of(set);
+  std::vector<std::string> meanings;
+  std::istringstream words(h5::attribute_text(set, "flag_meanings"));
+  for (std::string word; words >> word;) meanings.push_back(word);
+
+  std::array<std::uint64_t, 256> counts{};
+  std::vector<std::uint8_t> codes;
+  const std::vector<std::uint64_t> shape(dims.begin(), dims.end());
+  for (const batch& b : plan_batches(shape, std::uint64_t(1) << 20)) {
+    const hyperslab slab = hyperslab_of(shape, b);
+    codes.resize(b.count);
+    h5::read_hyperslab(set, H5T_NATIVE_UINT8, as_hsize(slab.start), as_hsize(slab.count), codes.data());
+    for (std::uint8_t code : codes) ++counts[code];
+  }
+  std::string text;
+  for (std::size_t code = 0; code < counts.size(); ++code) {
+    if (counts[code] == 0) continue;
+    const std::string name = code < meanings.size() ? meanings[code] : fmt::format("code {}", code);
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", name, counts[code]);
+  }
+  return text.empty() ? "no points" : text;
+}
+
+/// One line per dataset: name, type, shape over named dimensions, units and
+/// description, and the status counts of flag datasets.
+void describe_dataset(std::ostringstream& out, hid_t location, const std::string& path, const std::string& name) {
+  const h5::dataset set = h5::open_dataset(location, name);
+  const std::vector<hsize_t> dims = h5::shape_of(set.get());
+  std::string shape;
+  for (unsigned d = 0; d < dims.size(); ++d)
+    shape += fmt::format("{}{}: {}", d ? ", " : "", dimension_name(set.get(), d), dims[d]);
+  out << fmt::format("  {:<28} {:<8} ({})", path + name, type_name(set.get()), shape);
+  const std::string units = attribute_or(set.get(), "units", "");
+  if (!units.empty()) out << " [" << units << "]";
+  const std::string long_name = attribute_or(set.get(), "long_name", "");
+  if (!long_name.empty()) out << "  " << long_name;
+  out << "\n";
+  if (h5::has_attribute(set.get(), "flag_meanings")) out << "      status counts: " << status_counts(set.get()) << "\n";
+}
+
+void describe_group(std::ostringstream& out, hid_t group, const std::string& path) {
+  std::vector<std::string> coordinates, subgroups;
+  for (const std::string& name : member_names(group)) {
+    const H5I_type_t type = object_type(group, name);
+    if (type == H5I_GROUP) {
+      subgroups.push_back(name);
+    } else if (type == H5I_DATASET) {
+      const h5::dataset set = h5::open_dataset(group, name);
+      if (!is_scale(set.get())) describe_dataset(out, group, path, name);
+      else if (path != "/") coordinates.push_back(name);  // the root's are listed under "dimensions"
+    }
+  }
+  if (!coordinates.empty()) {
+    out << "  " << path << " also holds its own copies of the coordinates:";
+    for (const std::string& c : coordinates) out << " " << c;
+    out << "\n";
+  }
+  for (const std::string& name : subgroups) {
+    out << path << name << "/\n";
+    const h5::group sub = h5::open_group(group, name);
+    describe_group(out, sub.get(), path + name + "/");
+  }
+}
+
+}  // namespace
+
+std::string describe_file(const std::string& path) {
+  h5::quiet_errors();
+  std::error_code error;
+  if (!fs::is_regular_file(path, error)) throw output_error(path + ": no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw output_error(path + " is not an HDF5 file");
+  }
+  try {
+    const h5::file file = h5::open_file_read_only(path);
+    std::ostringstream out;
+    const bool complete = attribute_or(file.get(), "complete", "0") == "1";
+    out << path << ": scaleham sweep" << (complete ? "" : " - INCOMPLETE (the run did not finish)") << "\n";
+
+    out << "root attributes:\n";
+    std::vector<std::string> names;
+    h5::check(H5Aiterate2(file.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_attribute_name, &names),
+              "H5Aiterate2", file.get());
+    for (const std::string& name : names) {
+      const std::string value = h5::attribute_text(file.get(), name);
+      const auto lines = std::count(value.begin(), value.end(), '\n');
+      if (lines > 0)
+        out << fmt::format("  {} = <{} lines of text>\n", name, lines + (value.back() == '\n' ? 0 : 1));
+      else
+        out << fmt::format("  {} = {}\n", name, value);
+    }
+
+    out << "dimensions:\n";
+    for (const std::string& name : member_names(file.get())) {
+      if (object_type(file.get(), name) != H5I_DATASET) continue;
+      const h5::dataset set = h5::open_dataset(file.get(), name);
+      if (!is_scale(set.get())) continue;
+      const std::vector<hsize_t> dims = h5::shape_of(set.get());
+      if (dims.size() != 1 || dims[0] == 0) continue;
+      std::array<double, 2> ends{};
+      h5::read_hyperslab(set.get(), H5T_NATIVE_DOUBLE, {0}, {1}, &ends[0]);
+      h5::read_hyperslab(set.get(), H5T_NATIVE_DOUBLE, {dims[0] - 1}, {1}, &ends[1]);
+      out << fmt::format("  {:<10} {} values from {} to {} [{}]  {}\n", name, dims[0], ends[0], ends[1],
+                         attribute_or(set.get(), "units", "?"), attribute_or(set.get(), "long_name", ""));
+    }
+
+    out << "datasets:\n";
+    describe_group(out, file.get(), "/");
+    return out.str();
+  } catch (const h5_error& e) {
+    throw output_error("reading " + path + ": " + e.what());
+  }
+}
+
+}  // namespace scaleham

@@ -1,0 +1,98 @@
+// The HDF5 result file of a sweep (DESIGN §3.3), and `scaleham inspect`.
+//
+// Layout (cartesian grid with axes lambda, A):
+//   /lambda, /A            the axis coordinates: 1-D dimension scales named
+//                          after the axis, attributes units, long_name, parameter
+//   /flow/{g,p,S,ell,h_drift,p0,steps,rejected,status}     (config.output.flow)
+//   /hj/{action,action_error,consistency,status}           (config.output.hj)
+//   /flow/lambda, /flow/A, /hj/lambda, /hj/A
+//                          copies of the coordinates, to which the group's
+//                          datasets are attached (see below)
+// Every result dataset has the grid shape, units and long_name attributes;
+// status datasets carry CF flag_values / flag_meanings.
+//
+// Random (Halton) grids have one dimension, `point` (the sample index
+// 0..N-1), at the root and in every group, and /parameters/<axis> holds the
+// sampled value of each axis per point (with /parameters/point).
+//
+// Why every group holds its own copy of the coordinates: xarray opens one
+// group at a time (`open_dataset(path, group="flow")`) and only shows the
+// variables of that group. With the scales only at the root, h5netcdf still
+// names the dimensions, but xarray lists them as "dimensions without
+// coordinates" (pydata/xarray#1982). The copies are small (1-D), and
+// `xarray.open_datatree` recognises them as the root's, inherited.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "batches.hpp"
+#include "scaleham/point.hpp"
+#include "sweep_config.hpp"
+
+namespace scaleham {
+
+/// The output file cannot be written (exists without --force, is a
+/// directory, its directory is missing or unwritable, the disk is full, ...):
+/// bad input in the sense of DESIGN §3.1, exit code 2. HDF5 failures while
+/// writing arrive as this type too, with HDF5's description in the message.
+struct output_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// What the run was, for the root attributes of the file.
+struct run_info {
+  std::string backend, device, precision, version;
+  double seconds_compute = 0, seconds_total = 0;
+  std::uint64_t points = 0;
+};
+
+/// Writes the results of one sweep, batch by batch, into a new HDF5 file.
+/// Instantiated for double and float (the precision of the results).
+///
+/// Everything goes into `path + ".partial"` in the same directory; finish()
+/// renames it to `path` in one step. So a file under the final name is
+/// always complete (a crash, a kill or an exception leaves at most the
+/// .partial, never a half-written OUT.h5 that looks finished), and with
+/// --force an existing OUT.h5 stays intact until the new one is complete.
+/// Crash-resume will build on this: the .partial holds the config and every
+/// batch written so far.
+template <class Real>
+class result_writer {
+ public:
+  /// Checks, before creating anything, that `path` can be written (not an
+  /// existing file unless `force`, never a directory, its directory exists
+  /// and is writable), then creates the .partial with every dataset, the
+  /// coordinates and the config attributes. Throws output_error.
+  result_writer(const std::string& path, const sweep_config& config, bool force);
+  result_writer(const result_writer&) = delete;
+  result_writer& operator=(const result_writer&) = delete;
+  /// If finish() did not run: closes and removes the .partial.
+  ~result_writer();
+
+  /// Writes the results of batch `b` (one rectangular hyperslab, as
+  /// plan_batches makes them): results[i] belongs to point b.first + i.
+  void write(const batch& b, const point_result<Real>* results);
+
+  /// Writes the run's root attributes, marks the file complete, closes it,
+  /// makes it durable and renames it to `path`.
+  void finish(const run_info& info);
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+extern template class result_writer<double>;
+extern template class result_writer<float>;
+
+/// What the file at `path` holds, in words (for `scaleham inspect`): root
+/// attributes, dimensions, every group and dataset with shape, type, units
+/// and description, and the count of each status in the status datasets
+/// (read in slabs, so a huge file needs little memory). Throws output_error
+/// if the file is missing or not HDF5.
+std::string describe_file(const std::string& path);
+
+}  // namespace scaleham

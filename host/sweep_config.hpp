@@ -1,0 +1,61 @@
+// The parsed sweep configuration: what `scaleham run` computes and writes.
+// Produced by parse_config (config.hpp) from TOML; turned into the device-side
+// sweep_spec<Real> by make_sweep_spec (sweep.hpp). Plain data, host only.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scaleham/grid.hpp"
+#include "scaleham/parameters.hpp"
+#include "scaleham/point.hpp"
+
+namespace scaleham {
+
+/// One sweep axis as the user wrote it.
+struct axis_config {
+  std::string name;      ///< user-facing name: "lambda", "A", "b2", "g0", ... (dimension name in HDF5)
+  int slot = -1;         ///< parameter slot it sets (parameters.hpp)
+  axis_kind kind = axis_kind::linspace;
+  std::int64_t count = 0;         ///< points of a cartesian axis (values: values.size(); Halton: 0)
+  double lo = 0, hi = 0;          ///< linspace/logspace (and the box of random sampling)
+  std::vector<double> values;     ///< kind == values
+  std::string unit;               ///< units attribute of the dimension scale ("1" = dimensionless)
+
+  /// All coordinates of a cartesian axis (for the dimension-scale dataset).
+  std::vector<double> coordinates() const;
+};
+
+/// Which groups go into the output file.
+struct output_config {
+  bool flow = true;    ///< /flow: end state, H drift, steps, status
+  bool hj = true;      ///< /hj: action, error, consistency, status
+  int compression = 4; ///< deflate level 0..9 (0 = none), with byte shuffle
+};
+
+struct sweep_config {
+  std::string source_name;   ///< file path, or "<built-in example>"
+  std::string source_text;   ///< the full TOML text (stored as a root attribute)
+
+  /// Base value of every parameter slot (overridden by the axes); defaults and
+  /// units in docs/config.md. g is in kelvin: g = c (T − T0) with c dimensionless.
+  std::array<double, param_count> base{};
+  std::array<std::string, param_count> units{};  ///< unit of each slot ("1" = dimensionless)
+
+  std::vector<axis_config> axes;  ///< at most max_axes
+  bool random = false;            ///< Halton sampling of random_points from the axes' box
+  std::uint64_t random_points = 0;
+
+  point_settings<double> settings;  ///< integrator, tolerances, domain, p0 mode, quadrature
+
+  output_config output;
+
+  /// Number of grid points.
+  std::uint64_t size() const;
+  /// Dataset shape: the axes' counts (cartesian) or {random_points} (random).
+  std::vector<std::uint64_t> shape() const;
+};
+
+}  // namespace scaleham

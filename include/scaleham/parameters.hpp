@@ -1,0 +1,45 @@
+/// \file parameters.hpp
+/// The per-point parameter vector: every quantity a sweep axis may set.
+///
+/// A grid point is a full parameter vector: the base values of the config with
+/// the sweep axes' coordinates written over their slots. The paper's names are
+/// aliases: `lambda` is b1 (β = λ g), `A` is f_m1 (F = A / g).
+#pragma once
+
+#include "scaleham/config.hpp"
+#include "scaleham/model.hpp"
+
+namespace scaleham {
+
+/// Slots of the parameter vector. Values are stored in output files: append only.
+enum param : int {
+  param_b0, param_b1, param_b2, param_b3, param_b4,                          ///< β coefficients
+  param_f_m4, param_f_m3, param_f_m2, param_f_m1, param_f0, param_f1,        ///< F coefficients
+  param_f2, param_f3, param_f4,                                              ///< (f_m4 = f_{-4})
+  param_g0,   ///< initial coupling of the flow
+  param_p0,   ///< initial momentum (used unless the momentum is on the manifold)
+  param_ell,  ///< RG-time span ℓ_end of the flow (either sign)
+  param_T0,   ///< temperature of the g = 0 point, K: g = c (T − T0)
+  param_c,    ///< dimensionless scale in g = c (T − T0) (g in kelvin)
+  param_count
+};
+
+/// Config/output name of each slot (snake_case; `f_m2` is the coefficient of g^-2).
+SCALEHAM_HD inline const char* param_name(int slot) {
+  constexpr const char* names[param_count] = {
+      "b0",   "b1",   "b2",   "b3", "b4", "f_m4", "f_m3", "f_m2", "f_m1", "f0",
+      "f1",   "f2",   "f3",   "f4", "g0", "p0",   "ell",  "T0",   "c"};
+  return (slot >= 0 && slot < param_count) ? names[slot] : "unknown";
+}
+
+/// The model whose coefficients sit in slots b0..b4, f_m4..f4 of `params`.
+template <class Real>
+SCALEHAM_HD model<Real> model_from(const Real* params) {
+  model<Real> m;
+  for (int k = 0; k <= max_beta_degree; ++k) m.beta.b[k] = params[param_b0 + k];
+  for (int k = -max_laurent_order; k <= max_laurent_order; ++k)
+    m.F.coeff(k) = params[param_f_m4 + k + max_laurent_order];
+  return m;
+}
+
+}  // namespace scaleham

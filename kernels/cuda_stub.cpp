@@ -1,0 +1,44 @@
+// The CUDA backend when scaleham is built without it: host code still links,
+// probe() explains, and any attempt to run on the GPU throws a clear error.
+#include "cuda_backend.hpp"
+
+namespace scaleham::cuda {
+
+namespace {
+constexpr const char* not_compiled =
+    "scaleham was built without the CUDA backend (configure with SCALEHAM_ENABLE_CUDA=ON "
+    "on a machine with nvcc)";
+}
+
+probe_result probe() {
+  probe_result r;
+  r.reason = not_compiled;
+  return r;
+}
+
+template <class Real>
+struct sweep_runner<Real>::state {};
+
+template <class Real>
+sweep_runner<Real>::sweep_runner(const sweep_config&, std::uint64_t) {
+  throw unavailable(not_compiled);
+}
+template <class Real>
+sweep_runner<Real>::~sweep_runner() = default;
+template <class Real>
+sweep_runner<Real>::sweep_runner(sweep_runner&&) noexcept = default;
+template <class Real>
+sweep_runner<Real>& sweep_runner<Real>::operator=(sweep_runner&&) noexcept = default;
+template <class Real>
+void sweep_runner<Real>::start(int, std::uint64_t, std::uint64_t) {
+  throw unavailable(not_compiled);
+}
+template <class Real>
+const point_result<Real>* sweep_runner<Real>::finish(int) {
+  throw unavailable(not_compiled);
+}
+
+template class sweep_runner<double>;
+template class sweep_runner<float>;
+
+}  // namespace scaleham::cuda

@@ -1,0 +1,187 @@
+"""The command line as users meet it: exit codes, messages, no stray files,
+--json, backend choice, every example config, and memory that does not grow
+with the grid."""
+import json
+import pathlib
+import re
+import resource
+import subprocess
+import textwrap
+
+import pytest
+
+from conftest import REPO
+
+EXAMPLES = sorted((REPO / "examples").glob("*.toml"))
+
+
+def write(tmp_path, text, name="sweep.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# Each bad config: (TOML text, what the message must name, the line it must name).
+BAD_CONFIGS = {
+    "unknown key": ("[flow]\nrtoll = 1e-8\n", "flow.rtoll", 2),
+    "unknown section": ("[flwo]\ng0 = 1.0\n", "flwo", 1),
+    "wrong type": ("[flow]\ng0 = \"one\"\n", "flow.g0", 2),
+    "impossible tolerance": ("[flow]\nrtol = -1.0\n", "flow.rtol", 2),
+    "empty values axis": ("[[grid.axis]]\nname = \"A\"\nvalues = []\n", "values", 3),
+    "log of non-positive": ("[[grid.axis]]\nname = \"A\"\nlogspace = [0.0, 10.0, 5]\n",
+                            "logspace", 3),
+    "negative count": ("[[grid.axis]]\nname = \"A\"\nlinspace = [1.0, 10.0, -5]\n", "linspace", 3),
+    "unknown parameter": ("[[grid.axis]]\nname = \"lamda\"\nlinspace = [0.1, 0.2, 3]\n",
+                          "lamda", 2),
+    "syntax error": ("[flow\ng0 = 1.0\n", "", None),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_CONFIGS))
+def test_bad_config_exits_2_names_the_key_and_writes_nothing(run_cli, tmp_path, kind):
+    text, key, line = BAD_CONFIGS[kind]
+    config = write(tmp_path, text)
+    out = tmp_path / "out.h5"
+    result = run_cli("run", config, "-o", out, "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert key in result.stderr
+    if line is not None:
+        assert re.search(rf"sweep\.toml:{line}\b", result.stderr), result.stderr
+    assert result.stderr.count("\n") <= 2, "one clear message, not a wall of text"
+    assert list(tmp_path.iterdir()) == [config], "no output (or partial) file may appear"
+
+
+def test_missing_config_file_is_bad_input(run_cli, tmp_path):
+    result = run_cli("run", tmp_path / "nope.toml", "-o", tmp_path / "out.h5")
+    assert result.returncode == 2
+    assert "nope.toml" in result.stderr
+
+
+def test_bad_command_line_is_exit_2_not_clis_own_code(run_cli, tmp_path):
+    assert run_cli("run", "--backend", "tpu", "-o", tmp_path / "x.h5").returncode == 2
+    assert run_cli("frobnicate").returncode == 2
+
+
+def test_existing_output_is_kept_without_force(run_cli, tmp_path):
+    out = tmp_path / "out.h5"
+    out.write_bytes(b"precious")
+    result = run_cli("run", "-o", out, "--quiet")
+    assert result.returncode == 2
+    assert "--force" in result.stderr
+    assert out.read_bytes() == b"precious"
+    assert run_cli("run", "-o", out, "--quiet", "--force").returncode == 0
+    assert out.read_bytes() != b"precious"
+
+
+def test_output_into_missing_directory_is_bad_input(run_cli, tmp_path):
+    result = run_cli("run", "-o", tmp_path / "no" / "such" / "dir" / "out.h5", "--quiet")
+    assert result.returncode == 2
+    assert "no" in result.stderr
+
+
+def test_json_summary(run_cli, tmp_path):
+    out = tmp_path / "out.h5"
+    result = run_cli("run", "-o", out, "--json", "--backend", "cpu")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["backend"] == "cpu"
+    assert summary["precision"] == "double"
+    assert summary["points"] > 0
+    assert summary["flow_status"] == {"ok": summary["points"]}
+    assert pathlib.Path(summary["output"]) == out
+    assert summary["points_per_second"] > 0
+
+
+def gpu_usable(run_cli, tmp_path):
+    result = run_cli("run", "-o", tmp_path / "probe.h5", "--quiet", "--backend", "cuda")
+    return result.returncode == 0
+
+
+def test_backend_auto_falls_back_to_cpu_and_says_so(run_cli, tmp_path):
+    if gpu_usable(run_cli, tmp_path):
+        pytest.skip("a GPU is usable here: auto picks it")
+    result = run_cli("run", "-o", tmp_path / "out.h5")
+    assert result.returncode == 0, result.stderr
+    assert "running on the CPU backend" in result.stderr
+
+
+def test_backend_cuda_without_gpu_fails_clearly(run_cli, tmp_path):
+    if gpu_usable(run_cli, tmp_path):
+        pytest.skip("a GPU is usable here")
+    out = tmp_path / "out.h5"
+    result = run_cli("run", "-o", out, "--backend", "cuda")
+    assert result.returncode == 1
+    assert "--backend cuda" in result.stderr
+    assert "CUDA" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_every_example_runs(run_cli, tmp_path, example):
+    out = tmp_path / "out.h5"
+    result = run_cli("run", example, "-o", out, "--json", "--backend", "cpu")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["points"] > 0
+    inspect = run_cli("inspect", out)
+    assert inspect.returncode == 0, inspect.stderr
+    assert "flow" in inspect.stdout
+
+
+def test_float_precision_run(run_cli, tmp_path):
+    config = write(tmp_path, """
+        [flow]
+        rtol = 1e-5
+        [[grid.axis]]
+        name = "lambda"
+        linspace = [0.05, 0.15, 5]
+        """)
+    out = tmp_path / "out.h5"
+    result = run_cli("run", config, "-o", out, "--json", "--precision", "float", "--backend", "cpu")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["precision"] == "float"
+    assert summary["flow_status"] == {"ok": 5}
+
+
+def test_float_precision_refuses_tolerances_it_cannot_reach(run_cli, tmp_path):
+    out = tmp_path / "out.h5"
+    result = run_cli("run", "-o", out, "--precision", "float")  # built-in example: rtol 1e-10
+    assert result.returncode == 2
+    assert "flow.rtol" in result.stderr
+    assert not out.exists()
+
+
+def peak_rss_of_run(scaleham_bin, config, out):
+    """Peak resident memory (KiB) of one `scaleham run`, measured by a wrapper
+    process so earlier children do not count."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    result = subprocess.run(["python3", "-c", probe, scaleham_bin, "run", str(config), "-o",
+                             str(out), "--quiet", "--backend", "cpu"],
+                            capture_output=True, text=True, check=True, timeout=900)
+    return int(result.stdout.strip())
+
+
+def test_peak_memory_does_not_grow_with_the_grid(scaleham_bin, tmp_path):
+    """10^5 and 10^6 points: peak RSS within 1.5x (batches stream through memory)."""
+    def config(points_per_axis):
+        return write(tmp_path, f"""
+            [flow]
+            integrator = "rk4"
+            rk4_steps = 8
+            ell = 1.0
+            [[grid.axis]]
+            name = "lambda"
+            linspace = [0.05, 0.15, {points_per_axis}]
+            [[grid.axis]]
+            name = "A"
+            linspace = [25.0, 75.0, 1000]
+            """, name=f"grid{points_per_axis}.toml")
+
+    small = peak_rss_of_run(scaleham_bin, config(100), tmp_path / "small.h5")
+    large = peak_rss_of_run(scaleham_bin, config(1000), tmp_path / "large.h5")
+    assert large <= 1.5 * small, f"peak RSS {small} KiB at 1e5 points, {large} KiB at 1e6"

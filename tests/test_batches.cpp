@@ -1,0 +1,131 @@
+// Batching of the linear point range into rectangular hyperslabs.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "batches.hpp"
+
+namespace {
+
+using scaleham::batch;
+using scaleham::hyperslab_of;
+using scaleham::plan_batches;
+using shape_t = std::vector<std::uint64_t>;
+
+/// Every shape with up to `max_rank` axes of extents 1..max_extent.
+std::vector<shape_t> small_shapes(std::size_t max_rank, std::uint64_t max_extent) {
+  std::vector<shape_t> shapes{{}};
+  std::function<void(shape_t)> grow = [&](shape_t shape) {
+    if (shape.size() == max_rank) return;
+    for (std::uint64_t e = 1; e <= max_extent; ++e) {
+      shape_t longer = shape;
+      longer.push_back(e);
+      shapes.push_back(longer);
+      grow(longer);
+    }
+  };
+  grow({});
+  return shapes;
+}
+
+/// Linear C-order indices of the points of a hyperslab, in C order.
+std::vector<std::uint64_t> linear_indices(const shape_t& shape, const scaleham::hyperslab& slab) {
+  std::vector<std::uint64_t> out;
+  std::vector<std::uint64_t> offset(shape.size(), 0);  // position inside the slab
+  while (true) {
+    std::uint64_t index = 0;
+    for (std::size_t k = 0; k < shape.size(); ++k) index = index * shape[k] + slab.start[k] + offset[k];
+    out.push_back(index);
+    std::size_t k = shape.size();
+    while (k > 0 && ++offset[k - 1] == slab.count[k - 1]) offset[--k] = 0;
+    if (k == 0) return out;
+  }
+}
+
+TEST(Batches, ExhaustiveSmallShapesCoverEveryPointOnceInOrderAsRectangles) {
+  std::size_t checked = 0;
+  for (const shape_t& shape : small_shapes(4, 4)) {
+    const std::uint64_t total = scaleham::point_count(shape);
+    for (std::uint64_t max_points = 1; max_points <= total + 1; ++max_points) {
+      SCOPED_TRACE(::testing::Message() << "shape rank " << shape.size() << ", total " << total
+                                        << ", max_points " << max_points);
+      std::uint64_t next = 0;
+      for (const batch& b : plan_batches(shape, max_points)) {
+        ASSERT_EQ(b.first, next);  // consecutive, in order, no gaps or overlaps
+        ASSERT_GE(b.count, 1u);
+        ASSERT_LE(b.count, max_points);
+        const auto slab = hyperslab_of(shape, b);
+        ASSERT_EQ(slab.start.size(), shape.size());
+        ASSERT_EQ(slab.count.size(), shape.size());
+        std::vector<std::uint64_t> expected(b.count);
+        for (std::uint64_t i = 0; i < b.count; ++i) expected[i] = b.first + i;
+        ASSERT_EQ(linear_indices(shape, slab), expected);  // the rectangle IS the range
+        next += b.count;
+      }
+      ASSERT_EQ(next, total);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000u);
+}
+
+TEST(Batches, SplitsAtTheOutermostAxisWhoseInnerBlockFits) {
+  // shape {3, 4, 5}: inner blocks 20, 5, 1. max 7 -> axis 1, one row of 5.
+  auto batches = plan_batches({3, 4, 5}, 7);
+  ASSERT_EQ(batches.size(), 12u);
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    EXPECT_EQ(batches[i].first, 5 * i);
+    EXPECT_EQ(batches[i].count, 5u);
+  }
+  // max 12 -> axis 1, two rows of 5: each row of axis 0 splits 2 + 2.
+  batches = plan_batches({3, 4, 5}, 12);
+  ASSERT_EQ(batches.size(), 6u);
+  EXPECT_EQ(batches[1].first, 10u);
+  const auto slab = hyperslab_of({3, 4, 5}, batches[1]);
+  EXPECT_EQ(slab.start, (shape_t{0, 2, 0}));
+  EXPECT_EQ(slab.count, (shape_t{1, 2, 5}));
+  // max 45 -> axis 0 (inner block 20), two rows of 20, then one.
+  batches = plan_batches({3, 4, 5}, 45);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].count, 40u);
+  EXPECT_EQ(batches[1].count, 20u);
+  // Everything fits: one batch.
+  batches = plan_batches({3, 4, 5}, 1000);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].count, 60u);
+  // max smaller than the last axis: pieces of it.
+  batches = plan_batches({2, 5}, 2);
+  ASSERT_EQ(batches.size(), 6u);
+  EXPECT_EQ(batches[2].first, 4u);
+  EXPECT_EQ(batches[2].count, 1u);
+}
+
+TEST(Batches, EdgeShapes) {
+  EXPECT_TRUE(plan_batches({3, 0, 2}, 4).empty());  // no points
+  const auto scalar = plan_batches({}, 4);          // a grid without axes is one point
+  ASSERT_EQ(scalar.size(), 1u);
+  EXPECT_EQ(scalar[0].count, 1u);
+  EXPECT_TRUE(hyperslab_of({}, scalar[0]).start.empty());
+  // A big grid is planned without touching its points one by one.
+  const std::uint64_t big = std::uint64_t(1) << 20;
+  const auto batches = plan_batches({big, big}, big * 8);
+  ASSERT_EQ(batches.size(), big / 8);
+  EXPECT_EQ(batches.back().first + batches.back().count, big * big);
+}
+
+TEST(Batches, RejectsBadInput) {
+  EXPECT_THROW(plan_batches({3}, 0), std::invalid_argument);
+  const std::uint64_t half = std::uint64_t(1) << 32;
+  EXPECT_THROW(plan_batches({half, half}, 1), std::overflow_error);
+  EXPECT_THROW(hyperslab_of({3, 4}, {2, 4}), std::invalid_argument);   // wraps into the next row
+  EXPECT_THROW(hyperslab_of({3, 4}, {0, 0}), std::invalid_argument);   // empty
+  EXPECT_THROW(hyperslab_of({3, 4}, {10, 5}), std::invalid_argument);  // past the end
+  EXPECT_THROW(hyperslab_of({3, 4}, {4, 12}), std::invalid_argument);  // past the end
+  EXPECT_NO_THROW(hyperslab_of({3, 4}, {4, 8}));
+}
+
+}  // namespace

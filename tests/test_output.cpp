@@ -1,0 +1,589 @@
+// The HDF5 result writer: layout, values, dimension scales, attributes,
+// the checks that protect existing files, and `scaleham inspect`.
+// Results are synthetic (a function of the point index): no integrator runs.
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "batches.hpp"
+#include "h5.hpp"
+#include "output.hpp"
+#include "sweep.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace scaleham;
+
+// --- fixtures -------------------------------------------------------------------
+
+/// A fresh directory per test, removed afterwards.
+class Output : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           (std::string("scaleham_output_") + info->name() + "_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ignored);
+    fs::remove_all(dir_, ignored);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  fs::path dir_;
+};
+
+axis_config make_axis(const std::string& name, int slot, axis_kind kind, std::int64_t count, double lo, double hi,
+                      const std::string& unit) {
+  axis_config a;
+  a.name = name;
+  a.slot = slot;
+  a.kind = kind;
+  a.count = count;
+  a.lo = lo;
+  a.hi = hi;
+  a.unit = unit;
+  return a;
+}
+
+/// The paper's model over a 3 × 4 × 2 grid (lambda, A, and explicit g0 values).
+sweep_config cartesian_config() {
+  sweep_config c;
+  c.source_name = "<test>";
+  c.source_text = "[flow]\ng0 = 1.0\nell = 2.0\n";
+  c.base[param_b1] = 0.1;
+  c.base[param_f_m1] = 50.0;
+  c.base[param_g0] = 1.0;
+  c.base[param_ell] = 2.0;
+  c.base[param_T0] = 400.0;
+  c.base[param_c] = 1.0;
+  c.units[param_f_m1] = "K";
+  c.units[param_g0] = "K";
+  c.units[param_p0] = "1/K";
+  c.units[param_T0] = "K";
+  c.units[param_c] = "1/K";
+  c.axes.push_back(make_axis("lambda", param_b1, axis_kind::linspace, 3, 0.05, 0.15, ""));
+  c.axes.push_back(make_axis("A", param_f_m1, axis_kind::logspace, 4, 25.0, 75.0, "K"));
+  axis_config g0 = make_axis("g0", param_g0, axis_kind::values, 0, 0, 0, "");
+  g0.values = {0.5, 2.0};
+  c.axes.push_back(g0);
+  return c;
+}
+
+sweep_config random_config(std::uint64_t points) {
+  sweep_config c = cartesian_config();
+  c.axes.pop_back();  // Halton sampling of the (lambda, A) box
+  c.random = true;
+  c.random_points = points;
+  return c;
+}
+
+/// Deterministic, distinct, partly non-finite values for point i.
+template <class Real>
+point_result<Real> synthetic(std::uint64_t i) {
+  point_result<Real> r{};
+  const Real x = Real(i);
+  r.g = Real(1.5) + x * Real(0.25);
+  r.p = -x / Real(7);
+  r.S = std::sin(x) * Real(1e3);
+  r.ell = Real(2) - x * Real(1e-3);
+  r.h_drift = Real(1e-12) * x;
+  r.p0 = -Real(50) / (x + Real(1));
+  r.action = std::cos(x);
+  r.action_error = Real(1e-14) * (x + Real(1));
+  r.hj_consistency = i % 5 == 3 ? std::numeric_limits<Real>::quiet_NaN() : Real(1e-11) * x;
+  r.steps = static_cast<std::int32_t>(100 + 3 * i);
+  r.rejected = static_cast<std::int32_t>(i % 4);
+  r.flow_status = static_cast<status>(i % status_count);
+  r.action_status = static_cast<status>((7 * i) % status_count);
+  return r;
+}
+
+template <class Real>
+std::vector<point_result<Real>> synthetic_range(std::uint64_t first, std::uint64_t count) {
+  std::vector<point_result<Real>> out;
+  for (std::uint64_t i = first; i < first + count; ++i) out.push_back(synthetic<Real>(i));
+  return out;
+}
+
+run_info test_run_info(std::uint64_t points) {
+  run_info info;
+  info.backend = "cpu";
+  info.device = "test device";
+  info.precision = "double";
+  info.version = "9.9.9";
+  info.seconds_compute = 1.25;
+  info.seconds_total = 2.5;
+  info.points = points;
+  return info;
+}
+
+/// Writes a whole sweep of synthetic results in batches of at most max_points.
+template <class Real>
+void write_sweep(const std::string& path, const sweep_config& config, std::uint64_t max_points,
+                 bool force = false) {
+  result_writer<Real> writer(path, config, force);
+  for (const batch& b : plan_batches(config.shape(), max_points))
+    writer.write(b, synthetic_range<Real>(b.first, b.count).data());
+  writer.finish(test_run_info(config.size()));
+}
+
+// --- reading back with the plain C API --------------------------------------------
+
+template <class T>
+std::vector<T> read_all(hid_t file, const std::string& name, hid_t memory_type) {
+  const h5::dataset set(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+  EXPECT_TRUE(set) << name;
+  const h5::dataspace space(H5Dget_space(set.get()));
+  std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  EXPECT_GE(H5Dread(set.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0) << name;
+  return values;
+}
+
+std::vector<hsize_t> dims_of(hid_t file, const std::string& name) {
+  const h5::dataset set(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+  const h5::dataspace space(H5Dget_space(set.get()));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.get())));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return dims;
+}
+
+std::string string_attribute(hid_t object, const std::string& name) {
+  const h5::attribute attr(H5Aopen(object, name.c_str(), H5P_DEFAULT));
+  if (!attr) return "<missing " + name + ">";
+  const h5::datatype type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  char* text = nullptr;
+  EXPECT_GE(H5Aread(attr.get(), type.get(), &text), 0) << name;
+  std::string value = text ? text : "";
+  H5free_memory(text);
+  return value;
+}
+
+template <class T>
+std::vector<T> numeric_attribute(hid_t object, const std::string& name, hid_t memory_type) {
+  const h5::attribute attr(H5Aopen(object, name.c_str(), H5P_DEFAULT));
+  if (!attr) return {};
+  const h5::dataspace space(H5Aget_space(attr.get()));
+  std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  EXPECT_GE(H5Aread(attr.get(), memory_type, values.data()), 0) << name;
+  return values;
+}
+
+/// Bitwise equality (NaN == NaN), with the first difference in the message.
+template <class T>
+::testing::AssertionResult bitwise_equal(const std::vector<T>& actual, const std::vector<T>& expected) {
+  if (actual.size() != expected.size())
+    return ::testing::AssertionFailure() << "size " << actual.size() << " != " << expected.size();
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    if (std::memcmp(&actual[i], &expected[i], sizeof(T)) != 0)
+      return ::testing::AssertionFailure() << "element " << i << ": " << +actual[i] << " != " << +expected[i];
+  return ::testing::AssertionSuccess();
+}
+
+/// The expected contents of a result dataset, from the synthetic results.
+template <class T, class Real, class Member>
+std::vector<T> expected_field(std::uint64_t points, Member member) {
+  std::vector<T> out;
+  for (std::uint64_t i = 0; i < points; ++i) out.push_back(static_cast<T>(synthetic<Real>(i).*member));
+  return out;
+}
+
+// --- layout and values -------------------------------------------------------------
+
+TEST_F(Output, CartesianValuesRoundTripBitwise) {
+  const sweep_config config = cartesian_config();
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 5);  // batches of 2 x 2 points: chunks and batches do not line up
+  EXPECT_EQ(entries(), std::vector<std::string>{"out.h5"});
+
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+  using r = point_result<double>;
+  const std::uint64_t n = config.size();
+  ASSERT_EQ(n, 24u);
+  const auto real = [&](const char* name, double r::*member) {
+    EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), name, H5T_NATIVE_DOUBLE),
+                              expected_field<double, double>(n, member)))
+        << name;
+  };
+  real("/flow/g", &r::g);
+  real("/flow/p", &r::p);
+  real("/flow/S", &r::S);
+  real("/flow/ell_end", &r::ell);
+  real("/flow/h_drift", &r::h_drift);
+  real("/flow/p0_used", &r::p0);
+  real("/hj/action", &r::action);
+  real("/hj/action_error", &r::action_error);
+  real("/hj/consistency", &r::hj_consistency);
+  EXPECT_TRUE(bitwise_equal(read_all<std::int32_t>(file.get(), "/flow/steps", H5T_NATIVE_INT32),
+                            expected_field<std::int32_t, double>(n, &r::steps)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::int32_t>(file.get(), "/flow/rejected", H5T_NATIVE_INT32),
+                            expected_field<std::int32_t, double>(n, &r::rejected)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/flow/status", H5T_NATIVE_UINT8),
+                            expected_field<std::uint8_t, double>(n, &r::flow_status)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/hj/status", H5T_NATIVE_UINT8),
+                            expected_field<std::uint8_t, double>(n, &r::action_status)));
+
+  // Stored types: what the results are, not what they are read as.
+  const auto stored_type_is = [&](const char* name, hid_t type) {
+    const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
+    const h5::datatype stored(H5Dget_type(set.get()));
+    return H5Tequal(stored.get(), type) > 0;
+  };
+  EXPECT_TRUE(stored_type_is("/flow/g", H5T_NATIVE_DOUBLE));
+  EXPECT_TRUE(stored_type_is("/flow/steps", H5T_NATIVE_INT32));
+  EXPECT_TRUE(stored_type_is("/flow/status", H5T_NATIVE_UINT8));
+}
+
+TEST_F(Output, DimensionScalesCoordinatesAndShapes) {
+  const sweep_config config = cartesian_config();
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 7);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+
+  const std::vector<hsize_t> grid{3, 4, 2};
+  for (const std::string location : {"", "/flow", "/hj"}) {
+    for (std::size_t d = 0; d < config.axes.size(); ++d) {
+      const axis_config& axis = config.axes[d];
+      const std::string name = location + "/" + axis.name;
+      SCOPED_TRACE(name);
+      EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), name, H5T_NATIVE_DOUBLE), axis.coordinates()));
+      const h5::dataset scale(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
+      EXPECT_GT(H5DSis_scale(scale.get()), 0);
+      char scale_name[64] = {};
+      H5DSget_scale_name(scale.get(), scale_name, sizeof scale_name);
+      EXPECT_EQ(std::string(scale_name), axis.name);
+      EXPECT_EQ(string_attribute(scale.get(), "units"), axis.unit.empty() ? "1" : axis.unit);
+      EXPECT_NE(string_attribute(scale.get(), "long_name").find(axis.name), std::string::npos);
+      EXPECT_EQ(string_attribute(scale.get(), "parameter"), param_name(axis.slot));
+    }
+  }
+  EXPECT_EQ(read_all<double>(file.get(), "/g0", H5T_NATIVE_DOUBLE), (std::vector<double>{0.5, 2.0}));
+  EXPECT_DOUBLE_EQ(read_all<double>(file.get(), "/A", H5T_NATIVE_DOUBLE).back(), 75.0);
+
+  // Every result dataset: grid shape, units, long_name, and on each dimension
+  // its own group's scale (what xarray needs to show coordinates).
+  const std::map<std::string, std::vector<std::string>> groups{
+      {"flow", {"g", "p", "S", "ell_end", "h_drift", "p0_used", "steps", "rejected", "status"}},
+      {"hj", {"action", "action_error", "consistency", "status"}}};
+  for (const auto& [group, names] : groups) {
+    for (const std::string& name : names) {
+      const std::string full = "/" + group + "/" + name;
+      SCOPED_TRACE(full);
+      EXPECT_EQ(dims_of(file.get(), full), grid);
+      const h5::dataset set(H5Dopen2(file.get(), full.c_str(), H5P_DEFAULT));
+      // g and p carry the units of the parameters g0 and p0 (config.units).
+      const bool like_g = name == "g", like_p = name == "p" || name == "p0_used";
+      EXPECT_EQ(string_attribute(set.get(), "units"), like_g ? "K" : like_p ? "1/K" : "1");
+      EXPECT_FALSE(string_attribute(set.get(), "long_name").empty());
+      for (unsigned d = 0; d < config.axes.size(); ++d) {
+        const std::string own = "/" + group + "/" + config.axes[d].name;
+        const h5::dataset scale(H5Dopen2(file.get(), own.c_str(), H5P_DEFAULT));
+        EXPECT_GT(H5DSis_attached(set.get(), scale.get(), d), 0) << own;
+        EXPECT_EQ(H5DSget_num_scales(set.get(), d), 1);
+        char label[64] = {};
+        H5DSget_label(set.get(), d, label, sizeof label);
+        EXPECT_EQ(std::string(label), config.axes[d].name);
+      }
+      // Chunked, every chunk dim in [1, dim], shuffled and deflated.
+      const h5::property_list creation(H5Dget_create_plist(set.get()));
+      ASSERT_EQ(H5Pget_layout(creation.get()), H5D_CHUNKED);
+      std::vector<hsize_t> chunk(grid.size());
+      ASSERT_EQ(H5Pget_chunk(creation.get(), static_cast<int>(chunk.size()), chunk.data()), 3);
+      for (std::size_t d = 0; d < grid.size(); ++d) {
+        EXPECT_GE(chunk[d], 1u);
+        EXPECT_LE(chunk[d], grid[d]);
+      }
+      EXPECT_EQ(H5Pget_nfilters(creation.get()), 2);
+      EXPECT_GT(H5Pget_filter_by_id2(creation.get(), H5Z_FILTER_DEFLATE, nullptr, nullptr, nullptr, 0, nullptr,
+                                     nullptr),
+                -1);
+    }
+  }
+}
+
+TEST_F(Output, StatusFlagsAndRootAttributes) {
+  const sweep_config config = cartesian_config();
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 1000);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+
+  std::vector<std::uint8_t> codes;
+  std::string meanings;
+  for (int code = 0; code < status_count; ++code) {
+    codes.push_back(static_cast<std::uint8_t>(code));
+    meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
+  }
+  for (const char* name : {"/flow/status", "/hj/status"}) {
+    const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
+    EXPECT_EQ(numeric_attribute<std::uint8_t>(set.get(), "flag_values", H5T_NATIVE_UINT8), codes) << name;
+    EXPECT_EQ(string_attribute(set.get(), "flag_meanings"), meanings) << name;
+  }
+
+  const hid_t root = file.get();
+  EXPECT_EQ(string_attribute(root, "config"), config.source_text);
+  EXPECT_EQ(string_attribute(root, "config_source"), "<test>");
+  EXPECT_EQ(string_attribute(root, "version"), "9.9.9");
+  EXPECT_EQ(string_attribute(root, "backend"), "cpu");
+  EXPECT_EQ(string_attribute(root, "device"), "test device");
+  EXPECT_EQ(string_attribute(root, "precision"), "double");
+  EXPECT_EQ(numeric_attribute<double>(root, "seconds_compute", H5T_NATIVE_DOUBLE), std::vector<double>{1.25});
+  EXPECT_EQ(numeric_attribute<double>(root, "seconds_total", H5T_NATIVE_DOUBLE), std::vector<double>{2.5});
+  EXPECT_EQ(numeric_attribute<std::uint64_t>(root, "points", H5T_NATIVE_UINT64), std::vector<std::uint64_t>{24});
+  EXPECT_EQ(numeric_attribute<double>(root, "T0", H5T_NATIVE_DOUBLE), std::vector<double>{400.0});
+  EXPECT_EQ(string_attribute(root, "T0_units"), "K");
+  EXPECT_EQ(numeric_attribute<double>(root, "c", H5T_NATIVE_DOUBLE), std::vector<double>{1.0});
+  EXPECT_EQ(string_attribute(root, "c_units"), "1/K");
+  EXPECT_EQ(numeric_attribute<std::int32_t>(root, "complete", H5T_NATIVE_INT32), std::vector<std::int32_t>{1});
+  const std::string created = string_attribute(root, "created");  // 2024-05-01T12:34:56Z
+  ASSERT_EQ(created.size(), 20u) << created;
+  EXPECT_EQ(created[4], '-');
+  EXPECT_EQ(created[10], 'T');
+  EXPECT_EQ(created.back(), 'Z');
+}
+
+TEST_F(Output, FloatResultsAreStoredAsFloat) {
+  sweep_config config = cartesian_config();
+  config.output.hj = false;
+  config.output.compression = 0;
+  const std::string out = path("out.h5");
+  write_sweep<float>(out, config, 4);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+  EXPECT_TRUE(bitwise_equal(read_all<float>(file.get(), "/flow/S", H5T_NATIVE_FLOAT),
+                            expected_field<float, float>(config.size(), &point_result<float>::S)));
+  const h5::dataset set(H5Dopen2(file.get(), "/flow/S", H5P_DEFAULT));
+  const h5::datatype stored(H5Dget_type(set.get()));
+  EXPECT_GT(H5Tequal(stored.get(), H5T_NATIVE_FLOAT), 0);
+  const h5::property_list creation(H5Dget_create_plist(set.get()));
+  EXPECT_EQ(H5Pget_nfilters(creation.get()), 0);              // compression = 0
+  EXPECT_EQ(H5Lexists(file.get(), "/hj", H5P_DEFAULT), 0);    // hj = false
+}
+
+TEST_F(Output, RandomGridHasPointScaleAndSampledParameters) {
+  const sweep_config config = random_config(37);
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 10);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+
+  std::vector<std::uint64_t> indices(37);
+  for (std::uint64_t i = 0; i < indices.size(); ++i) indices[i] = i;
+  for (const char* location : {"/point", "/flow/point", "/hj/point", "/parameters/point"})
+    EXPECT_EQ(read_all<std::uint64_t>(file.get(), location, H5T_NATIVE_UINT64), indices) << location;
+  EXPECT_EQ(H5Lexists(file.get(), "/lambda", H5P_DEFAULT), 0);  // no cartesian coordinates
+  EXPECT_EQ(dims_of(file.get(), "/flow/g"), std::vector<hsize_t>{37});
+  EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), "/flow/g", H5T_NATIVE_DOUBLE),
+                            expected_field<double, double>(37, &point_result<double>::g)));
+
+  // The sampled values are exactly the grid's parameters of each index.
+  const auto values = axis_values_as<double>(config);
+  const sweep_spec<double> spec = make_sweep_spec<double>(config, host_pointers(values));
+  for (std::size_t a = 0; a < config.axes.size(); ++a) {
+    const std::string name = "/parameters/" + config.axes[a].name;
+    std::vector<double> expected;
+    for (std::uint64_t i = 0; i < 37; ++i) {
+      double params[param_count];
+      spec.grid.parameters(i, params);
+      expected.push_back(params[config.axes[a].slot]);
+    }
+    EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), name, H5T_NATIVE_DOUBLE), expected)) << name;
+    const h5::dataset set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
+    const h5::dataset point(H5Dopen2(file.get(), "/parameters/point", H5P_DEFAULT));
+    EXPECT_GT(H5DSis_attached(set.get(), point.get(), 0), 0);
+    EXPECT_EQ(string_attribute(set.get(), "units"), config.axes[a].unit.empty() ? "1" : config.axes[a].unit);
+  }
+  const h5::dataset g(H5Dopen2(file.get(), "/flow/g", H5P_DEFAULT));
+  const h5::dataset point(H5Dopen2(file.get(), "/flow/point", H5P_DEFAULT));
+  EXPECT_GT(H5DSis_attached(g.get(), point.get(), 0), 0);
+}
+
+// --- the output path: nothing is created or changed on bad input ------------------------
+
+TEST_F(Output, ExistingFileNeedsForceAndStaysIntactUntilFinish) {
+  const std::string out = path("out.h5");
+  std::ofstream(out) << "precious";
+  try {
+    result_writer<double> writer(out, cartesian_config(), false);
+    FAIL() << "no output_error";
+  } catch (const output_error& e) {
+    EXPECT_NE(std::string(e.what()).find("exists; use --force to overwrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(entries(), std::vector<std::string>{"out.h5"});
+
+  {
+    result_writer<double> writer(out, cartesian_config(), true);
+    std::stringstream old;
+    old << std::ifstream(out).rdbuf();
+    EXPECT_EQ(old.str(), "precious");  // replaced only by finish()
+    EXPECT_EQ(entries(), (std::vector<std::string>{"out.h5", "out.h5.partial"}));
+  }  // destroyed unfinished
+  std::stringstream old;
+  old << std::ifstream(out).rdbuf();
+  EXPECT_EQ(old.str(), "precious");
+  EXPECT_EQ(entries(), std::vector<std::string>{"out.h5"});
+
+  write_sweep<double>(out, cartesian_config(), 100, true);
+  EXPECT_GT(H5Fis_hdf5(out.c_str()), 0);
+  EXPECT_EQ(entries(), std::vector<std::string>{"out.h5"});
+}
+
+TEST_F(Output, DirectoryMissingParentAndUnwritableParentAreErrors) {
+  fs::create_directory(path("taken"));
+  for (bool force : {false, true})
+    EXPECT_THROW(result_writer<double>(path("taken"), cartesian_config(), force), output_error);
+  EXPECT_THROW(result_writer<double>(path("missing/out.h5"), cartesian_config(), true), output_error);
+  std::ofstream(path("file")) << "x";
+  EXPECT_THROW(result_writer<double>(path("file/out.h5"), cartesian_config(), true), output_error);
+  EXPECT_EQ(entries(), (std::vector<std::string>{"file", "taken"}));
+  EXPECT_TRUE(fs::is_empty(path("taken")));
+
+  if (::geteuid() != 0) {
+    fs::create_directory(path("locked"));
+    fs::permissions(path("locked"), fs::perms::owner_read | fs::perms::owner_exec);
+    EXPECT_THROW(result_writer<double>(path("locked/out.h5"), cartesian_config(), true), output_error);
+    fs::permissions(path("locked"), fs::perms::owner_all);
+    EXPECT_TRUE(fs::is_empty(path("locked")));
+  } else {
+    // root writes anywhere permissions would forbid: use a directory the kernel
+    // itself refuses files in.
+    EXPECT_THROW(result_writer<double>("/proc/scaleham_output_test.h5", cartesian_config(), true), output_error);
+    EXPECT_FALSE(fs::exists("/proc/scaleham_output_test.h5.partial"));
+  }
+}
+
+TEST_F(Output, UnfinishedWriterLeavesNothing) {
+  const std::string out = path("out.h5");
+  const sweep_config config = cartesian_config();
+  {
+    result_writer<double> writer(out, config, false);
+    const auto batches = plan_batches(config.shape(), 5);
+    writer.write(batches[0], synthetic_range<double>(batches[0].first, batches[0].count).data());
+    EXPECT_EQ(entries(), std::vector<std::string>{"out.h5.partial"});  // never under the final name
+  }
+  EXPECT_TRUE(entries().empty());
+
+  // A constructor that fails after creating the .partial removes it too.
+  sweep_config clash = config;
+  clash.axes[0].name = "ell_end";
+  EXPECT_THROW(result_writer<double>(out, clash, false), output_error);
+  EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(Output, WriteRejectsBatchesOutsideTheGrid) {
+  result_writer<double> writer(path("out.h5"), cartesian_config(), false);
+  const auto results = synthetic_range<double>(0, 30);
+  EXPECT_THROW(writer.write({20, 10}, results.data()), std::invalid_argument);
+  EXPECT_THROW(writer.write({1, 2}, results.data()), std::invalid_argument);  // crosses a row of the last axis
+}
+
+// --- scaleham inspect ------------------------------------------------------------------------
+
+TEST_F(Output, DescribeFileNamesDatasetsAndCountsStatuses) {
+  const sweep_config config = cartesian_config();
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 5);
+  const std::string text = describe_file(out);
+  for (const char* expected : {"/flow/g", "/flow/status", "/hj/action", "/hj/consistency", "lambda: 3", "A: 4",
+                               "g0: 2", "backend = cpu", "T0 = 400", "config = <3 lines of text>",
+                               "precision = double", "[K]"})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  EXPECT_EQ(text.find("INCOMPLETE"), std::string::npos) << text;
+
+  // Status counts, per status name: flow codes are i % 10 over 24 points,
+  // action codes 7 i % 10.
+  std::map<int, int> flow, action;
+  for (int i = 0; i < 24; ++i) {
+    ++flow[i % status_count];
+    ++action[(7 * i) % status_count];
+  }
+  const auto counts_text = [](const std::map<int, int>& counts) {
+    std::string s;
+    for (const auto& [code, n] : counts)
+      s += (s.empty() ? "" : ", ") + std::string(status_name(static_cast<status>(code))) + " " + std::to_string(n);
+    return s;
+  };
+  EXPECT_NE(text.find("status counts: " + counts_text(flow)), std::string::npos) << text;
+  EXPECT_NE(text.find("status counts: " + counts_text(action)), std::string::npos) << text;
+  EXPECT_NE(text.find("ok 3, target_reached 3, left_domain 3, non_finite 3, max_steps 2"), std::string::npos)
+      << text;
+}
+
+TEST_F(Output, DescribeFileOfUnfinishedAndOfBadFiles) {
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, cartesian_config(), 100);
+  {  // what a killed run leaves: complete = 0
+    const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+    h5::write_attribute(file.get(), "complete", std::int32_t(0));
+  }
+  EXPECT_NE(describe_file(out).find("INCOMPLETE"), std::string::npos);
+  EXPECT_THROW(describe_file(path("none.h5")), output_error);
+  std::ofstream(path("text.h5")) << "not hdf5";
+  EXPECT_THROW(describe_file(path("text.h5")), output_error);
+}
+
+// --- the RAII layer ----------------------------------------------------------------------------
+
+TEST(H5, ErrorsAreExceptionsWithCallPathAndHdf5sReasonAndNothingOnStderr) {
+  ::testing::internal::CaptureStderr();
+  try {
+    h5::open_file_read_only("/nonexistent/dir/x.h5");
+    ADD_FAILURE() << "no h5_error";
+  } catch (const h5_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("H5Fopen"), std::string::npos) << message;
+    EXPECT_NE(message.find("/nonexistent/dir/x.h5"), std::string::npos) << message;
+    EXPECT_NE(message.find("unable to open file"), std::string::npos) << message;
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(H5, ChunkShapeIsAContiguousBlockWithinTheDims) {
+  EXPECT_EQ(h5::chunk_shape({1000, 1000}, 8), (std::vector<hsize_t>{32, 1000}));  // 256 KiB of doubles
+  EXPECT_EQ(h5::chunk_shape({1000, 1000}, 8, 1 << 20), (std::vector<hsize_t>{131, 1000}));
+  EXPECT_EQ(h5::chunk_shape({10}, 8), (std::vector<hsize_t>{10}));
+  EXPECT_EQ(h5::chunk_shape({hsize_t(1) << 30}, 1), (std::vector<hsize_t>{hsize_t(1) << 18}));
+  EXPECT_EQ(h5::chunk_shape({3, 5, 7}, 8, 64), (std::vector<hsize_t>{1, 1, 7}));
+  EXPECT_EQ(h5::chunk_shape({3, 5, 7}, 8, 8 * 14), (std::vector<hsize_t>{1, 2, 7}));
+  EXPECT_EQ(h5::chunk_shape({4, 1 << 20}, 8, 8), (std::vector<hsize_t>{1, 1}));
+}
+
+TEST(H5, HandlesAreMoveOnlyAndClose) {
+  h5::quiet_errors();
+  h5::dataspace a(H5Screate(H5S_SCALAR));
+  const hid_t id = a.get();
+  h5::dataspace b = std::move(a);
+  EXPECT_FALSE(a);  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+  EXPECT_EQ(b.get(), id);
+  EXPECT_GT(H5Iis_valid(id), 0);
+  b.reset();
+  EXPECT_LE(H5Iis_valid(id), 0);
+  static_assert(!std::is_copy_constructible_v<h5::file>);
+}
+
+}  // namespace
