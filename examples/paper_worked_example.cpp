@@ -2,7 +2,7 @@
 //
 // Paper: D·T0 ≈ 500 K and λ ≈ 0.1 give A = λ·D·T0 ≈ 50. The paper fixes only
 // the product D·T0 and the proportionality g ∝ (T − T0), so this program picks
-// T0 = 400 K and c = 1/K (g = c·(T − T0) is then T − T0 in kelvin); with them
+// T0 = 400 K and c = 1 (dimensionless: g = c·(T − T0) is in kelvin); with them
 // B = A/(λc) = 500 K and D = B/T0 = 1.25.
 //
 // For every temperature it computes the Hamilton–Jacobi action two ways and
@@ -31,7 +31,7 @@ namespace {
 constexpr double lambda_ = 0.1;  // β = λg (paper: λ ≈ 0.1)
 constexpr double A = 50.0;       // F = A/g (A = λ·D·T0 = 0.1 × 500)
 constexpr double t0 = 400.0;     // K; our choice, the paper fixes only D·T0
-constexpr double c = 1.0;        // 1/K; our choice
+constexpr double c = 1.0;        // dimensionless (g in K); our choice
 constexpr double t_ref_offset = 1.0e6;  // K above T0 where the action is referenced
 constexpr double tolerance = 1e-9;      // relative, for every comparison
 
@@ -51,7 +51,7 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage: scaleham_paper_example [T ...]\n"
                "  Checks the HJ action of the paper's model (lambda = %.2g, A = %.3g,\n"
-               "  g = c(T - T0), T0 = %.0f K, c = %.0f/K) by quadrature, by an on-manifold\n"
+               "  g = c(T - T0), T0 = %.0f K, c = %.0f) by quadrature, by an on-manifold\n"
                "  DOPRI5 flow and against the closed form, at the temperatures T in kelvin\n"
                "  (default 420 450 500 550 600 700; each must lie in (T0, T0 + 1e6 K)).\n"
                "  Exit code 0: all agree to %.0e relative; 1: a check failed; 2: bad arguments.\n",
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   std::printf("scaleham %s: the paper's worked example (double precision)\n",
               SCALEHAM_VERSION_STRING);
   std::printf("  model     beta(g) = lambda*g, F(g) = A/g, lambda = %g, A = %g\n", lambda_, A);
-  std::printf("  mapping   g = c*(T - T0), T0 = %g K, c = %g/K (our choice: the paper fixes D*T0 only)\n",
+  std::printf("  mapping   g = c*(T - T0), T0 = %g K, c = %g (our choice: the paper fixes D*T0 only)\n",
               t0, c);
   std::printf("  VFT       B = D*T0 = A/(lambda*c) = %g K, D = B/T0 = %g\n", b_vft, b_vft / t0);
   std::printf("  reference g_ref = c*(%g K) = %g, standing in for g -> infinity\n", t_ref_offset,
