@@ -16,6 +16,7 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,12 @@ constexpr std::string_view paper_example =
 # ell = -10 units of RG time towards the infrared: g(ell) = g0 exp(lambda ell)
 # falls to 22..61 K, towards the glass transition at g = 0 (T = T0), and the
 # action grows like 1/g on the way. About 40 adaptive steps per point.
+#
+# Each point also evaluates ln tau(T) at 32 temperatures from 420 K to 700 K
+# and fits ln tau = a + B / (T - T_vf) to them (/fit in the output). For this
+# model the law is exact: the fit returns B = A / (lambda c) and T_vf = T0 to
+# machine precision (|/fit/B_rel_err| ~ 1e-15), and a = ln tau0 -
+# B / (T_ref - T0), since S is measured from T_ref, where ln tau = ln tau0.
 
 [model]
 lambda = 0.1    # beta = lambda g (alias of b1), dimensionless
@@ -58,8 +65,19 @@ atol = 1e-12
 rtol = 1e-11
 
 [temperature]
-T0 = 400.0   # K
-c = 1.0      # g = c (T - T0)
+T0 = 400.0     # K
+c = 1.0        # g = c (T - T0)
+T_min = 420.0  # K: the ln tau(T) curve of every point runs from T_min ...
+T_max = 700.0  # K: ... to T_max,
+points = 32    # at this many evenly spaced temperatures (4..64)
+T_ref = 700.0  # K: where S = 0, i.e. ln tau = ln tau0 (default: T_max)
+tau0 = 1e-14   # s: the attempt time tau0
+
+[fit]
+enabled = true        # fit ln tau = a + B / (T - T_vf) to every curve
+tg_tau = 100.0        # s: Tg is where the fitted tau reaches 100 s
+max_iterations = 200  # Levenberg-Marquardt budget per point
+scan_points = 48      # T_vf values scanned for the starting point
 
 [grid]
 sampling = "cartesian"
@@ -76,6 +94,8 @@ unit = "K"
 [output]
 flow = true
 hj = true
+fit = true       # /fit: a, B, T_vf, D, Tg, m, their errors, RMS, status
+curves = false   # /curves: ln tau on the temperature grid, 32 values per point
 compression = 4
 )toml";
 
@@ -151,16 +171,18 @@ std::vector<std::string_view> parameter_names(std::string_view section = {}) {
 // ---------------------------------------------------------------------------
 // The other keys of each section.
 
-constexpr std::string_view section_names[] = {"model",       "flow", "action",
-                                              "temperature", "grid", "output"};
+constexpr std::string_view section_names[] = {"model", "flow", "action", "temperature",
+                                              "fit",   "grid", "output"};
 
 /// Keys of a section that are not parameters.
 std::vector<std::string_view> setting_keys(std::string_view section) {
   if (section == "flow")
     return {"integrator", "rtol", "atol", "max_steps", "rk4_steps", "g_min", "g_max", "g_target"};
   if (section == "action") return {"rtol", "atol", "max_intervals"};
+  if (section == "temperature") return {"T_min", "T_max", "points", "T_ref", "tau0"};
+  if (section == "fit") return {"enabled", "tg_tau", "max_iterations", "scan_points"};
   if (section == "grid") return {"sampling", "points", "axis"};
-  if (section == "output") return {"flow", "hj", "compression"};
+  if (section == "output") return {"flow", "hj", "fit", "curves", "compression"};
   return {};
 }
 
@@ -258,6 +280,18 @@ sweep_config default_config() {
   s.quadrature.rtol = 1e-11;
   s.quadrature.atol = 0.0;
   s.quadrature.max_intervals = quadrature_capacity;
+  relaxation_settings<double>& r = s.relaxation;
+  r.enabled = true;
+  r.n_T = 32;
+  r.T_min = 420.0;
+  r.T_max = 700.0;
+  r.T_ref = r.T_max;
+  r.log_tau0 = std::log(1e-14);
+  r.fit.max_iterations = 200;
+  r.fit.scan_points = 48;
+  r.fit.tg_log_level = std::log(100.0);
+  config.output.fit = true;
+  config.output.curves = false;
   return config;
 }
 
@@ -281,9 +315,11 @@ class config_parser {
     if (const toml::table* t = section(root, "flow")) read_flow(*t);
     if (const toml::table* t = section(root, "action")) read_action(*t);
     if (const toml::table* t = section(root, "temperature")) read_temperature(*t);
+    if (const toml::table* t = section(root, "fit")) read_fit(*t);
     if (const toml::table* t = section(root, "grid")) read_grid(*t);
     if (const toml::table* t = section(root, "output")) read_output(*t);
     check_base_values(root);
+    check_reference_temperature(root);
     return std::move(config_);
   }
 
@@ -534,9 +570,59 @@ class config_parser {
            "rtol and atol are both 0: no error control; make at least one > 0");
   }
 
+  /// A finite number > 0 (temperatures, times).
+  double positive_number(const toml::node& node, std::string_view key) const {
+    const double value = finite_number(node, key);
+    if (!(value > 0)) fail(node.source(), key, fmt::format("must be > 0, got {}", value));
+    return value;
+  }
+
   void read_temperature(const toml::table& t) {
     check_keys(t, "temperature", known_keys("temperature"));
     read_parameters(t, "temperature");
+    relaxation_settings<double>& r = config_.settings.relaxation;
+    const toml::node* min_node = t.get("T_min");
+    const toml::node* max_node = t.get("T_max");
+    if (min_node != nullptr) r.T_min = positive_number(*min_node, "temperature.T_min");
+    if (max_node != nullptr) r.T_max = finite_number(*max_node, "temperature.T_max");
+    if (!(r.T_max > r.T_min)) {
+      const bool blame_max = max_node != nullptr;
+      fail((blame_max ? max_node : min_node)->source(),
+           blame_max ? "temperature.T_max" : "temperature.T_min",
+           fmt::format("T_max must be > T_min, got T_min = {} K, T_max = {} K{}", r.T_min, r.T_max,
+                       blame_max ? "" : " (the default)"));
+    }
+    if (const toml::node* node = t.get("points"))
+      r.n_T = static_cast<int>(integer(*node, "temperature.points", 4, max_curve_points));
+    r.T_ref = r.T_max;
+    if (const toml::node* node = t.get("T_ref")) {
+      r.T_ref = finite_number(*node, "temperature.T_ref");
+      T_ref_node_ = node;
+    }
+    T_max_node_ = max_node;
+    if (const toml::node* node = t.get("tau0")) {
+      const double tau0 = positive_number(*node, "temperature.tau0");
+      r.log_tau0 = std::log(tau0);  // finite: tau0 is a finite number > 0
+    }
+  }
+
+  void read_fit(const toml::table& t) {
+    check_keys(t, "fit", known_keys("fit"));
+    relaxation_settings<double>& r = config_.settings.relaxation;
+    if (const toml::node* node = t.get("enabled")) {
+      r.enabled = boolean(*node, "fit.enabled");
+      if (!r.enabled) {
+        config_.output.fit = false;
+        fit_disabled_node_ = node;
+      }
+    }
+    if (const toml::node* node = t.get("tg_tau"))
+      r.fit.tg_log_level = std::log(positive_number(*node, "fit.tg_tau"));
+    constexpr std::int64_t int_max = std::numeric_limits<int>::max();
+    if (const toml::node* node = t.get("max_iterations"))
+      r.fit.max_iterations = static_cast<int>(integer(*node, "fit.max_iterations", 1, int_max));
+    if (const toml::node* node = t.get("scan_points"))
+      r.fit.scan_points = static_cast<int>(integer(*node, "fit.scan_points", 2, int_max));
   }
 
   void read_grid(const toml::table& t) {
@@ -684,6 +770,18 @@ class config_parser {
     check_keys(t, "output", known_keys("output"));
     if (const toml::node* node = t.get("flow")) config_.output.flow = boolean(*node, "output.flow");
     if (const toml::node* node = t.get("hj")) config_.output.hj = boolean(*node, "output.hj");
+    // The curves and the fits need the relaxation-time curves, which
+    // [fit] enabled = false switches off.
+    for (auto [key, flag] :
+         {std::pair{"fit", &config_.output.fit}, std::pair{"curves", &config_.output.curves}})
+      if (const toml::node* node = t.get(key)) {
+        *flag = boolean(*node, join("output", key));
+        if (*flag && !config_.settings.relaxation.enabled)
+          fail(node->source(), join("output", key),
+               fmt::format("needs the relaxation-time curves, but [fit] enabled = false "
+                           "(line {}) switches them off",
+                           fit_disabled_node_->source().begin.line));
+      }
     if (const toml::node* node = t.get("compression"))
       config_.output.compression = static_cast<int>(integer(*node, "output.compression", 0, 9));
   }
@@ -721,8 +819,58 @@ class config_parser {
     }
   }
 
+  /// g_ref = c (T_ref − T0) must be > 0 at every point: S = 0 there (the
+  /// reference of the curve). T0 is the base value or, when swept, every value
+  /// of its axis (the largest is an end of the range, or one of the values).
+  /// Points whose T0 lies above T_min are fine: their curve reports a status.
+  /// Blamed: T_ref if given, else T_max (T_ref's default), else T0.
+  void check_reference_temperature(const toml::table& root) const {
+    const relaxation_settings<double>& r = config_.settings.relaxation;
+    if (!r.enabled) return;
+    double highest_T0 = config_.base[param_T0];
+    std::string T0_words = "T0";
+    toml::source_region T0_where;
+    std::string T0_key;
+    for (std::size_t a = 0; a < config_.axes.size(); ++a) {
+      const axis_config& axis = config_.axes[a];
+      if (axis.slot != param_T0) continue;
+      if (axis.kind == axis_kind::values)
+        highest_T0 = *std::max_element(axis.values.begin(), axis.values.end());
+      else
+        highest_T0 = axis.count == 1 ? axis.lo : std::max(axis.lo, axis.hi);
+      T0_words = fmt::format("the largest T0 of axis '{}' (line {})", axis.name,
+                             axis_nodes_[a]->source().begin.line);
+      T0_where = axis_nodes_[a]->source();
+      T0_key = fmt::format("grid.axis[{}]", a);
+    }
+    if (r.T_ref > highest_T0) return;
+    if (T0_key.empty()) {
+      std::tie(T0_where, T0_key) = origin(root, param_T0);
+      T0_words = base_node_[param_T0] != nullptr
+                     ? fmt::format("T0 ({}, line {})", T0_key, T0_where.begin.line)
+                     : std::string("T0 (the default)");
+    }
+
+    const std::string why = "so that g_ref = c (T_ref - T0) > 0 (ln tau = ln tau0 at T_ref)";
+    if (T_ref_node_ != nullptr)
+      fail(T_ref_node_->source(), "temperature.T_ref",
+           fmt::format("must be above {} = {} K {}, got {}", T0_words, highest_T0, why, r.T_ref));
+    if (T_max_node_ != nullptr)
+      fail(T_max_node_->source(), "temperature.T_max",
+           fmt::format("T_ref defaults to T_max, which must then be above {} = {} K {}, got {}: "
+                       "raise T_max or set temperature.T_ref",
+                       T0_words, highest_T0, why, r.T_max));
+    fail(T0_where, T0_key,
+         fmt::format("{} = {} K must be below T_ref (default: T_max = {} K) {}: "
+                     "set temperature.T_max or T_ref above it",
+                     T0_words, highest_T0, r.T_ref, why));
+  }
+
   std::string source_;
   sweep_config config_ = default_config();
+  const toml::node* T_ref_node_ = nullptr;                  // temperature.T_ref, when given
+  const toml::node* T_max_node_ = nullptr;                  // temperature.T_max, when given
+  const toml::node* fit_disabled_node_ = nullptr;           // fit.enabled = false, when given
   std::array<const toml::node*, param_count> base_node_{};  // where each base value was set
   std::array<std::string, param_count> base_key_{};
   std::vector<const toml::table*> axis_nodes_;  // one per accepted axis

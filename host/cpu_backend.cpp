@@ -8,12 +8,14 @@ namespace scaleham {
 
 template <class Real>
 void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uint64_t count,
-                     point_result<Real>* out) {
+                     point_result<Real>* out, Real* curves) {
   const auto n = static_cast<std::int64_t>(count);
+  const std::int64_t n_T = spec.settings.relaxation.n_T;
   // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
   // subdivisions, early stops), so static shares would leave cores idle.
 #pragma omp parallel for schedule(dynamic, 64)
-  for (std::int64_t i = 0; i < n; ++i) out[i] = spec.evaluate(first + std::uint64_t(i));
+  for (std::int64_t i = 0; i < n; ++i)
+    out[i] = spec.evaluate(first + std::uint64_t(i), curves ? curves + i * n_T : nullptr);
 }
 
 template <class Real>
@@ -22,6 +24,8 @@ cpu_runner<Real>::cpu_runner(const sweep_config& config, std::uint64_t batch_cap
       spec_(make_sweep_spec<Real>(config, host_pointers(axis_values_))),
       capacity_(batch_capacity) {
   for (auto& r : results_) r.resize(capacity_);
+  if (config.output.curves && config.settings.relaxation.enabled)
+    for (auto& c : curves_) c.resize(capacity_ * std::uint64_t(config.settings.relaxation.n_T));
 }
 
 template <class Real>
@@ -35,8 +39,15 @@ template <class Real>
 void cpu_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t count) {
   if (count > capacity_) throw std::logic_error("batch larger than the capacity of the CPU runner");
   point_result<Real>* out = results_[slot].data();
-  pending_[slot] = std::async(std::launch::async,
-                              [this, first, count, out] { evaluate_points(spec_, first, count, out); });
+  Real* curves = curves_[slot].empty() ? nullptr : curves_[slot].data();
+  pending_[slot] = std::async(std::launch::async, [this, first, count, out, curves] {
+    evaluate_points(spec_, first, count, out, curves);
+  });
+}
+
+template <class Real>
+const Real* cpu_runner<Real>::curves(int slot) const {
+  return curves_[slot].empty() ? nullptr : curves_[slot].data();
 }
 
 template <class Real>
@@ -46,9 +57,9 @@ const point_result<Real>* cpu_runner<Real>::finish(int slot) {
 }
 
 template void evaluate_points(const sweep_spec<double>&, std::uint64_t, std::uint64_t,
-                              point_result<double>*);
+                              point_result<double>*, double*);
 template void evaluate_points(const sweep_spec<float>&, std::uint64_t, std::uint64_t,
-                              point_result<float>*);
+                              point_result<float>*, float*);
 template class cpu_runner<double>;
 template class cpu_runner<float>;
 

@@ -12,15 +12,17 @@
 namespace scaleham {
 
 /// Evaluates grid points first .. first+count−1 of `spec` into out[0 .. count)
-/// on all cores. The loop is the only thing the CPU backend adds to the core.
+/// on all cores, and their ln τ curves into curves[i·n_T ..] when curves is not
+/// null. The loop is the only thing the CPU backend adds to the core.
 template <class Real>
 void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uint64_t count,
-                     point_result<Real>* out);
+                     point_result<Real>* out, Real* curves = nullptr);
 
 /// Batches of a sweep on the CPU with the interface of cuda::sweep_runner:
 /// start(slot) computes on a worker thread (which runs the OpenMP loop) and
 /// returns at once, so the caller can write the previous batch meanwhile;
-/// finish(slot) waits and returns the results (valid until the slot restarts).
+/// finish(slot) waits and returns the results (valid until the slot restarts);
+/// curves(slot) then holds their ln τ curves when the config asks for them.
 template <class Real>
 class cpu_runner {
  public:
@@ -31,12 +33,15 @@ class cpu_runner {
 
   void start(int slot, std::uint64_t first, std::uint64_t count);
   const point_result<Real>* finish(int slot);
+  /// n_T values per point, point-major; nullptr unless config.output.curves.
+  const Real* curves(int slot) const;
 
  private:
   std::vector<std::vector<Real>> axis_values_;  // storage the spec points into
   sweep_spec<Real> spec_;
   std::uint64_t capacity_;
   std::vector<point_result<Real>> results_[2];
+  std::vector<Real> curves_[2];
   std::future<void> pending_[2];
 };
 

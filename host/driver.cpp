@@ -63,11 +63,12 @@ void stream_batches(const sweep_config& config, const run_options& options, std:
       runner.start(int((k + 1) % 2), batches[k + 1].first, batches[k + 1].count);
 
     const auto write_start = clock_type::now();
-    writer.write(batches[k], results);
+    writer.write(batches[k], results, runner.curves(int(k % 2)));
     summary.seconds_writing += seconds_since(write_start);
     for (std::uint64_t i = 0; i < batches[k].count; ++i) {
       ++summary.flow_status[static_cast<int>(results[i].flow_status)];
       ++summary.action_status[static_cast<int>(results[i].action_status)];
+      ++summary.fit_status[static_cast<int>(results[i].fit.code)];
     }
     done += batches[k].count;
     progress.update(done);
@@ -124,6 +125,7 @@ nlohmann::json run_summary::to_json() const {
           {"points_per_second", seconds_total > 0 ? double(points) / seconds_total : 0.0},
           {"flow_status", counts(flow_status)},
           {"action_status", counts(action_status)},
+          {"fit_status", counts(fit_status)},
           {"notice", notice}};
 }
 

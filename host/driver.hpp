@@ -37,6 +37,7 @@ struct run_summary {
   double seconds_writing = 0; ///< time spent writing results
   std::array<std::uint64_t, status_count> flow_status{};
   std::array<std::uint64_t, status_count> action_status{};
+  std::array<std::uint64_t, status_count> fit_status{};  ///< VFT fits (ok with NaNs when fits are off)
 
   nlohmann::json to_json() const;
 };

@@ -1,6 +1,7 @@
 // scaleham: parameter sweeps of the scale-Hamiltonian theory of RG flow.
 //   scaleham run [CONFIG.toml] [-o OUT.h5] [--backend auto|cuda|cpu] [--precision double|float]
 //   scaleham inspect OUT.h5
+//   scaleham fit DATA.csv [DATA2.csv ...] [--json] [--bootstrap N] [--lambda LIST|LO:HI:N] [-o FIT.h5]
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
 #include <CLI/CLI.hpp>
 
@@ -11,7 +12,9 @@
 #include <string>
 
 #include "config.hpp"
+#include "csv.hpp"
 #include "driver.hpp"
+#include "fit_command.hpp"
 #include "output.hpp"
 #include "scaleham/config.hpp"
 
@@ -64,6 +67,72 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  scaleham::fit_command_options fit_options;
+  std::string y_scale_text, lambda_spec;
+  bool fit_json = false;
+  CLI::App* fit = app.add_subcommand(
+      "fit", "VFT fit ln y = a + B/(T - T_vf) of measured relaxation times or viscosities (CSV)");
+  fit->add_option("data", fit_options.files,
+                  "CSV files: a header line, then T (K) and tau, log10_tau, eta, ... per row")
+      ->required();
+  fit->add_option("-o,--output", fit_options.output_path, "also write the results to this HDF5 file");
+  fit->add_flag("--force", fit_options.force, "overwrite an existing output file");
+  fit->add_flag("--json", fit_json, "print a JSON array (one object per dataset) instead of the table");
+  fit->add_flag("-q,--quiet", fit_options.quiet, "no notices on stderr");
+  fit->add_option("--backend", fit_options.backend, "auto picks the GPU when one is usable")
+      ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
+      ->capture_default_str();
+  // CLI11 2.1 reads "-3" into an unsigned as 2^64 - 3: check the text first.
+  const CLI::Validator count_up_to_max(
+      [](std::string& text) {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || text.size() > 7 || std::stoull(text) > scaleham::max_bootstrap)
+          return "must be an integer from 0 to " + std::to_string(scaleham::max_bootstrap) + ", not '" + text + "'";
+        return std::string();
+      },
+      "0.." + std::to_string(scaleham::max_bootstrap));
+  const CLI::Validator unsigned_integer(
+      [](std::string& text) {
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        return digits ? std::string() : "must be a non-negative integer, not '" + text + "'";
+      },
+      "UINT");
+  fit->add_option("--bootstrap", fit_options.bootstrap,
+                  "bootstrap replicas per dataset for 95% percentile intervals (0: none)")
+      ->check(count_up_to_max)
+      ->capture_default_str();
+  fit->add_option("--seed", fit_options.seed, "seed of the bootstrap resampling")
+      ->check(unsigned_integer)
+      ->capture_default_str();
+  fit->add_option("--lambda", lambda_spec,
+                  "lambda values for the prediction A = lambda*c*B: a list 0.05,0.1 or a range lo:hi:count")
+      ->check(CLI::Validator(
+          [](std::string& spec) {
+            try {
+              scaleham::parse_lambda_spec(spec);
+              return std::string();
+            } catch (const std::invalid_argument& e) {
+              return std::string(e.what());
+            }
+          },
+          "LIST|LO:HI:COUNT"));
+  fit->add_option("--c", fit_options.c, "c of g = c (T - T0), for A = lambda*c*B")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  fit->add_option("--tg-level", fit_options.tg_level,
+                  "value of y at Tg in its own linear units (100 for tau in s; 1e12 for eta in Pa s)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  fit->add_option("--T-column", fit_options.csv.T_column,
+                  "temperature column (default: T, T_K, temperature, or the first column)");
+  fit->add_option("--y-column", fit_options.csv.y_column,
+                  "relaxation column (default: tau, tau_s, log10_tau, log10_tau_s, or the next column)");
+  fit->add_option("--dataset-column", fit_options.csv.dataset_column,
+                  "column whose values split a file into datasets (default: `dataset` if present)");
+  fit->add_option("--y-scale", y_scale_text,
+                  "scale of the y column (default: log10 for names log10*, ln for ln_*, else linear)")
+      ->check(CLI::IsMember({"linear", "log10", "ln"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,12 +159,41 @@ int main(int argc, char** argv) {
       }
       return exit_ok;
     }
+    if (*fit) {
+      fit_options.tg_level_given = fit->count("--tg-level") > 0;
+      if (!y_scale_text.empty()) fit_options.csv.scale = scaleham::parse_y_scale(y_scale_text);
+      if (!lambda_spec.empty()) fit_options.lambdas = scaleham::parse_lambda_spec(lambda_spec);
+      for (int i = 0; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const bool plain = !arg.empty() && arg.find_first_of(" \t'\"\\$`*?;&|<>()") == std::string::npos;
+        fit_options.command_line += (i ? " " : "") + (plain ? arg : "'" + arg + "'");
+      }
+      const scaleham::fit_report fitted = scaleham::run_fit_command(fit_options);
+      if (fit_json)
+        std::cout << scaleham::fit_report_json(fitted).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << '\n';
+      else
+        std::cout << scaleham::fit_report_table(fitted);
+      if (!fit_options.quiet) {
+        int failed = 0;
+        for (const auto& r : fitted.results) failed += !scaleham::succeeded(r.fit.code);
+        if (failed > 0)
+          std::fprintf(stderr, "scaleham: %d of %zu datasets could not be fitted (see their status)\n", failed,
+                       fitted.results.size());
+        if (!fit_options.output_path.empty())
+          std::fprintf(stderr, "scaleham: wrote %s (%zu datasets)\n", fit_options.output_path.c_str(),
+                       fitted.results.size());
+      }
+      return exit_ok;
+    }
     if (*inspect) {
       std::cout << scaleham::describe_file(inspect_path);
       return exit_ok;
     }
   } catch (const scaleham::config_error& e) {
     return report("error in configuration: ", e, exit_bad_input);
+  } catch (const scaleham::csv_error& e) {
+    return report("error: ", e, exit_bad_input);
   } catch (const scaleham::output_error& e) {
     return report("error: ", e, exit_bad_input);
   } catch (const scaleham::backend_error& e) {

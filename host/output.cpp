@@ -9,15 +9,18 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 #include <tuple>
 #include <variant>
+#include <vector>
 
 #include "h5.hpp"
 #include "scaleham/config.hpp"
@@ -30,14 +33,32 @@ namespace fs = std::filesystem;
 
 // --- the result fields: ONE table, used to create the datasets and to write them
 
-enum class result_group { flow, hj };
+enum class result_group { flow, hj, fit };
 
-const char* group_name(result_group g) { return g == result_group::flow ? "flow" : "hj"; }
+const char* group_name(result_group g) {
+  switch (g) {
+    case result_group::flow: return "flow";
+    case result_group::hj: return "hj";
+    case result_group::fit: return "fit";
+  }
+  return "?";
+}
 
-/// Where a field lives in point_result. Status codes are stored as uint8.
+/// Where a field lives: a member of point_result, or of its VFT fit
+/// (point_result::fit). Status codes are stored as uint8.
 template <class Real>
 using field_member =
-    std::variant<Real point_result<Real>::*, std::int32_t point_result<Real>::*, status point_result<Real>::*>;
+    std::variant<Real point_result<Real>::*, std::int32_t point_result<Real>::*, status point_result<Real>::*,
+                 Real vft_fit<Real>::*, std::int32_t vft_fit<Real>::*, status vft_fit<Real>::*>;
+
+template <class Real, class T>
+const T& value_of(const point_result<Real>& r, T point_result<Real>::*member) {
+  return r.*member;
+}
+template <class Real, class T>
+const T& value_of(const point_result<Real>& r, T vft_fit<Real>::*member) {
+  return r.fit.*member;
+}
 
 template <class Real>
 struct field {
@@ -51,15 +72,16 @@ struct field {
 constexpr int dimensionless = -1;
 
 // Units come from the config's parameter table where a result is in the
-// units of a parameter (g like g0, p like p0); the action is dimensionless
-// (ln tau = ln tau0 + S, DESIGN section 1.4), and so are counts and codes.
-// `ell` and `p0` are parameter names, so they can be sweep axes (whose
-// coordinates live in every group): the fields reporting them are ell_end
-// and p0_used.
+// units of a parameter (g like g0, p like p0, temperatures like T0); the
+// action is dimensionless (ln tau = ln tau0 + S, DESIGN section 1.4), and so
+// are logarithms, counts and codes. `ell` and `p0` are parameter names, so
+// they can be sweep axes (whose coordinates live in every group): the fields
+// reporting them are ell_end and p0_used.
 template <class Real>
-const std::array<field<Real>, 13>& result_fields() {
+const std::vector<field<Real>>& result_fields() {
   using r = point_result<Real>;
-  static const std::array<field<Real>, 13> fields{{
+  using v = vft_fit<Real>;
+  static const std::vector<field<Real>> fields{
       {result_group::flow, "g", param_g0, "coupling g at the end of the flow", &r::g},
       {result_group::flow, "p", param_p0, "momentum p at the end of the flow", &r::p},
       {result_group::flow, "S", dimensionless, "action accumulated along the flow, S(ell_end) - S(0)", &r::S},
@@ -78,7 +100,31 @@ const std::array<field<Real>, 13>& result_fields() {
       {result_group::hj, "consistency", dimensionless,
        "|S_flow - action| / max(|action|, eps): agreement of flow and HJ action", &r::hj_consistency},
       {result_group::hj, "status", dimensionless, "how the action quadrature ended", &r::action_status},
-  }};
+      {result_group::fit, "a", dimensionless,
+       "VFT a = ln tau0 of the fitted law ln tau = a + B/(T - T_vf) (natural log of seconds)", &v::a},
+      {result_group::fit, "B", param_T0, "VFT B in ln tau = a + B/(T - T_vf) (B = D T_vf)", &v::B},
+      {result_group::fit, "T_vf", param_T0, "VFT temperature T_vf, where tau diverges", &v::T_vf},
+      {result_group::fit, "D", dimensionless, "strength D = B / T_vf", &v::D},
+      {result_group::fit, "Tg", param_T0,
+       "glass transition Tg: where the fit reaches tau = tg_tau (root attribute ln_tg_tau = ln(tg_tau / 1 s))",
+       &v::Tg},
+      {result_group::fit, "m", dimensionless, "fragility m = B Tg / (ln 10 (Tg - T_vf)^2)", &v::m},
+      {result_group::fit, "a_stderr", dimensionless, "standard error of a", &v::a_stderr},
+      {result_group::fit, "B_stderr", param_T0, "standard error of B", &v::B_stderr},
+      {result_group::fit, "T_vf_stderr", param_T0, "standard error of T_vf (0 when T_vf is held at 0)",
+       &v::T_vf_stderr},
+      {result_group::fit, "B_T_vf_correlation", dimensionless, "correlation of the errors of B and T_vf",
+       &v::B_T_vf_correlation},
+      {result_group::fit, "rms", dimensionless,
+       "RMS residual of the fit in ln tau: how far the curve departs from the VFT law", &v::rms},
+      {result_group::fit, "iterations", dimensionless, "Levenberg-Marquardt iterations", &v::iterations},
+      {result_group::fit, "status", dimensionless, "how the VFT fit ended (the curve's status if it failed)",
+       &v::code},
+      {result_group::fit, "curve_status", dimensionless,
+       "worst quadrature status along the ln tau(T) curve", &r::curve_status},
+      {result_group::fit, "B_rel_err", dimensionless,
+       "B / (A/(lambda c)) - 1: departure from the paper's prediction", &r::B_rel_err},
+  };
   return fields;
 }
 
@@ -86,17 +132,26 @@ const std::array<field<Real>, 13>& result_fields() {
 template <class T>
 using stored_t = std::conditional_t<std::is_same_v<T, status>, std::uint8_t, T>;
 
-/// Calls f with a null pointer of the stored type of the field's member
-/// (for its HDF5 type) and the member pointer itself.
+/// Calls visitor with a null pointer of the stored type of the field's member
+/// (for its HDF5 type) and the member pointer itself (read it with value_of).
 template <class Real, class F>
 decltype(auto) visit_member(const field<Real>& f, F&& visitor) {
   return std::visit(
       [&](auto member) -> decltype(auto) {
-        using value_t = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<point_result<Real>>().*member)>>;
+        using value_t = std::remove_cv_t<
+            std::remove_reference_t<decltype(value_of(std::declval<const point_result<Real>&>(), member))>>;
         return visitor(static_cast<stored_t<value_t>*>(nullptr), member);
       },
       f.member);
 }
+
+template <class Real>
+bool is_status(const field<Real>& f) {
+  return visit_member(f, [](auto* stored, auto) { return std::is_same_v<decltype(stored), std::uint8_t*>; });
+}
+
+/// The /fit group is written only where the curves and fits are computed.
+bool writes_fit(const sweep_config& config) { return config.output.fit && config.settings.relaxation.enabled; }
 
 // --- small helpers --------------------------------------------------------------
 
@@ -203,7 +258,12 @@ void check_names(const sweep_config& config) {
       if (name == f.name)
         throw output_error(fmt::format("axis name '{}' clashes with the result dataset /{}/{}", name,
                                        group_name(f.group), f.name));
+    if (name == "T" || name == "log_tau")
+      throw output_error(fmt::format("axis name '{}' clashes with the dataset /curves/{}", name, name));
   }
+  if (config.output.curves && !config.settings.relaxation.enabled)
+    throw output_error(
+        "output.curves needs the relaxation-time curves, which are switched off ([fit] enabled = false)");
 }
 
 std::string axis_long_name(const axis_config& axis) {
@@ -239,6 +299,15 @@ void write_config_attributes(hid_t root, const sweep_config& config) {
   h5::write_attribute(root, "T0_units", units_or_one(config.units[param_T0]));
   h5::write_attribute(root, "c", config.base[param_c]);
   h5::write_attribute(root, "c_units", units_or_one(config.units[param_c]));
+  const relaxation_settings<double>& rs = config.settings.relaxation;
+  if (rs.enabled) {
+    // The temperature grid itself is /curves/T (when written) and the config.
+    h5::write_attribute(root, "T_ref", rs.T_ref);
+    h5::write_attribute(root, "T_ref_units", units_or_one(config.units[param_T0]));
+    // The logarithms are what the engine used (exp(ln 1e-14) is not 1e-14).
+    h5::write_attribute(root, "ln_tau0", rs.log_tau0);            // ln(tau0 / 1 s)
+    h5::write_attribute(root, "ln_tg_tau", rs.fit.tg_log_level);  // ln(tg_tau / 1 s): Tg is where tau = tg_tau
+  }
   h5::write_attribute(root, "complete", std::int32_t(0));
 }
 
@@ -310,6 +379,8 @@ struct result_writer<Real>::state {
   removal_guard guard;
   h5::file file;
   std::vector<std::pair<const field<Real>*, h5::dataset>> results;
+  h5::dataset curves;                     ///< /curves/log_tau, when config.output.curves
+  int n_T = 0;                            ///< its last dimension
   std::vector<h5::dataset> point_scales;  ///< random grids: every `point` dataset
   std::vector<h5::dataset> parameters;    ///< random grids: /parameters/<axis>
 
@@ -331,6 +402,7 @@ struct result_writer<Real>::state {
   ~state() {
     if (finished) return;
     for (auto& entry : results) entry.second.reset();
+    curves.reset();
     for (h5::dataset& set : point_scales) set.reset();
     for (h5::dataset& set : parameters) set.reset();
     h5::abandon(file);
@@ -344,7 +416,7 @@ struct result_writer<Real>::state {
   }
 
   void create(const sweep_config& config);
-  void write(const batch& b, const point_result<Real>* results_of_batch);
+  void write(const batch& b, const point_result<Real>* results_of_batch, const Real* curves_of_batch);
   void finish(const run_info& info);
 };
 
@@ -357,13 +429,20 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   write_config_attributes(file.get(), config);
 
   // Every location that has datasets over the grid gets its own dimension
-  // scales (output.hpp says why): the root, the result groups, and
-  // /parameters for random grids.
+  // scales (output.hpp says why): the root, the result groups, /curves, and
+  // /parameters for random grids. Location 0 is the root, location k > 0 is
+  // groups[k - 1].
   std::vector<result_group> group_kinds;
   if (config.output.flow) group_kinds.push_back(result_group::flow);
   if (config.output.hj) group_kinds.push_back(result_group::hj);
+  if (writes_fit(config)) group_kinds.push_back(result_group::fit);
   std::vector<h5::group> groups;
   for (result_group g : group_kinds) groups.push_back(h5::create_group(file.get(), group_name(g)));
+  std::size_t curves_location = 0;
+  if (config.output.curves) {
+    groups.push_back(h5::create_group(file.get(), "curves"));
+    curves_location = groups.size();
+  }
   if (random) groups.push_back(h5::create_group(file.get(), "parameters"));
   std::vector<std::vector<h5::dataset>> scales;
   scales.push_back(create_scales(file.get(), config));
@@ -386,9 +465,34 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     });
     describe_object(set.get(), f.unit_slot == dimensionless ? "1" : units_or_one(config.units[f.unit_slot]),
                     f.long_name);
-    if (std::holds_alternative<status point_result<Real>::*>(f.member)) write_flag_attributes(set.get());
+    if (is_status(f)) write_flag_attributes(set.get());
     attach_scales(set.get(), scales_of(location), labels);
     results.emplace_back(&f, std::move(set));
+  }
+
+  if (curves_location != 0) {
+    // ln tau over (grid..., T): the grid's scales, then the temperatures,
+    // computed by the same relaxation_settings::temperature the backends use.
+    const relaxation_settings<double>& rs = config.settings.relaxation;
+    const hid_t group = groups[curves_location - 1].get();
+    n_T = rs.n_T;
+    std::vector<double> temperatures;
+    for (int j = 0; j < n_T; ++j) temperatures.push_back(rs.temperature(j));
+    const h5::dataset T = h5::write_vector(group, "T", temperatures);
+    describe_object(T.get(), units_or_one(config.units[param_T0]),
+                    fmt::format("temperature of the ln tau curves: {} points from T_min to T_max", n_T));
+    h5::check(H5DSset_scale(T.get(), "T"), "H5DSset_scale", T.get());
+    std::vector<hsize_t> curve_shape = as_hsize(shape);
+    curve_shape.push_back(static_cast<hsize_t>(n_T));
+    curves = h5::create_dataset(group, "log_tau", h5::native_type<Real>(), curve_shape, config.output.compression);
+    describe_object(curves.get(), "1",
+                    "ln(tau / 1 s) = ln tau0 + S(c (T - T0)), S(g) = -integral from g_ref to g of F/beta, "
+                    "g_ref = c (T_ref - T0)");
+    std::vector<hid_t> curve_scales = scales_of(curves_location);
+    curve_scales.push_back(T.get());
+    std::vector<std::string> curve_labels = labels;
+    curve_labels.emplace_back("T");
+    attach_scales(curves.get(), curve_scales, curve_labels);
   }
   if (!random) return;
 
@@ -411,7 +515,10 @@ void result_writer<Real>::state::create(const sweep_config& config) {
 }
 
 template <class Real>
-void result_writer<Real>::state::write(const batch& b, const point_result<Real>* batch_results) {
+void result_writer<Real>::state::write(const batch& b, const point_result<Real>* batch_results,
+                                       const Real* curves_of_batch) {
+  if (curves && curves_of_batch == nullptr)
+    throw std::invalid_argument("result_writer::write: the sweep writes /curves but the batch has no curves");
   const hyperslab slab = hyperslab_of(shape, b);
   const std::vector<hsize_t> start = as_hsize(slab.start), count = as_hsize(slab.count);
   const std::size_t n = b.count;
@@ -421,9 +528,16 @@ void result_writer<Real>::state::write(const batch& b, const point_result<Real>*
     visit_member(*f, [&](auto* stored, auto member) {
       using stored_type = std::remove_pointer_t<decltype(stored)>;
       stored_type* out = buffer<stored_type>(n);
-      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<stored_type>(batch_results[i].*member);
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<stored_type>(value_of(batch_results[i], member));
       h5::write_hyperslab(set.get(), h5::native_type<stored_type>(), start, count, out);
     });
+  }
+  if (curves) {
+    // Point-major curves are the C-order slab (batch..., all of T) as they are.
+    std::vector<hsize_t> curve_start = start, curve_count = count;
+    curve_start.push_back(0);
+    curve_count.push_back(static_cast<hsize_t>(n_T));
+    h5::write_hyperslab(curves.get(), h5::native_type<Real>(), curve_start, curve_count, curves_of_batch);
   }
   if (!random) return;
 
@@ -461,6 +575,7 @@ void result_writer<Real>::state::finish(const run_info& info) {
   // Close everything, checking each close: closing the file flushes it, and
   // that is where a full disk shows up.
   for (auto& entry : results) entry.second.close();
+  curves.close();
   for (h5::dataset& set : point_scales) set.close();
   for (h5::dataset& set : parameters) set.close();
   file.close();
@@ -489,11 +604,11 @@ template <class Real>
 result_writer<Real>::~result_writer() = default;
 
 template <class Real>
-void result_writer<Real>::write(const batch& b, const point_result<Real>* results) {
+void result_writer<Real>::write(const batch& b, const point_result<Real>* results, const Real* curves) {
   if (state_->finished) throw std::logic_error("result_writer::write after finish");
   h5::quiet_errors();  // per thread: the writer may run on its own thread
   try {
-    state_->write(b, results);
+    state_->write(b, results, curves);
   } catch (const h5_error& e) {
     throw output_error("writing " + state_->partial + ": " + e.what());
   }
@@ -628,27 +743,61 @@ void describe_dataset(std::ostringstream& out, hid_t location, const std::string
   if (h5::has_attribute(set.get(), "flag_meanings")) out << "      status counts: " << status_counts(set.get()) << "\n";
 }
 
-void describe_group(std::ostringstream& out, hid_t group, const std::string& path) {
-  std::vector<std::string> coordinates, subgroups;
+/// "32 values from 420 to 700 [K]  long name" for a 1-D coordinate; empty
+/// for anything else.
+std::string coordinate_summary(hid_t set) {
+  const std::vector<hsize_t> dims = h5::shape_of(set);
+  if (dims.size() != 1 || dims[0] == 0) return {};
+  std::array<double, 2> ends{};
+  h5::read_hyperslab(set, H5T_NATIVE_DOUBLE, {0}, {1}, &ends[0]);
+  h5::read_hyperslab(set, H5T_NATIVE_DOUBLE, {dims[0] - 1}, {1}, &ends[1]);
+  return fmt::format("{} values from {} to {} [{}]  {}", dims[0], ends[0], ends[1], attribute_or(set, "units", "?"),
+                     attribute_or(set, "long_name", ""));
+}
+
+/// Names of the dimension scales at the root: the grid's dimensions.
+std::set<std::string> root_scales(hid_t file) {
+  std::set<std::string> names;
+  for (const std::string& name : member_names(file)) {
+    if (object_type(file, name) != H5I_DATASET) continue;
+    const h5::dataset set = h5::open_dataset(file, name);
+    if (is_scale(set.get())) names.insert(name);
+  }
+  return names;
+}
+
+/// The datasets of a group (and its subgroups). Dimension scales that copy
+/// the root's are only named; a group's own coordinates (the temperatures
+/// /curves/T) are described like the root's dimensions.
+void describe_group(std::ostringstream& out, hid_t group, const std::string& path,
+                    const std::set<std::string>& grid_dimensions) {
+  std::vector<std::string> copies, subgroups;
   for (const std::string& name : member_names(group)) {
     const H5I_type_t type = object_type(group, name);
     if (type == H5I_GROUP) {
       subgroups.push_back(name);
     } else if (type == H5I_DATASET) {
       const h5::dataset set = h5::open_dataset(group, name);
-      if (!is_scale(set.get())) describe_dataset(out, group, path, name);
-      else if (path != "/") coordinates.push_back(name);  // the root's are listed under "dimensions"
+      if (!is_scale(set.get())) {
+        describe_dataset(out, group, path, name);
+      } else if (path == "/") {
+        // the root's are listed under "dimensions"
+      } else if (grid_dimensions.count(name) != 0) {
+        copies.push_back(name);
+      } else {
+        out << fmt::format("  {:<28} coordinate: {}\n", path + name, coordinate_summary(set.get()));
+      }
     }
   }
-  if (!coordinates.empty()) {
+  if (!copies.empty()) {
     out << "  " << path << " also holds its own copies of the coordinates:";
-    for (const std::string& c : coordinates) out << " " << c;
+    for (const std::string& c : copies) out << " " << c;
     out << "\n";
   }
   for (const std::string& name : subgroups) {
     out << path << name << "/\n";
     const h5::group sub = h5::open_group(group, name);
-    describe_group(out, sub.get(), path + name + "/");
+    describe_group(out, sub.get(), path + name + "/", grid_dimensions);
   }
 }
 
@@ -682,21 +831,15 @@ std::string describe_file(const std::string& path) {
     }
 
     out << "dimensions:\n";
-    for (const std::string& name : member_names(file.get())) {
-      if (object_type(file.get(), name) != H5I_DATASET) continue;
+    const std::set<std::string> grid_dimensions = root_scales(file.get());
+    for (const std::string& name : grid_dimensions) {
       const h5::dataset set = h5::open_dataset(file.get(), name);
-      if (!is_scale(set.get())) continue;
-      const std::vector<hsize_t> dims = h5::shape_of(set.get());
-      if (dims.size() != 1 || dims[0] == 0) continue;
-      std::array<double, 2> ends{};
-      h5::read_hyperslab(set.get(), H5T_NATIVE_DOUBLE, {0}, {1}, &ends[0]);
-      h5::read_hyperslab(set.get(), H5T_NATIVE_DOUBLE, {dims[0] - 1}, {1}, &ends[1]);
-      out << fmt::format("  {:<10} {} values from {} to {} [{}]  {}\n", name, dims[0], ends[0], ends[1],
-                         attribute_or(set.get(), "units", "?"), attribute_or(set.get(), "long_name", ""));
+      const std::string summary = coordinate_summary(set.get());
+      if (!summary.empty()) out << fmt::format("  {:<10} {}\n", name, summary);
     }
 
     out << "datasets:\n";
-    describe_group(out, file.get(), "/");
+    describe_group(out, file.get(), "/", grid_dimensions);
     return out.str();
   } catch (const h5_error& e) {
     throw output_error("reading " + path + ": " + e.what());

@@ -5,7 +5,14 @@
 //                          after the axis, attributes units, long_name, parameter
 //   /flow/{g,p,S,ell,h_drift,p0,steps,rejected,status}     (config.output.flow)
 //   /hj/{action,action_error,consistency,status}           (config.output.hj)
-//   /flow/lambda, /flow/A, /hj/lambda, /hj/A
+//   /fit/{a,B,T_vf,D,Tg,m,a_stderr,B_stderr,T_vf_stderr,B_T_vf_correlation,
+//         rms,iterations,status,curve_status,B_rel_err}
+//                          VFT fit of each point's ln tau(T) curve
+//                          (config.output.fit and settings.relaxation.enabled)
+//   /curves/log_tau        ln(tau / 1 s) on the temperature grid, shape
+//                          (grid..., n_T), and /curves/T, the temperatures
+//                          (a dimension scale named T)  (config.output.curves)
+//   /flow/lambda, /flow/A, /hj/lambda, ...
 //                          copies of the coordinates, to which the group's
 //                          datasets are attached (see below)
 // Every result dataset has the grid shape, units and long_name attributes;
@@ -74,7 +81,11 @@ class result_writer {
 
   /// Writes the results of batch `b` (one rectangular hyperslab, as
   /// plan_batches makes them): results[i] belongs to point b.first + i.
-  void write(const batch& b, const point_result<Real>* results);
+  /// `curves` holds the ln tau curves of the batch, point-major
+  /// (curves[i * n_T + j] is temperature j of point b.first + i); it is
+  /// required when config.output.curves is set (std::invalid_argument
+  /// otherwise) and ignored when it is not, so it may then be nullptr.
+  void write(const batch& b, const point_result<Real>* results, const Real* curves = nullptr);
 
   /// Writes the run's root attributes, marks the file complete, closes it,
   /// makes it durable and renames it to `path`.

@@ -29,6 +29,17 @@ point_settings<Real> settings_as(const point_settings<double>& s) {
   out.quadrature.rtol = Real(s.quadrature.rtol);
   out.quadrature.atol = Real(s.quadrature.atol);
   out.quadrature.max_intervals = s.quadrature.max_intervals;
+  const relaxation_settings<double>& r = s.relaxation;
+  out.relaxation.enabled = r.enabled;
+  out.relaxation.n_T = r.n_T;
+  out.relaxation.T_min = Real(r.T_min);
+  out.relaxation.T_max = Real(r.T_max);
+  out.relaxation.T_ref = Real(r.T_ref);
+  out.relaxation.log_tau0 = Real(r.log_tau0);
+  out.relaxation.fit.max_iterations = r.fit.max_iterations;
+  out.relaxation.fit.scan_points = r.fit.scan_points;
+  out.relaxation.fit.tg_log_level = Real(r.fit.tg_log_level);
+  // xtol/ftol keep their defaults for Real: they scale with its epsilon.
   return out;
 }
 

@@ -32,6 +32,8 @@ struct axis_config {
 struct output_config {
   bool flow = true;    ///< /flow: end state, H drift, steps, status
   bool hj = true;      ///< /hj: action, error, consistency, status
+  bool fit = true;     ///< /fit: VFT parameters, errors, derived D, Tg, m, status (needs relaxation.enabled)
+  bool curves = false; ///< /curves: ln τ on the temperature grid /curves/T (n_T values per point)
   int compression = 4; ///< deflate level 0..9 (0 = none), with byte shuffle
 };
 

@@ -21,14 +21,58 @@ constexpr int threads_per_block = 128;
 template <class Real>
 __global__ void __launch_bounds__(threads_per_block)
     evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
-                   point_result<Real>* out) {
+                   point_result<Real>* out, Real* curves) {
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+  const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
   for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
        i += stride)
-    out[i] = spec.evaluate(first + i);
+    out[i] = spec.evaluate(first + i, curves ? curves + i * n_T : nullptr);
+}
+
+/// Fits jobs 0 .. count−1 of a dataset table (fit_job: datasets × replicas).
+__global__ void __launch_bounds__(threads_per_block)
+    fit_batch(dataset_table<double> table, std::uint64_t replicas, std::uint64_t seed,
+              vft_options<double> options, std::uint64_t count, vft_fit<double>* out) {
+  const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+  for (std::uint64_t job = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; job < count;
+       job += stride)
+    out[job] = fit_job(table, replicas, seed, job, options);
+}
+
+template <class T>
+device_buffer<T> to_device(const std::vector<T>& host) {
+  device_buffer<T> buffer(host.size());
+  if (!host.empty())
+    SCALEHAM_CUDA_CALL(
+        cudaMemcpy(buffer.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+  return buffer;
 }
 
 }  // namespace
+
+std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>& datasets,
+                                          std::uint64_t replicas, std::uint64_t seed,
+                                          const vft_options<double>& options) {
+  const probe_result gpu = probe();
+  if (!gpu.usable) throw unavailable(gpu.reason);
+  const packed_datasets packed(datasets);
+  const device_buffer<double> T = to_device(packed.T), y = to_device(packed.y);
+  const device_buffer<std::uint64_t> offset = to_device(packed.offset);
+  const std::uint64_t count = datasets.size() * (replicas + 1);
+  device_buffer<vft_fit<double>> fits(count);
+  const dataset_table<double> table{T.data(), y.data(), offset.data(), datasets.size()};
+  const int blocks = static_cast<int>(std::min<std::uint64_t>(
+      (count + threads_per_block - 1) / threads_per_block, std::uint64_t(1) << 16));
+  if (count > 0)
+    fit_batch<<<std::max(blocks, 1), threads_per_block>>>(table, replicas, seed, options, count,
+                                                          fits.data());
+  SCALEHAM_CUDA_CHECK_LAUNCH();
+  std::vector<vft_fit<double>> host(count);
+  if (count > 0)
+    SCALEHAM_CUDA_CALL(cudaMemcpy(host.data(), fits.data(), count * sizeof(vft_fit<double>),
+                                  cudaMemcpyDeviceToHost));
+  return host;
+}
 
 probe_result probe() {
   probe_result r;
@@ -59,6 +103,9 @@ struct sweep_runner<Real>::state {
   stream streams[2];
   device_buffer<point_result<Real>> device_results[2];
   pinned_buffer<point_result<Real>> host_results[2];
+  std::uint64_t curve_values = 0;  // per point; 0 when curves are not written
+  device_buffer<Real> device_curves[2];
+  pinned_buffer<Real> host_curves[2];
 };
 
 template <class Real>
@@ -83,9 +130,13 @@ sweep_runner<Real>::sweep_runner(const sweep_config& config, std::uint64_t batch
   // Enough blocks to fill the device several times over; the grid-stride loop does the rest.
   const std::uint64_t needed = (s.capacity + threads_per_block - 1) / threads_per_block;
   s.blocks = static_cast<int>(std::min<std::uint64_t>(needed, std::uint64_t(multiprocessors) * 32));
+  if (config.output.curves && config.settings.relaxation.enabled)
+    s.curve_values = std::uint64_t(config.settings.relaxation.n_T);
   for (int slot = 0; slot < 2; ++slot) {
     s.device_results[slot] = device_buffer<point_result<Real>>(s.capacity);
     s.host_results[slot] = pinned_buffer<point_result<Real>>(s.capacity);
+    s.device_curves[slot] = device_buffer<Real>(s.capacity * s.curve_values);
+    s.host_curves[slot] = pinned_buffer<Real>(s.capacity * s.curve_values);
   }
 }
 
@@ -102,12 +153,22 @@ void sweep_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t coun
   if (count > s.capacity) throw unavailable("batch larger than the capacity of the CUDA runner");
   if (count == 0) return;
   const cudaStream_t stream = s.streams[slot].get();
-  evaluate_batch<Real><<<s.blocks, threads_per_block, 0, stream>>>(s.spec, first, count,
-                                                                   s.device_results[slot].data());
+  Real* device_curves = s.curve_values > 0 ? s.device_curves[slot].data() : nullptr;
+  evaluate_batch<Real><<<s.blocks, threads_per_block, 0, stream>>>(
+      s.spec, first, count, s.device_results[slot].data(), device_curves);
   SCALEHAM_CUDA_CHECK_LAUNCH();
   SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_results[slot].data(), s.device_results[slot].data(),
                                      count * sizeof(point_result<Real>), cudaMemcpyDeviceToHost,
                                      stream));
+  if (device_curves != nullptr)
+    SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_curves[slot].data(), device_curves,
+                                       count * s.curve_values * sizeof(Real),
+                                       cudaMemcpyDeviceToHost, stream));
+}
+
+template <class Real>
+const Real* sweep_runner<Real>::curves(int slot) const {
+  return state_->curve_values > 0 ? state_->host_curves[slot].data() : nullptr;
 }
 
 template <class Real>

@@ -8,8 +8,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "scaleham/point.hpp"
+#include "fit_batch.hpp"
 #include "sweep_config.hpp"
 
 namespace scaleham::cuda {
@@ -44,10 +46,17 @@ class sweep_runner {
 
   void start(int slot, std::uint64_t first, std::uint64_t count);
   const point_result<Real>* finish(int slot);
+  /// n_T values per point, point-major, after finish(slot); nullptr unless config.output.curves.
+  const Real* curves(int slot) const;
 
  private:
   struct state;
   std::unique_ptr<state> state_;
 };
+
+/// fit_datasets_cpu on the GPU: all datasets × (replicas + 1) fits in one launch.
+std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>& datasets,
+                                          std::uint64_t replicas, std::uint64_t seed,
+                                          const vft_options<double>& options);
 
 }  // namespace scaleham::cuda

@@ -37,8 +37,17 @@ template <class Real>
 const point_result<Real>* sweep_runner<Real>::finish(int) {
   throw unavailable(not_compiled);
 }
+template <class Real>
+const Real* sweep_runner<Real>::curves(int) const {
+  throw unavailable(not_compiled);
+}
 
 template class sweep_runner<double>;
 template class sweep_runner<float>;
+
+std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>&, std::uint64_t,
+                                          std::uint64_t, const vft_options<double>&) {
+  throw unavailable(not_compiled);
+}
 
 }  // namespace scaleham::cuda

@@ -50,11 +50,16 @@ bool bitwise_equal(const point_result<Real>& a, const point_result<Real>& b) {
          same(a.h_drift, b.h_drift) && same(a.p0, b.p0) && same(a.action, b.action) &&
          same(a.action_error, b.action_error) && same(a.hj_consistency, b.hj_consistency) &&
          a.steps == b.steps && a.rejected == b.rejected && a.flow_status == b.flow_status &&
-         a.action_status == b.action_status;
+         a.action_status == b.action_status && a.curve_status == b.curve_status &&
+         same(a.fit.a, b.fit.a) && same(a.fit.B, b.fit.B) && same(a.fit.T_vf, b.fit.T_vf) &&
+         same(a.fit.B_stderr, b.fit.B_stderr) && same(a.fit.Tg, b.fit.Tg) &&
+         same(a.fit.rms, b.fit.rms) && a.fit.iterations == b.fit.iterations &&
+         a.fit.code == b.fit.code && same(a.B_rel_err, b.B_rel_err);
 }
 
 template <class Real>
-std::vector<point_result<Real>> run_cpu(const scaleham::sweep_config& c, std::uint64_t batch) {
+std::vector<point_result<Real>> run_cpu(const scaleham::sweep_config& c, std::uint64_t batch,
+                                        std::vector<Real>* curves = nullptr) {
   scaleham::cpu_runner<Real> runner(c, batch);
   std::vector<point_result<Real>> all;
   for (std::uint64_t first = 0; first < c.size(); first += batch) {
@@ -62,6 +67,9 @@ std::vector<point_result<Real>> run_cpu(const scaleham::sweep_config& c, std::ui
     runner.start(0, first, n);
     const point_result<Real>* r = runner.finish(0);
     all.insert(all.end(), r, r + n);
+    if (curves != nullptr && runner.curves(0) != nullptr)
+      curves->insert(curves->end(), runner.curves(0),
+                     runner.curves(0) + n * std::uint64_t(c.settings.relaxation.n_T));
   }
   return all;
 }
@@ -81,6 +89,27 @@ TEST(CpuBackend, EqualsTheCoreDirectCallBitwise) {
     EXPECT_GT(failing, 0) << "the sweep must include failing points";
     EXPECT_LT(failing, int(c.size()));
   }
+}
+
+TEST(CpuBackend, CurvesEqualTheCoreDirectCall) {
+  auto c = mixed_sweep(false);
+  c.output.curves = true;
+  c.settings.relaxation.n_T = 8;
+  const auto storage = scaleham::axis_values_as<double>(c);
+  const auto spec = scaleham::make_sweep_spec<double>(c, scaleham::host_pointers(storage));
+  std::vector<double> curves;
+  const auto results = run_cpu<double>(c, 50, &curves);
+  ASSERT_EQ(curves.size(), c.size() * 8);
+  int fitted = 0;
+  for (std::uint64_t i = 0; i < c.size(); ++i) {
+    double curve[scaleham::max_curve_points];
+    const auto direct = spec.evaluate(i, curve);
+    ASSERT_TRUE(bitwise_equal(results[i], direct)) << i;
+    for (int j = 0; j < 8; ++j)
+      ASSERT_EQ(std::memcmp(&curves[i * 8 + j], &curve[j], sizeof(double)), 0) << i << " " << j;
+    fitted += direct.fit.code == status::ok;
+  }
+  EXPECT_GT(fitted, 0);
 }
 
 TEST(CpuBackend, FloatPrecisionRunsTheSameCore) {
@@ -126,6 +155,10 @@ void expect_equivalent_to_cpu(const scaleham::sweep_config& c, double tolerance)
       EXPECT_TRUE(close(got.p, want.p)) << first + i;
       EXPECT_TRUE(close(got.S, want.S)) << first + i;
       EXPECT_TRUE(close(got.action, want.action)) << first + i;
+      ASSERT_EQ(got.fit.code, want.fit.code) << "point " << first + i;
+      EXPECT_TRUE(close(got.fit.B, want.fit.B)) << first + i;
+      EXPECT_TRUE(close(got.fit.T_vf, want.fit.T_vf)) << first + i;
+      EXPECT_TRUE(close(got.fit.a, want.fit.a)) << first + i;
     }
   }
 }

@@ -2,6 +2,7 @@
 // per class of error, each checking that the message names the key and line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +95,19 @@ TEST(Config, BuiltinExampleIsThePapersWorkedExample) {
   EXPECT_DOUBLE_EQ(c.axes[1].coordinates()[10], 50.0);
   EXPECT_EQ(c.base[scaleham::param_T0], 400.0);
   EXPECT_TRUE(c.settings.p0_on_manifold);
+  // The temperature grid and the fit are written out, at their defaults.
+  const auto& r = c.settings.relaxation;
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.n_T, 32);
+  EXPECT_EQ(r.T_min, 420.0);
+  EXPECT_EQ(r.T_max, 700.0);
+  EXPECT_EQ(r.T_ref, 700.0);
+  EXPECT_EQ(r.log_tau0, std::log(1e-14));
+  EXPECT_EQ(r.fit.tg_log_level, std::log(100.0));
+  EXPECT_EQ(r.fit.max_iterations, 200);
+  EXPECT_EQ(r.fit.scan_points, 48);
+  EXPECT_TRUE(c.output.fit);
+  EXPECT_FALSE(c.output.curves);
 }
 
 TEST(Config, NonlinearBetaExampleSweepsLambdaAndValuesOfB2) {
@@ -106,6 +120,19 @@ TEST(Config, NonlinearBetaExampleSweepsLambdaAndValuesOfB2) {
   EXPECT_EQ(c.axes[1].coordinates(), c.axes[1].values);
   EXPECT_EQ(c.shape(), (std::vector<std::uint64_t>{11, 5}));
   EXPECT_EQ(c.settings.events.g_max, 1e4);
+  // b2 = 0 (the VFT law) is among the values, so the sweep has its reference.
+  EXPECT_NE(std::find(c.axes[1].values.begin(), c.axes[1].values.end(), 0.0),
+            c.axes[1].values.end());
+  EXPECT_TRUE(c.output.fit);
+  EXPECT_TRUE(c.output.curves);
+  // Every curve stays below the second zero of beta, g* = lambda / |b2|.
+  const auto& r = c.settings.relaxation;
+  const double lambda_min = c.axes[0].coordinates().front();
+  for (double b2 : c.axes[1].values)
+    if (b2 != 0) {
+      EXPECT_LT(c.base[scaleham::param_c] * (r.T_max - c.base[scaleham::param_T0]),
+                lambda_min / std::fabs(b2));
+    }
 }
 
 TEST(Config, HaltonExampleSamplesABox) {
@@ -150,8 +177,19 @@ TEST(Config, EmptyConfigIsThePaperModelAtOnePointWithDocumentedDefaults) {
   EXPECT_EQ(s.quadrature.rtol, 1e-11);
   EXPECT_EQ(s.quadrature.atol, 0.0);
   EXPECT_EQ(s.quadrature.max_intervals, scaleham::quadrature_capacity);
+  EXPECT_TRUE(s.relaxation.enabled);
+  EXPECT_EQ(s.relaxation.n_T, 32);
+  EXPECT_EQ(s.relaxation.T_min, 420.0);
+  EXPECT_EQ(s.relaxation.T_max, 700.0);
+  EXPECT_EQ(s.relaxation.T_ref, 700.0);  // = T_max
+  EXPECT_EQ(s.relaxation.log_tau0, std::log(1e-14));
+  EXPECT_EQ(s.relaxation.fit.tg_log_level, std::log(100.0));
+  EXPECT_EQ(s.relaxation.fit.max_iterations, 200);
+  EXPECT_EQ(s.relaxation.fit.scan_points, 48);
   EXPECT_TRUE(c.output.flow);
   EXPECT_TRUE(c.output.hj);
+  EXPECT_TRUE(c.output.fit);
+  EXPECT_FALSE(c.output.curves);
   EXPECT_EQ(c.output.compression, 4);
   EXPECT_FALSE(c.random);
   EXPECT_TRUE(c.axes.empty());
@@ -241,6 +279,67 @@ compression = 0
   EXPECT_FALSE(c.output.flow);
   EXPECT_TRUE(c.output.hj);
   EXPECT_EQ(c.output.compression, 0);
+}
+
+TEST(Config, TemperatureGridAndFitSettingsLandInTheRelaxationSettings) {
+  const sweep_config c = parse(R"(
+[temperature]
+T0 = 300
+c = 2
+T_min = 310.5
+T_max = 480
+points = 64
+T_ref = 450
+tau0 = 2e-13
+[fit]
+enabled = true
+tg_tau = 1000
+max_iterations = 7
+scan_points = 2
+[output]
+fit = true
+curves = true
+)");
+  const auto& r = c.settings.relaxation;
+  EXPECT_EQ(c.base[scaleham::param_T0], 300.0);
+  EXPECT_EQ(c.base[scaleham::param_c], 2.0);
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.T_min, 310.5);
+  EXPECT_EQ(r.T_max, 480.0);
+  EXPECT_EQ(r.n_T, scaleham::max_curve_points);
+  EXPECT_EQ(r.T_ref, 450.0);
+  EXPECT_EQ(r.log_tau0, std::log(2e-13));
+  EXPECT_EQ(r.fit.tg_log_level, std::log(1000.0));
+  EXPECT_EQ(r.fit.max_iterations, 7);
+  EXPECT_EQ(r.fit.scan_points, 2);
+  EXPECT_TRUE(c.output.fit);
+  EXPECT_TRUE(c.output.curves);
+  // The grid the backends evaluate: both ends exact.
+  EXPECT_EQ(r.temperature(0), 310.5);
+  EXPECT_EQ(r.temperature(r.n_T - 1), 480.0);
+
+  // T_ref follows T_max unless given; points = 4 is the least a fit takes.
+  const sweep_config d = parse("[temperature]\nT_max = 650\npoints = 4\n");
+  EXPECT_EQ(d.settings.relaxation.T_ref, 650.0);
+  EXPECT_EQ(d.settings.relaxation.n_T, 4);
+  // T_ref may lie outside [T_min, T_max]; T_min may lie below T0 (those
+  // points' curves report a status instead).
+  EXPECT_NO_THROW(parse("[temperature]\nT0 = 430\nT_ref = 1000\n"));
+  EXPECT_NO_THROW(parse("[[grid.axis]]\nname = \"T0\"\nvalues = [300, 500, 650]\n"));
+}
+
+TEST(Config, FitDisabledSwitchesOffCurvesAndFitsAndTheirChecks) {
+  const sweep_config c = parse("[fit]\nenabled = false\n");
+  EXPECT_FALSE(c.settings.relaxation.enabled);
+  EXPECT_FALSE(c.output.fit);
+  EXPECT_FALSE(c.output.curves);
+  EXPECT_NO_THROW(parse("[fit]\nenabled = false\n[output]\nfit = false\ncurves = false\n"));
+  // Without curves there is no reference temperature to check.
+  EXPECT_NO_THROW(parse("[fit]\nenabled = false\n[temperature]\nT0 = 900\n"));
+  // Fits on, /fit not written: allowed (the numbers are computed, not stored).
+  const sweep_config d = parse("[output]\nfit = false\n");
+  EXPECT_TRUE(d.settings.relaxation.enabled);
+  EXPECT_FALSE(d.output.fit);
 }
 
 TEST(Config, AxesKeepTheUsersNameTheirSlotAndADefaultOrGivenUnit) {
@@ -499,6 +598,72 @@ TEST(ConfigErrors, HaltonSamplingRules) {
   EXPECT_TRUE(fails_at("[grid]\nsampling = \"halton\"\npoints = 0\n", 3, "grid.points", ">= 1"));
   EXPECT_TRUE(
       fails_at("[grid]\nsampling = \"halton\"\npoints = 5\n", 1, "grid.axis", "at least one"));
+}
+
+TEST(ConfigErrors, TemperatureGrid) {
+  EXPECT_TRUE(fails_at("[temperature]\nT_min = 0\n", 2, "temperature.T_min", "> 0, got 0"));
+  EXPECT_TRUE(fails_at("[temperature]\nT_min = -inf\n", 2, "temperature.T_min", "finite"));
+  EXPECT_TRUE(fails_at("[temperature]\nT_min = 500\nT_max = 500\n", 3, "temperature.T_max",
+                       "T_max must be > T_min, got T_min = 500 K, T_max = 500 K"));
+  EXPECT_TRUE(fails_at("[temperature]\nT_min = 800\n", 2, "temperature.T_min",
+                       "T_max = 700 K (the default)"));
+  EXPECT_TRUE(fails_at("[temperature]\nT_max = nan\n", 2, "temperature.T_max", "finite"));
+  EXPECT_TRUE(fails_at("[temperature]\npoints = 3\n", 2, "temperature.points", "4..64, got 3"));
+  EXPECT_TRUE(fails_at("[temperature]\npoints = 65\n", 2, "temperature.points", "4..64, got 65"));
+  EXPECT_TRUE(
+      fails_at("[temperature]\npoints = 32.0\n", 2, "temperature.points", "expected an integer"));
+  EXPECT_TRUE(fails_at("[temperature]\ntau0 = 0\n", 2, "temperature.tau0", "> 0, got 0"));
+  EXPECT_TRUE(fails_at("[temperature]\ntau0 = inf\n", 2, "temperature.tau0", "finite"));
+  EXPECT_TRUE(
+      fails_at("[temperature]\nT_ref = \"top\"\n", 2, "temperature.T_ref", "expected a number"));
+  EXPECT_TRUE(
+      fails_at("[temperature]\nT_mni = 400\n", 2, "temperature.T_mni", "did you mean 'T_min'?"));
+  EXPECT_TRUE(fails_at("tau0 = 1e-13\n", 1, "tau0", "belongs in [temperature]"));
+}
+
+TEST(ConfigErrors, ReferenceTemperatureMustBeAboveEveryT0) {
+  // Given T_ref: it is blamed.
+  EXPECT_TRUE(fails_at(
+      "[temperature]\nT0 = 400\nT_ref = 400\n", 3, "temperature.T_ref",
+      "must be above T0 (temperature.T0, line 2) = 400 K so that g_ref = c (T_ref - T0) > 0"));
+  // T_ref from T_max: T_max is blamed.
+  EXPECT_TRUE(fails_at("[temperature]\nT_min = 100\nT_max = 350\n", 3, "temperature.T_max",
+                       "T_ref defaults to T_max"));
+  // Both defaulted: T0 is blamed.
+  EXPECT_TRUE(
+      fails_at("[temperature]\nc = 1\nT0 = 750\n", 3, "temperature.T0",
+               "T0 (temperature.T0, line 3) = 750 K must be below T_ref (default: T_max = 700 K)"));
+  // A swept T0: every value counts, whatever the kind of axis.
+  EXPECT_TRUE(fails_at(
+      "[temperature]\nT_ref = 600\n[[grid.axis]]\nname = \"T0\"\nvalues = [300, 650, 500]\n", 2,
+      "temperature.T_ref", "the largest T0 of axis 'T0' (line 3) = 650 K"));
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"T0\"\nlinspace = [710, 300, 5]\n", 1,
+                       "grid.axis[0]",
+                       "the largest T0 of axis 'T0' (line 1) = 710 K must be below T_ref"));
+  EXPECT_TRUE(
+      fails_at("[grid]\nsampling = \"halton\"\npoints = 9\n[[grid.axis]]\nname = \"T0\"\n"
+               "linspace = [300, 700]\n",
+               4, "grid.axis[0]", "= 700 K"));
+  // count = 1: the axis is lo alone.
+  EXPECT_NO_THROW(parse("[[grid.axis]]\nname = \"T0\"\nlinspace = [300, 900, 1]\n"));
+}
+
+TEST(ConfigErrors, FitSettings) {
+  EXPECT_TRUE(fails_at("[fit]\nenabled = \"yes\"\n", 2, "fit.enabled", "expected true or false"));
+  EXPECT_TRUE(fails_at("[fit]\ntg_tau = 0\n", 2, "fit.tg_tau", "> 0, got 0"));
+  EXPECT_TRUE(fails_at("[fit]\ntg_tau = nan\n", 2, "fit.tg_tau", "finite"));
+  EXPECT_TRUE(fails_at("[fit]\nmax_iterations = 0\n", 2, "fit.max_iterations", "got 0"));
+  EXPECT_TRUE(fails_at("[fit]\nscan_points = 1\n", 2, "fit.scan_points", "got 1"));
+  EXPECT_TRUE(
+      fails_at("[fit]\nscan_point = 10\n", 2, "fit.scan_point", "did you mean 'scan_points'?"));
+  EXPECT_TRUE(fails_at("[fti]\nenabled = true\n", 1, "fti", "did you mean 'fit'?"));
+  EXPECT_TRUE(fails_at("enabled = false\n", 1, "enabled", "belongs in [fit]"));
+  // /fit and /curves need the curves that enabled = false switches off.
+  EXPECT_TRUE(fails_at("[fit]\nenabled = false\n[output]\nfit = true\n", 4, "output.fit",
+                       "[fit] enabled = false (line 2)"));
+  EXPECT_TRUE(fails_at("[output]\ncurves = true\n[fit]\nenabled = false\n", 2, "output.curves",
+                       "[fit] enabled = false (line 4)"));
+  EXPECT_TRUE(fails_at("[output]\ncurves = 1\n", 2, "output.curves", "expected true or false"));
 }
 
 TEST(ConfigErrors, BetaIdenticallyZero) {

@@ -117,7 +117,31 @@ point_result<Real> synthetic(std::uint64_t i) {
   r.rejected = static_cast<std::int32_t>(i % 4);
   r.flow_status = static_cast<status>(i % status_count);
   r.action_status = static_cast<status>((7 * i) % status_count);
+  r.curve_status = static_cast<status>((5 * i + 2) % status_count);
+  r.B_rel_err = i % 7 == 2 ? std::numeric_limits<Real>::quiet_NaN() : Real(1e-13) * (x - Real(3));
+  vft_fit<Real>& f = r.fit;
+  f.a = Real(-32) - x / Real(3);
+  f.B = Real(500) + x;
+  f.T_vf = Real(400) - x / Real(11);
+  f.a_stderr = Real(1e-9) * x;
+  f.B_stderr = Real(2e-9) * x;
+  f.T_vf_stderr = Real(3e-9) * x;
+  f.cov_a_B = f.cov_a_T_vf = f.cov_B_T_vf = Real(-1);  // not written
+  f.B_T_vf_correlation = -Real(0.999) + x * Real(1e-5);
+  f.rms = Real(1e-15) * (x + Real(2));
+  f.D = f.B / f.T_vf;
+  f.Tg = i % 6 == 1 ? std::numeric_limits<Real>::quiet_NaN() : Real(410) + std::cos(x);
+  f.m = Real(100) + x * Real(2);
+  f.iterations = static_cast<std::int32_t>(4 + i % 9);
+  f.n_points = 32;
+  f.code = static_cast<status>((3 * i + 1) % status_count);
   return r;
+}
+
+/// ln tau of point i at temperature j (distinct for every pair).
+template <class Real>
+Real synthetic_curve(std::uint64_t i, int j) {
+  return Real(-30) + Real(i) * Real(0.125) + std::sin(Real(j)) * Real(5);
 }
 
 template <class Real>
@@ -139,13 +163,25 @@ run_info test_run_info(std::uint64_t points) {
   return info;
 }
 
-/// Writes a whole sweep of synthetic results in batches of at most max_points.
+/// The curves of points [first, first + count), point-major as the backends give them.
+template <class Real>
+std::vector<Real> synthetic_curves(std::uint64_t first, std::uint64_t count, int n_T) {
+  std::vector<Real> out;
+  for (std::uint64_t i = first; i < first + count; ++i)
+    for (int j = 0; j < n_T; ++j) out.push_back(synthetic_curve<Real>(i, j));
+  return out;
+}
+
+/// Writes a whole sweep of synthetic results in batches of at most max_points
+/// (with curves when the config asks for them).
 template <class Real>
 void write_sweep(const std::string& path, const sweep_config& config, std::uint64_t max_points,
                  bool force = false) {
   result_writer<Real> writer(path, config, force);
-  for (const batch& b : plan_batches(config.shape(), max_points))
-    writer.write(b, synthetic_range<Real>(b.first, b.count).data());
+  for (const batch& b : plan_batches(config.shape(), max_points)) {
+    const std::vector<Real> curves = synthetic_curves<Real>(b.first, b.count, config.settings.relaxation.n_T);
+    writer.write(b, synthetic_range<Real>(b.first, b.count).data(), config.output.curves ? curves.data() : nullptr);
+  }
   writer.finish(test_run_info(config.size()));
 }
 
@@ -211,6 +247,14 @@ std::vector<T> expected_field(std::uint64_t points, Member member) {
   return out;
 }
 
+/// Same for a field of the VFT fit (point_result::fit).
+template <class T, class Real, class Member>
+std::vector<T> expected_fit_field(std::uint64_t points, Member member) {
+  std::vector<T> out;
+  for (std::uint64_t i = 0; i < points; ++i) out.push_back(static_cast<T>(synthetic<Real>(i).fit.*member));
+  return out;
+}
+
 // --- layout and values -------------------------------------------------------------
 
 TEST_F(Output, CartesianValuesRoundTripBitwise) {
@@ -247,6 +291,36 @@ TEST_F(Output, CartesianValuesRoundTripBitwise) {
   EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/hj/status", H5T_NATIVE_UINT8),
                             expected_field<std::uint8_t, double>(n, &r::action_status)));
 
+  // /fit: members of point_result::fit, and two of point_result itself.
+  using v = vft_fit<double>;
+  const std::pair<const char*, double v::*> fit_reals[] = {
+      {"/fit/a", &v::a},
+      {"/fit/B", &v::B},
+      {"/fit/T_vf", &v::T_vf},
+      {"/fit/D", &v::D},
+      {"/fit/Tg", &v::Tg},
+      {"/fit/m", &v::m},
+      {"/fit/a_stderr", &v::a_stderr},
+      {"/fit/B_stderr", &v::B_stderr},
+      {"/fit/T_vf_stderr", &v::T_vf_stderr},
+      {"/fit/B_T_vf_correlation", &v::B_T_vf_correlation},
+      {"/fit/rms", &v::rms}};
+  for (const auto& [name, member] : fit_reals)
+    EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), name, H5T_NATIVE_DOUBLE),
+                              expected_fit_field<double, double>(n, member)))
+        << name;
+  EXPECT_TRUE(bitwise_equal(read_all<std::int32_t>(file.get(), "/fit/iterations", H5T_NATIVE_INT32),
+                            expected_fit_field<std::int32_t, double>(n, &v::iterations)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/fit/status", H5T_NATIVE_UINT8),
+                            expected_fit_field<std::uint8_t, double>(n, &v::code)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/fit/curve_status", H5T_NATIVE_UINT8),
+                            expected_field<std::uint8_t, double>(n, &r::curve_status)));
+  real("/fit/B_rel_err", &r::B_rel_err);
+  // Only the listed fields: no covariances, no n_points.
+  EXPECT_EQ(H5Lexists(file.get(), "/fit/cov_a_B", H5P_DEFAULT), 0);
+  EXPECT_EQ(H5Lexists(file.get(), "/fit/n_points", H5P_DEFAULT), 0);
+  EXPECT_EQ(H5Lexists(file.get(), "/curves", H5P_DEFAULT), 0);  // output.curves is off by default
+
   // Stored types: what the results are, not what they are read as.
   const auto stored_type_is = [&](const char* name, hid_t type) {
     const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
@@ -256,6 +330,9 @@ TEST_F(Output, CartesianValuesRoundTripBitwise) {
   EXPECT_TRUE(stored_type_is("/flow/g", H5T_NATIVE_DOUBLE));
   EXPECT_TRUE(stored_type_is("/flow/steps", H5T_NATIVE_INT32));
   EXPECT_TRUE(stored_type_is("/flow/status", H5T_NATIVE_UINT8));
+  EXPECT_TRUE(stored_type_is("/fit/iterations", H5T_NATIVE_INT32));
+  EXPECT_TRUE(stored_type_is("/fit/status", H5T_NATIVE_UINT8));
+  EXPECT_TRUE(stored_type_is("/fit/curve_status", H5T_NATIVE_UINT8));
 }
 
 TEST_F(Output, DimensionScalesCoordinatesAndShapes) {
@@ -266,7 +343,7 @@ TEST_F(Output, DimensionScalesCoordinatesAndShapes) {
   ASSERT_TRUE(file);
 
   const std::vector<hsize_t> grid{3, 4, 2};
-  for (const std::string location : {"", "/flow", "/hj"}) {
+  for (const std::string location : {"", "/flow", "/hj", "/fit"}) {
     for (std::size_t d = 0; d < config.axes.size(); ++d) {
       const axis_config& axis = config.axes[d];
       const std::string name = location + "/" + axis.name;
@@ -289,16 +366,22 @@ TEST_F(Output, DimensionScalesCoordinatesAndShapes) {
   // its own group's scale (what xarray needs to show coordinates).
   const std::map<std::string, std::vector<std::string>> groups{
       {"flow", {"g", "p", "S", "ell_end", "h_drift", "p0_used", "steps", "rejected", "status"}},
-      {"hj", {"action", "action_error", "consistency", "status"}}};
+      {"hj", {"action", "action_error", "consistency", "status"}},
+      {"fit",
+       {"a", "B", "T_vf", "D", "Tg", "m", "a_stderr", "B_stderr", "T_vf_stderr", "B_T_vf_correlation", "rms",
+        "iterations", "status", "curve_status", "B_rel_err"}}};
   for (const auto& [group, names] : groups) {
     for (const std::string& name : names) {
       const std::string full = "/" + group + "/" + name;
       SCOPED_TRACE(full);
       EXPECT_EQ(dims_of(file.get(), full), grid);
       const h5::dataset set(H5Dopen2(file.get(), full.c_str(), H5P_DEFAULT));
-      // g and p carry the units of the parameters g0 and p0 (config.units).
+      // g and p carry the units of the parameters g0 and p0, temperatures
+      // (and B) those of T0 (config.units).
       const bool like_g = name == "g", like_p = name == "p" || name == "p0_used";
-      EXPECT_EQ(string_attribute(set.get(), "units"), like_g ? "K" : like_p ? "1/K" : "1");
+      const bool like_T0 = group == "fit" && (name == "B" || name == "T_vf" || name == "Tg" || name == "B_stderr" ||
+                                              name == "T_vf_stderr");
+      EXPECT_EQ(string_attribute(set.get(), "units"), like_g || like_T0 ? "K" : like_p ? "1/K" : "1");
       EXPECT_FALSE(string_attribute(set.get(), "long_name").empty());
       for (unsigned d = 0; d < config.axes.size(); ++d) {
         const std::string own = "/" + group + "/" + config.axes[d].name;
@@ -339,7 +422,9 @@ TEST_F(Output, StatusFlagsAndRootAttributes) {
     codes.push_back(static_cast<std::uint8_t>(code));
     meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
   }
-  for (const char* name : {"/flow/status", "/hj/status"}) {
+  EXPECT_EQ(status_count, 13);
+  EXPECT_EQ(meanings.substr(meanings.rfind(' ') + 1), "no_vft_minimum");
+  for (const char* name : {"/flow/status", "/hj/status", "/fit/status", "/fit/curve_status"}) {
     const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
     EXPECT_EQ(numeric_attribute<std::uint8_t>(set.get(), "flag_values", H5T_NATIVE_UINT8), codes) << name;
     EXPECT_EQ(string_attribute(set.get(), "flag_meanings"), meanings) << name;
@@ -359,6 +444,14 @@ TEST_F(Output, StatusFlagsAndRootAttributes) {
   EXPECT_EQ(string_attribute(root, "T0_units"), "K");
   EXPECT_EQ(numeric_attribute<double>(root, "c", H5T_NATIVE_DOUBLE), std::vector<double>{1.0});
   EXPECT_EQ(string_attribute(root, "c_units"), "1/K");
+  // The curves' reference and the levels, as the engine used them (natural logs).
+  EXPECT_EQ(numeric_attribute<double>(root, "T_ref", H5T_NATIVE_DOUBLE),
+            std::vector<double>{config.settings.relaxation.T_ref});
+  EXPECT_EQ(string_attribute(root, "T_ref_units"), "K");
+  EXPECT_EQ(numeric_attribute<double>(root, "ln_tau0", H5T_NATIVE_DOUBLE),
+            std::vector<double>{config.settings.relaxation.log_tau0});
+  EXPECT_EQ(numeric_attribute<double>(root, "ln_tg_tau", H5T_NATIVE_DOUBLE),
+            std::vector<double>{config.settings.relaxation.fit.tg_log_level});
   EXPECT_EQ(numeric_attribute<std::int32_t>(root, "complete", H5T_NATIVE_INT32), std::vector<std::int32_t>{1});
   const std::string created = string_attribute(root, "created");  // 2024-05-01T12:34:56Z
   ASSERT_EQ(created.size(), 20u) << created;
@@ -421,6 +514,135 @@ TEST_F(Output, RandomGridHasPointScaleAndSampledParameters) {
   const h5::dataset g(H5Dopen2(file.get(), "/flow/g", H5P_DEFAULT));
   const h5::dataset point(H5Dopen2(file.get(), "/flow/point", H5P_DEFAULT));
   EXPECT_GT(H5DSis_attached(g.get(), point.get(), 0), 0);
+}
+
+// --- /curves ------------------------------------------------------------------------------
+
+/// cartesian_config() with curves on a 5-point temperature grid.
+sweep_config curves_config() {
+  sweep_config c = cartesian_config();
+  c.output.curves = true;
+  relaxation_settings<double>& r = c.settings.relaxation;
+  r.n_T = 5;
+  r.T_min = 300.1;
+  r.T_max = 340.7;
+  r.T_ref = 350.0;
+  return c;
+}
+
+TEST_F(Output, CurvesHaveTheGridShapeTimesTemperatureAndATemperatureScale) {
+  const sweep_config config = curves_config();
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 5);  // batches of 2 x 2 points: chunks and batches do not line up
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+  const int n_T = config.settings.relaxation.n_T;
+
+  // The values: point-major curves are (lambda, A, g0, T) in C order.
+  EXPECT_EQ(dims_of(file.get(), "/curves/log_tau"), (std::vector<hsize_t>{3, 4, 2, 5}));
+  EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), "/curves/log_tau", H5T_NATIVE_DOUBLE),
+                            synthetic_curves<double>(0, config.size(), n_T)));
+
+  // T: the temperatures of relaxation_settings::temperature, a scale named T, in K.
+  std::vector<double> temperatures;
+  for (int j = 0; j < n_T; ++j) temperatures.push_back(config.settings.relaxation.temperature(j));
+  EXPECT_EQ(temperatures.front(), 300.1);
+  EXPECT_EQ(temperatures.back(), 340.7);
+  EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), "/curves/T", H5T_NATIVE_DOUBLE), temperatures));
+  const h5::dataset T(H5Dopen2(file.get(), "/curves/T", H5P_DEFAULT));
+  EXPECT_GT(H5DSis_scale(T.get()), 0);
+  char scale_name[16] = {};
+  H5DSget_scale_name(T.get(), scale_name, sizeof scale_name);
+  EXPECT_EQ(std::string(scale_name), "T");
+  EXPECT_EQ(string_attribute(T.get(), "units"), "K");
+  EXPECT_FALSE(string_attribute(T.get(), "long_name").empty());
+
+  // log_tau: units, and on each dimension /curves' own scale (grid axes, then T).
+  const h5::dataset set(H5Dopen2(file.get(), "/curves/log_tau", H5P_DEFAULT));
+  EXPECT_EQ(string_attribute(set.get(), "units"), "1");
+  EXPECT_NE(string_attribute(set.get(), "long_name").find("ln"), std::string::npos);
+  std::vector<std::string> scales;
+  for (const axis_config& axis : config.axes) scales.push_back("/curves/" + axis.name);
+  scales.emplace_back("/curves/T");
+  for (unsigned d = 0; d < scales.size(); ++d) {
+    SCOPED_TRACE(scales[d]);
+    const h5::dataset scale(H5Dopen2(file.get(), scales[d].c_str(), H5P_DEFAULT));
+    EXPECT_GT(H5DSis_attached(set.get(), scale.get(), d), 0);
+    EXPECT_EQ(H5DSget_num_scales(set.get(), d), 1);
+    char label[64] = {};
+    H5DSget_label(set.get(), d, label, sizeof label);
+    EXPECT_EQ(std::string(label), scales[d].substr(std::string("/curves/").size()));
+  }
+  // Chunked (whole curves in a chunk) and compressed.
+  const h5::property_list creation(H5Dget_create_plist(set.get()));
+  ASSERT_EQ(H5Pget_layout(creation.get()), H5D_CHUNKED);
+  std::vector<hsize_t> chunk(4);
+  ASSERT_EQ(H5Pget_chunk(creation.get(), 4, chunk.data()), 4);
+  EXPECT_EQ(chunk[3], 5u);
+  EXPECT_EQ(H5Pget_nfilters(creation.get()), 2);
+  // The grid coordinates are copied into /curves, like into every group.
+  EXPECT_TRUE(bitwise_equal(read_all<double>(file.get(), "/curves/A", H5T_NATIVE_DOUBLE),
+                            config.axes[1].coordinates()));
+}
+
+TEST_F(Output, CurvesOfARandomGridAndInFloat) {
+  sweep_config config = random_config(37);
+  config.output.curves = true;
+  config.settings.relaxation.n_T = 4;
+  const std::string out = path("out.h5");
+  write_sweep<float>(out, config, 10);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+  EXPECT_EQ(dims_of(file.get(), "/curves/log_tau"), (std::vector<hsize_t>{37, 4}));
+  EXPECT_TRUE(bitwise_equal(read_all<float>(file.get(), "/curves/log_tau", H5T_NATIVE_FLOAT),
+                            synthetic_curves<float>(0, 37, 4)));
+  const h5::dataset set(H5Dopen2(file.get(), "/curves/log_tau", H5P_DEFAULT));
+  const h5::datatype stored(H5Dget_type(set.get()));
+  EXPECT_GT(H5Tequal(stored.get(), H5T_NATIVE_FLOAT), 0);
+  // The temperatures stay double: they are the grid, not a result.
+  const h5::dataset T(H5Dopen2(file.get(), "/curves/T", H5P_DEFAULT));
+  const h5::datatype T_type(H5Dget_type(T.get()));
+  EXPECT_GT(H5Tequal(T_type.get(), H5T_NATIVE_DOUBLE), 0);
+  std::vector<std::uint64_t> indices(37);
+  for (std::uint64_t i = 0; i < indices.size(); ++i) indices[i] = i;
+  EXPECT_EQ(read_all<std::uint64_t>(file.get(), "/curves/point", H5T_NATIVE_UINT64), indices);
+  const h5::dataset point(H5Dopen2(file.get(), "/curves/point", H5P_DEFAULT));
+  EXPECT_GT(H5DSis_attached(set.get(), point.get(), 0), 0);
+  EXPECT_GT(H5DSis_attached(set.get(), T.get(), 1), 0);
+  // /fit of a float sweep is float, its integers and codes unchanged.
+  EXPECT_TRUE(bitwise_equal(read_all<float>(file.get(), "/fit/B", H5T_NATIVE_FLOAT),
+                            expected_fit_field<float, float>(37, &vft_fit<float>::B)));
+  EXPECT_TRUE(bitwise_equal(read_all<std::uint8_t>(file.get(), "/fit/status", H5T_NATIVE_UINT8),
+                            expected_fit_field<std::uint8_t, float>(37, &vft_fit<float>::code)));
+}
+
+TEST_F(Output, FitAndCurvesGroupsFollowTheConfig) {
+  // output.fit off, or the curves (and fits) not computed: no /fit.
+  for (int variant = 0; variant < 2; ++variant) {
+    sweep_config config = cartesian_config();
+    if (variant == 0) config.output.fit = false;
+    else config.settings.relaxation.enabled = false;
+    const std::string out = path("out" + std::to_string(variant) + ".h5");
+    write_sweep<double>(out, config, 100);
+    const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    EXPECT_EQ(H5Lexists(file.get(), "/fit", H5P_DEFAULT), 0) << variant;
+    EXPECT_EQ(H5Lexists(file.get(), "/curves", H5P_DEFAULT), 0) << variant;
+    EXPECT_GT(H5Lexists(file.get(), "/flow", H5P_DEFAULT), 0) << variant;
+    EXPECT_EQ(H5Aexists(file.get(), "ln_tau0"), variant == 0 ? 1 : 0);
+  }
+
+  // Curves that are not computed cannot be written.
+  sweep_config no_curves = curves_config();
+  no_curves.settings.relaxation.enabled = false;
+  EXPECT_THROW(result_writer<double>(path("x.h5"), no_curves, false), output_error);
+  EXPECT_FALSE(fs::exists(path("x.h5.partial")));
+
+  // A sweep that writes /curves needs them in every batch.
+  result_writer<double> writer(path("y.h5"), curves_config(), false);
+  const auto results = synthetic_range<double>(0, 2);
+  EXPECT_THROW(writer.write({0, 2}, results.data()), std::invalid_argument);
+  const std::vector<double> curves = synthetic_curves<double>(0, 2, 5);
+  EXPECT_NO_THROW(writer.write({0, 2}, results.data(), curves.data()));
 }
 
 // --- the output path: nothing is created or changed on bad input ------------------------
@@ -515,12 +737,14 @@ TEST_F(Output, DescribeFileNamesDatasetsAndCountsStatuses) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   EXPECT_EQ(text.find("INCOMPLETE"), std::string::npos) << text;
 
-  // Status counts, per status name: flow codes are i % 10 over 24 points,
-  // action codes 7 i % 10.
-  std::map<int, int> flow, action;
+  // Status counts, per status name: flow codes are i % 13 over 24 points,
+  // action codes 7 i % 13, fit codes (3 i + 1) % 13, curve codes (5 i + 2) % 13.
+  std::map<int, int> flow, action, fit, curve;
   for (int i = 0; i < 24; ++i) {
     ++flow[i % status_count];
     ++action[(7 * i) % status_count];
+    ++fit[(3 * i + 1) % status_count];
+    ++curve[(5 * i + 2) % status_count];
   }
   const auto counts_text = [](const std::map<int, int>& counts) {
     std::string s;
@@ -530,8 +754,29 @@ TEST_F(Output, DescribeFileNamesDatasetsAndCountsStatuses) {
   };
   EXPECT_NE(text.find("status counts: " + counts_text(flow)), std::string::npos) << text;
   EXPECT_NE(text.find("status counts: " + counts_text(action)), std::string::npos) << text;
-  EXPECT_NE(text.find("ok 3, target_reached 3, left_domain 3, non_finite 3, max_steps 2"), std::string::npos)
+  EXPECT_NE(text.find("/fit/status"), std::string::npos) << text;
+  EXPECT_NE(text.find("status counts: " + counts_text(fit)), std::string::npos) << text;
+  EXPECT_NE(text.find("status counts: " + counts_text(curve)), std::string::npos) << text;
+  EXPECT_NE(text.find("ok 2, target_reached 2, left_domain 2, non_finite 2, max_steps 2, step_size_underflow 2, "
+                      "invalid_options 2, invalid_initial_state 2, singular_integrand 2, not_converged 2, "
+                      "at_bound 2, too_few_points 1, no_vft_minimum 1"),
+            std::string::npos)
       << text;
+}
+
+TEST_F(Output, DescribeFileShowsTheCurvesAndTheirTemperatures) {
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, curves_config(), 5);
+  const std::string text = describe_file(out);
+  for (const char* expected : {"/curves/log_tau", "(lambda: 3, A: 4, g0: 2, T: 5)",
+                               "/curves/T                    coordinate: 5 values from 300.1 to 340.7 [K]",
+                               "/curves/ also holds its own copies of the coordinates: A g0 lambda", "/fit/B ",
+                               "/fit/curve_status", "T_ref = 350", "ln_tau0 = "})
+    EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
+  // T is the curves' own coordinate, not a dimension of the grid.
+  const std::size_t from = text.find("dimensions:"), to = text.find("datasets:");
+  const std::string dimensions = text.substr(from, to - from);
+  EXPECT_EQ(dimensions.find(" T "), std::string::npos) << dimensions;
 }
 
 TEST_F(Output, DescribeFileOfUnfinishedAndOfBadFiles) {

@@ -2,12 +2,18 @@
 /// The whole computation of one grid point, fused over registers: the one
 /// function the CPU and CUDA backends both call (they differ only in the loop).
 ///
-/// Per point: the flow of Hamilton's equations from (g0, p0) over ℓ ∈ [0, ell]
-/// (p0 given, or on the HJ manifold p0 = −F(g0)/β(g0)); then the HJ action
-/// between g0 and the end of the path by quadrature, and its consistency with
-/// the action accumulated along the flow. Since dS/dℓ = −F and dg/dℓ = β on
-/// every path, S_end − S_0 = −∫_{g0}^{g_end} F/β dg holds on and off the
-/// manifold, so the check applies to every point.
+/// Per point:
+///  1. the flow of Hamilton's equations from (g0, p0) over ℓ ∈ [0, ell] (p0
+///     given, or on the HJ manifold p0 = −F(g0)/β(g0));
+///  2. the HJ action between g0 and the end of the path by quadrature, and its
+///     consistency with the action accumulated along the flow. Since dS/dℓ = −F
+///     and dg/dℓ = β on every path, S_end − S_0 = −∫_{g0}^{g_end} F/β dg holds
+///     on and off the manifold, so the check applies to every point;
+///  3. the relaxation-time curve ln τ(T_j) = ln τ0 + S(c (T_j − T0)) on the
+///     temperature grid, with S(g) = −∫_{g_ref}^{g} F/β and g_ref = c (T_ref − T0),
+///     kept in registers (max_curve_points), and its VFT fit (vft.hpp).
+///     For the paper's model the fit is exact: B = A/(λc), T_vf = T0,
+///     a = ln τ0 − A/(λ g_ref).
 #pragma once
 
 #include <cmath>
@@ -19,10 +25,31 @@
 #include "scaleham/parameters.hpp"
 #include "scaleham/status.hpp"
 #include "scaleham/steppers.hpp"
+#include "scaleham/vft.hpp"
 
 namespace scaleham {
 
 enum class integrator : int { dopri5 = 0, rk4 = 1 };
+
+/// Most temperatures of a per-point relaxation-time curve (held in registers / local memory).
+inline constexpr int max_curve_points = 64;
+
+/// The relaxation-time curve of every point and its VFT fit.
+template <class Real>
+struct relaxation_settings {
+  bool enabled = true;
+  int n_T = 32;               ///< temperatures, 4 .. max_curve_points
+  Real T_min = Real(420);     ///< K, lowest temperature of the grid
+  Real T_max = Real(700);     ///< K, highest
+  Real T_ref = Real(700);     ///< K, where S = 0 (g_ref = c (T_ref − T0))
+  Real log_tau0 = Real(-32.236191301916641);  ///< ln(τ0 / s); default τ0 = 1e-14 s
+  vft_options<Real> fit;
+
+  /// Temperature j of the grid (linspace, both ends exact).
+  SCALEHAM_HD Real temperature(int j) const {
+    return j == n_T - 1 ? T_max : T_min + (T_max - T_min) * (Real(j) / Real(n_T - 1));
+  }
+};
 
 /// Settings shared by every point of a sweep.
 template <class Real>
@@ -33,6 +60,7 @@ struct point_settings {
   stop_events<Real> events;             ///< domain (g_min, g_max) and optional target
   bool p0_on_manifold = true;           ///< else p0 comes from the parameter slot
   quadrature_options<Real> quadrature;  ///< HJ action
+  relaxation_settings<Real> relaxation; ///< ln τ(T) curve and VFT fit
 };
 
 /// Everything one grid point produces. Plain data, written as-is by the backends.
@@ -49,12 +77,50 @@ struct point_result {
   std::int32_t rejected; ///< rejected steps
   status flow_status;
   status action_status;
+  status curve_status;   ///< worst quadrature status along the ln τ(T) curve
+  vft_fit<Real> fit;     ///< VFT fit of the curve (code = curve_status when the curve failed)
+  Real B_rel_err;        ///< B / (A/(λc)) − 1: departure from the paper's prediction (f_m1, b1)
 };
 
-/// Runs the fused per-point pipeline for the parameter vector `params`.
+/// ln τ(T_j) of the point's model on the temperature grid, into log_tau[0 .. n_T).
+/// Returns the first failing quadrature status (ok when all succeeded).
+/// S is chained from the top of the grid down: S(T_j) = S(T_{j+1}) + ∫ over
+/// [g_{j+1}, g_j] alone, so each quadrature spans one grid step.
+template <class Real>
+SCALEHAM_HD status relaxation_curve(const model<Real>& m, Real T0, Real c,
+                                    const relaxation_settings<Real>& rs,
+                                    const quadrature_options<Real>& quadrature, Real* log_tau) {
+  const int n = rs.n_T;
+  const quadrature_result<Real> top = hj_action(m, c * (rs.T_ref - T0), c * (rs.T_max - T0), quadrature);
+  Real S = top.value;
+  status worst = top.code;
+  log_tau[n - 1] = rs.log_tau0 + S;
+  for (int j = n - 2; j >= 0; --j) {
+    const quadrature_result<Real> piece =
+        hj_action(m, c * (rs.temperature(j + 1) - T0), c * (rs.temperature(j) - T0), quadrature);
+    if (succeeded(worst) && !succeeded(piece.code)) worst = piece.code;
+    S += piece.value;
+    log_tau[j] = rs.log_tau0 + S;
+  }
+  return worst;
+}
+
+/// Row source over the temperature grid and a curve held by the caller.
+template <class Real>
+struct curve_rows {
+  using real_type = Real;
+  const relaxation_settings<Real>& grid;
+  const Real* log_tau;
+  SCALEHAM_HD int size() const { return grid.n_T; }
+  SCALEHAM_HD void row(int i, Real& T, Real& y) const { T = grid.temperature(i), y = log_tau[i]; }
+};
+
+/// Runs the fused per-point pipeline for the parameter vector `params`. When
+/// `curve_out` is given, the ln τ curve (n_T values) is written there too.
 template <class Real>
 SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
-                                              const point_settings<Real>& settings) {
+                                              const point_settings<Real>& settings,
+                                              Real* curve_out = nullptr) {
   const model<Real> m = model_from(params);
   const Real g0 = params[param_g0];
   const Real p0 = settings.p0_on_manifold ? on_manifold_momentum(m, g0) : params[param_p0];
@@ -80,17 +146,34 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
   if (path.code == status::invalid_initial_state || path.code == status::invalid_options) {
     r.action = r.action_error = r.hj_consistency = nan;
     r.action_status = path.code;
+  } else {
+    const quadrature_result<Real> action = hj_action(m, g0, path.end.g, settings.quadrature);
+    r.action = action.value;
+    r.action_error = action.error;
+    r.action_status = action.code;
+    r.hj_consistency =
+        succeeded(path.code) && succeeded(action.code)
+            ? std::fabs(path.end.S - action.value) /
+                  std::fmax(std::fabs(action.value), real_limits<Real>::epsilon())
+            : nan;
+  }
+
+  const relaxation_settings<Real>& rs = settings.relaxation;
+  const Real c = params[param_c];
+  r.B_rel_err = nan;
+  if (!rs.enabled) {
+    r.curve_status = status::ok;
+    r.fit = unfitted_vft<Real>(status::ok, 0);
     return r;
   }
-  const quadrature_result<Real> action = hj_action(m, g0, path.end.g, settings.quadrature);
-  r.action = action.value;
-  r.action_error = action.error;
-  r.action_status = action.code;
-  r.hj_consistency =
-      succeeded(path.code) && succeeded(action.code)
-          ? std::fabs(path.end.S - action.value) /
-                std::fmax(std::fabs(action.value), real_limits<Real>::epsilon())
-          : nan;
+  Real log_tau[max_curve_points];
+  r.curve_status = relaxation_curve(m, params[param_T0], c, rs, settings.quadrature, log_tau);
+  if (curve_out != nullptr)
+    for (int j = 0; j < rs.n_T; ++j) curve_out[j] = log_tau[j];
+  r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
+                                     : unfitted_vft<Real>(r.curve_status, rs.n_T);
+  const Real predicted_B = params[param_f_m1] / (params[param_b1] * c);
+  r.B_rel_err = r.fit.B / predicted_B - Real(1);
   return r;
 }
 
@@ -101,11 +184,11 @@ struct sweep_spec {
   grid_spec<Real> grid;
   point_settings<Real> settings;
 
-  /// Point `index` of the grid, computed from scratch.
-  SCALEHAM_HD point_result<Real> evaluate(std::uint64_t index) const {
+  /// Point `index` of the grid, computed from scratch (curve into curve_out if given).
+  SCALEHAM_HD point_result<Real> evaluate(std::uint64_t index, Real* curve_out = nullptr) const {
     Real params[param_count];
     grid.parameters(index, params);
-    return evaluate_point(params, settings);
+    return evaluate_point(params, settings, curve_out);
   }
 };
 

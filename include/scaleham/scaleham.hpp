@@ -13,3 +13,4 @@
 #include "scaleham/quadrature.hpp"
 #include "scaleham/status.hpp"
 #include "scaleham/steppers.hpp"
+#include "scaleham/vft.hpp"

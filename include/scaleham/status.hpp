@@ -22,11 +22,14 @@ enum class status : std::uint8_t {
   invalid_options = 6,       ///< tolerances, step counts or spans that make no sense
   invalid_initial_state = 7, ///< initial state non-finite or outside the domain
   singular_integrand = 8,    ///< F/β has a pole inside the interval (β = 0 or g = 0 with 1/g terms)
-  not_converged = 9,         ///< quadrature error estimate above tolerance with the budget spent
+  not_converged = 9,         ///< quadrature or fit: tolerance not met with the budget spent
+  at_bound = 10,             ///< fit ended on a bound: T_vf = 0 (Arrhenius limit) or T_vf → min T
+  too_few_points = 11,       ///< fit needs at least 4 finite points (3 parameters + 1 for errors)
+  no_vft_minimum = 12,       ///< no VFT curve with B > 0 fits: the data do not slow down on cooling
 };
 
 /// Number of status codes; valid codes are 0 .. status_count - 1.
-inline constexpr int status_count = 10;
+inline constexpr int status_count = 13;
 
 /// Short snake_case name of a status code, as written into HDF5 attributes.
 SCALEHAM_HD inline const char* status_name(status s) {
@@ -41,13 +44,17 @@ SCALEHAM_HD inline const char* status_name(status s) {
     case status::invalid_initial_state: return "invalid_initial_state";
     case status::singular_integrand: return "singular_integrand";
     case status::not_converged: return "not_converged";
+    case status::at_bound: return "at_bound";
+    case status::too_few_points: return "too_few_points";
+    case status::no_vft_minimum: return "no_vft_minimum";
   }
   return "unknown";
 }
 
-/// True for the codes that mean "the numbers are a valid result".
+/// True for the codes that mean "the numbers are a valid result". A fit that
+/// ended on a bound is valid (the best VFT curve within the bounds) but says so.
 SCALEHAM_HD inline constexpr bool succeeded(status s) {
-  return s == status::ok || s == status::target_reached;
+  return s == status::ok || s == status::target_reached || s == status::at_bound;
 }
 
 }  // namespace scaleham

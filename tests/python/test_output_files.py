@@ -7,6 +7,12 @@ ell in [0, ell_end]:
     g(ell) = g0 exp(lambda ell),  p = -A / (lambda g^2),
     S(ell) - S(0) = A / (lambda g(ell)) - A / (lambda g0),
 and the quadrature action between g0 and g_end is the same difference.
+
+Relaxation time (DESIGN section 1.4): g = c (T - T0), S(g) = A / (lambda g)
+measured from g_ref = c (T_ref - T0), so
+    ln tau(T) = ln tau0 + A / (lambda c (T - T0)) - A / (lambda c (T_ref - T0)),
+exactly the VFT law with B = A / (lambda c), T_vf = T0,
+a = ln tau0 - A / (lambda c (T_ref - T0)).
 """
 import subprocess
 import tomllib
@@ -21,7 +27,9 @@ xr = pytest.importorskip("xarray")
 pytest.importorskip("h5netcdf")
 
 RTOL = 1e-8
+FIT_RTOL = 1e-9
 AXES = ("lambda", "A")
+GROUPS = ("flow", "hj", "fit")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +54,13 @@ def flow_settings(example_file):
     with h5py.File(example_file, "r") as f:
         config = tomllib.loads(f.attrs["config"])
     return config["flow"]["g0"], config["flow"]["ell"]
+
+
+@pytest.fixture(scope="module")
+def example_config(example_file):
+    """The example's configuration, from the text stored in the file."""
+    with h5py.File(example_file, "r") as f:
+        return tomllib.loads(f.attrs["config"])
 
 
 def closed_form(example_file, flow_settings):
@@ -76,7 +91,7 @@ def test_h5py_sees_dimension_scales_with_units(example_file):
     with h5py.File(example_file, "r") as f:
         assert f["lambda"].attrs["units"] == "1"
         assert f["A"].attrs["units"] == "K"
-        for group in ("flow", "hj"):
+        for group in GROUPS:
             for name, dataset in f[group].items():
                 if name in AXES:
                     continue
@@ -88,7 +103,7 @@ def test_h5py_sees_dimension_scales_with_units(example_file):
                     np.testing.assert_array_equal(dim[0][...], f[axis][...])
 
 
-@pytest.mark.parametrize("group", ["flow", "hj"])
+@pytest.mark.parametrize("group", GROUPS)
 def test_xarray_shows_named_dimensions_and_coordinates(example_file, group):
     with h5py.File(example_file, "r") as f:
         coordinates = {axis: f[axis][...] for axis in AXES}
@@ -125,6 +140,79 @@ def test_hj_action_matches_the_closed_form(example_file, flow_settings):
         assert (ds["status"].values == 0).all()
         np.testing.assert_allclose(ds["action"].values, A / (lam * g_end) - A / (lam * g0),
                                    rtol=RTOL)
+
+
+def paper_vft(lam, A, temperature):
+    """B, T_vf and a of the paper's model at every grid point."""
+    T0, c, T_ref = temperature["T0"], temperature["c"], temperature["T_ref"]
+    B = A / (lam * c)
+    a = np.log(temperature["tau0"]) - A / (lam * c * (T_ref - T0))
+    return B, T0, a
+
+
+def test_fit_recovers_the_papers_vft_law(example_file, flow_settings, example_config):
+    """For the paper's model ln tau(T) is exactly VFT: the fit of every point
+    returns B = A/(lambda c), T_vf = T0 and a = ln tau0 - B/(T_ref - T0)."""
+    lam, A, _, _ = closed_form(example_file, flow_settings)
+    B, T_vf, a = paper_vft(lam, A, example_config["temperature"])
+    with open_group(example_file, "fit") as ds:
+        assert (ds["status"].values == 0).all(), "every fit of the example converges"
+        assert (ds["curve_status"].values == 0).all()
+        assert ds["B"].attrs["units"] == "K" and ds["T_vf"].attrs["units"] == "K"
+        np.testing.assert_allclose(ds["B"].values, B, rtol=FIT_RTOL)
+        np.testing.assert_allclose(ds["T_vf"].values, T_vf, rtol=FIT_RTOL)
+        np.testing.assert_allclose(ds["a"].values, a, rtol=0, atol=1e-9)
+        assert (np.abs(ds["B_rel_err"].values) < 1e-9).all()
+        np.testing.assert_allclose(ds["D"].values, B / T_vf, rtol=FIT_RTOL)
+        # Tg where tau = tg_tau, and the fragility at Tg, from the fitted law.
+        tg_tau = example_config["fit"]["tg_tau"]
+        Tg = T_vf + B / (np.log(tg_tau) - a)
+        np.testing.assert_allclose(ds["Tg"].values, Tg, rtol=1e-8)
+        np.testing.assert_allclose(ds["m"].values, B * Tg / (np.log(10) * (Tg - T_vf) ** 2), rtol=1e-7)
+        assert (ds["rms"].values < 1e-9).all()
+        assert (ds["iterations"].values >= 1).all()
+        assert ds["iterations"].dtype == np.int32
+
+
+def test_curves_hold_ln_tau_on_the_temperature_grid(scaleham_bin, tmp_path):
+    """[output] curves = true adds /curves/log_tau over (lambda, A, T), with T
+    the temperature grid as a coordinate in K, and the closed form on it."""
+    text = (REPO / "examples" / "paper.toml").read_text()
+    assert "curves = false" in text
+    config = tmp_path / "curves.toml"
+    config.write_text(text.replace("curves = false", "curves = true", 1))
+    out = tmp_path / "curves.h5"
+    result = subprocess.run([scaleham_bin, "run", str(config), "-o", str(out), "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    settings = tomllib.loads(config.read_text())
+    temperature = settings["temperature"]
+    T0, c, T_ref = temperature["T0"], temperature["c"], temperature["T_ref"]
+
+    with open_group(out, "curves") as ds:
+        log_tau = ds["log_tau"]
+        assert log_tau.dims == AXES + ("T",)
+        assert log_tau.shape == (21, 21, temperature["points"])
+        assert ds["T"].attrs["units"] == "K"
+        T = ds["T"].values
+        np.testing.assert_allclose(T, np.linspace(temperature["T_min"], temperature["T_max"],
+                                                  temperature["points"]), rtol=1e-15)
+        assert T[0] == temperature["T_min"] and T[-1] == temperature["T_max"]
+        lam = ds["lambda"].values[:, None, None]
+        A = ds["A"].values[None, :, None]
+        expected = (np.log(temperature["tau0"]) + A / (lam * c * (T - T0))
+                    - A / (lam * c * (T_ref - T0)))
+        np.testing.assert_allclose(log_tau.values, expected, rtol=FIT_RTOL)
+        # Selecting a curve by its coordinates.
+        curve = log_tau.sel({"lambda": 0.1, "A": 50.0}, method="nearest")
+        assert curve.dims == ("T",)
+    with h5py.File(out, "r") as f:
+        assert f["curves/T"].attrs["units"] == "K"
+        dims = f["curves/log_tau"].dims
+        assert [d.label for d in dims] == ["lambda", "A", "T"]
+        assert dims[2][0].name == "/curves/T"
+        # The fits are there too, and agree with the curves they were fitted to.
+        np.testing.assert_allclose(f["fit/T_vf"][...], T0, rtol=FIT_RTOL)
 
 
 def test_datatree_inherits_the_root_coordinates(example_file):
