@@ -1,34 +1,25 @@
 #include "fit_command.hpp"
 
-#include <fcntl.h>
-#include <hdf5_hl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <iterator>
 #include <limits>
 #include <stdexcept>
-#include <system_error>
 
 #include "cuda_backend.hpp"
 #include "driver.hpp"
 #include "h5.hpp"
 #include "output.hpp"
+#include "output_file.hpp"
 #include "scaleham/config.hpp"
 
 namespace scaleham {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
@@ -90,68 +81,7 @@ bool looks_like_viscosity(std::string name) {
 
 // --- output file -------------------------------------------------------------------
 
-std::string errno_text() { return std::strerror(errno); }
-
-void check_output_path(const std::string& path, bool force) {
-  if (path.empty()) throw output_error("output path is empty");
-  std::error_code error;
-  const fs::file_status target = fs::status(path, error);
-  if (fs::is_directory(target)) throw output_error(path + " is a directory");
-  if (fs::exists(target)) {
-    if (!force) throw output_error(path + " exists; use --force to overwrite");
-    if (!fs::is_regular_file(target)) throw output_error(path + " exists and is not a regular file");
-  }
-  fs::path directory = fs::path(path).parent_path();
-  if (directory.empty()) directory = ".";
-  const fs::file_status parent = fs::status(directory, error);
-  if (!fs::exists(parent)) throw output_error("directory " + directory.string() + " of " + path + " does not exist");
-  if (!fs::is_directory(parent)) throw output_error(directory.string() + " (in " + path + ") is not a directory");
-  if (::access(directory.c_str(), W_OK | X_OK) != 0)
-    throw output_error("cannot write to directory " + directory.string() + " of " + path + ": " + errno_text());
-}
-
-/// Removes the .partial unless released (an exception while writing).
-struct partial_guard {
-  std::string path;
-  ~partial_guard() {
-    std::error_code ignored;
-    if (!path.empty()) fs::remove(path, ignored);
-  }
-};
-
-/// Renames the finished .partial to `path`; without force, never replaces a
-/// file that appeared in the meantime (RENAME_NOREPLACE, or a check where the
-/// filesystem cannot do that).
-void publish(const std::string& partial, const std::string& path, bool force) {
-  const int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const std::string why = errno_text();
-    if (fd >= 0) ::close(fd);
-    throw output_error("cannot flush " + partial + " to disk: " + why);
-  }
-  ::close(fd);
-  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), force ? 0 : RENAME_NOREPLACE);
-  if (renamed != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
-    std::error_code ignored;
-    if (fs::exists(path, ignored)) errno = EEXIST;
-    else renamed = std::rename(partial.c_str(), path.c_str());
-  }
-  if (renamed != 0) {
-    if (errno == EEXIST) throw output_error(path + " appeared while fitting; use --force to overwrite");
-    throw output_error("cannot rename " + partial + " to " + path + ": " + errno_text());
-  }
-}
-
-void describe(hid_t object, const std::string& units, const std::string& long_name) {
-  h5::write_attribute(object, "units", units);
-  h5::write_attribute(object, "long_name", long_name);
-}
-
-void attach(hid_t set, unsigned dim, hid_t scale, const char* label) {
-  h5::check(H5DSattach_scale(set, scale, dim), "H5DSattach_scale", set);
-  h5::check(H5DSset_label(set, dim, label), "H5DSset_label", set);
-}
-
+/// A whole dataset of shape `dims` holding `values` (C order), chunked, uncompressed.
 template <class T>
 h5::dataset write_array(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
                         const std::vector<T>& values) {
@@ -159,33 +89,6 @@ h5::dataset write_array(hid_t location, const std::string& name, const std::vect
   std::vector<hsize_t> start(dims.size(), 0);
   h5::write_hyperslab(set.get(), h5::native_type<T>(), start, dims, values.data());
   return set;
-}
-
-/// A 1-D dataset of variable-length UTF-8 strings.
-h5::dataset write_strings(hid_t location, const std::string& name, const std::vector<std::string>& values) {
-  h5::datatype type(h5::check(H5Tcopy(H5T_C_S1), "H5Tcopy", location));
-  h5::check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", location);
-  h5::check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", location);
-  const hsize_t n = values.size();
-  h5::dataspace space(h5::check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple", location));
-  h5::dataset set(h5::check(H5Dcreate2(location, name.c_str(), type.get(), space.get(), H5P_DEFAULT,
-                                       H5P_DEFAULT, H5P_DEFAULT),
-                            "H5Dcreate2", location, name));
-  std::vector<const char*> pointers;
-  for (const std::string& v : values) pointers.push_back(v.c_str());
-  h5::check(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "H5Dwrite", set.get());
-  return set;
-}
-
-void write_flag_attributes(hid_t set) {
-  std::vector<std::uint8_t> values;
-  std::string meanings;
-  for (int code = 0; code < status_count; ++code) {
-    values.push_back(static_cast<std::uint8_t>(code));
-    meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
-  }
-  h5::write_attribute(set, "flag_values", values);
-  h5::write_attribute(set, "flag_meanings", meanings);
 }
 
 void write_contents(hid_t root, const fit_report& report) {
@@ -210,9 +113,9 @@ void write_contents(hid_t root, const fit_report& report) {
 
   std::vector<std::string> names;
   for (const dataset_result& d : r) names.push_back(d.name);
-  h5::dataset scale = write_strings(root, "dataset", names);
-  describe(scale.get(), "1", "name of the dataset: file stem, and :value of the dataset column");
-  h5::check(H5DSset_scale(scale.get(), "dataset"), "H5DSset_scale", scale.get());
+  h5::dataset scale = h5::write_strings(root, "dataset", names);
+  h5::describe(scale.get(), "1", "name of the dataset: file stem, and :value of the dataset column");
+  h5::set_scale(scale.get(), "dataset");
 
   const auto column = [&](auto member) {
     std::vector<double> v;
@@ -241,7 +144,7 @@ void write_contents(hid_t root, const fit_report& report) {
   std::vector<h5::dataset> sets;
   for (const real_field& f : fields) {
     sets.push_back(write_array(root, f.name, {n}, column(f.member)));
-    describe(sets.back().get(), f.units, f.long_name);
+    h5::describe(sets.back().get(), f.units, f.long_name);
   }
   std::vector<std::int32_t> n_points, iterations;
   std::vector<std::uint8_t> codes;
@@ -251,44 +154,44 @@ void write_contents(hid_t root, const fit_report& report) {
     codes.push_back(static_cast<std::uint8_t>(d.fit.code));
   }
   sets.push_back(write_array(root, "n_points", {n}, n_points));
-  describe(sets.back().get(), "1", "number of rows fitted");
+  h5::describe(sets.back().get(), "1", "number of rows fitted");
   sets.push_back(write_array(root, "iterations", {n}, iterations));
-  describe(sets.back().get(), "1", "Levenberg-Marquardt iterations");
+  h5::describe(sets.back().get(), "1", "Levenberg-Marquardt iterations");
   sets.push_back(write_array(root, "status", {n}, codes));
-  describe(sets.back().get(), "1", "how the fit ended");
-  write_flag_attributes(sets.back().get());
-  for (const h5::dataset& s : sets) attach(s.get(), 0, scale.get(), "dataset");
+  h5::describe(sets.back().get(), "1", "how the fit ended");
+  h5::write_status_flags(sets.back().get());
+  for (const h5::dataset& s : sets) h5::attach_scale(s.get(), 0, scale.get(), "dataset");
 
   if (o.bootstrap > 0) {
     h5::dataset quantile = h5::write_vector(root, "quantile", {0.025, 0.975});
-    describe(quantile.get(), "1", "quantile of the bootstrap distribution: the bounds of the 95% interval");
-    h5::check(H5DSset_scale(quantile.get(), "quantile"), "H5DSset_scale", quantile.get());
+    h5::describe(quantile.get(), "1", "quantile of the bootstrap distribution: the bounds of the 95% interval");
+    h5::set_scale(quantile.get(), "quantile");
     std::vector<h5::dataset> ci_sets;
     for (std::size_t q = 0; q < ci_quantities.size(); ++q) {
       std::vector<double> values;
       for (const dataset_result& d : r) values.insert(values.end(), {d.ci[q].lo, d.ci[q].hi});
       ci_sets.push_back(write_array(root, std::string(ci_quantities[q]) + "_ci", {n, 2}, values));
-      describe(ci_sets.back().get(), fields[q].units,
+      h5::describe(ci_sets.back().get(), fields[q].units,
                fmt::format("95% percentile bootstrap interval of {}", ci_quantities[q]));
-      attach(ci_sets.back().get(), 1, quantile.get(), "quantile");
+      h5::attach_scale(ci_sets.back().get(), 1, quantile.get(), "quantile");
     }
     std::vector<std::uint64_t> used;
     for (const dataset_result& d : r) used.push_back(d.replicas_used);
     ci_sets.push_back(write_array(root, "bootstrap_replicas_used", {n}, used));
-    describe(ci_sets.back().get(), "1", "bootstrap replicas whose fit succeeded (ok or at_bound)");
-    for (const h5::dataset& s : ci_sets) attach(s.get(), 0, scale.get(), "dataset");
+    h5::describe(ci_sets.back().get(), "1", "bootstrap replicas whose fit succeeded (ok or at_bound)");
+    for (const h5::dataset& s : ci_sets) h5::attach_scale(s.get(), 0, scale.get(), "dataset");
   }
 
   if (!o.lambdas.empty()) {
     h5::dataset lambda = h5::write_vector(root, "lambda", o.lambdas);
-    describe(lambda.get(), "1", "lambda of the prediction A = lambda c B");
-    h5::check(H5DSset_scale(lambda.get(), "lambda"), "H5DSset_scale", lambda.get());
+    h5::describe(lambda.get(), "1", "lambda of the prediction A = lambda c B");
+    h5::set_scale(lambda.get(), "lambda");
     std::vector<double> values;
     for (const dataset_result& d : r) values.insert(values.end(), d.A_predicted.begin(), d.A_predicted.end());
     h5::dataset A = write_array(root, "A_predicted", {n, hsize_t(o.lambdas.size())}, values);
-    describe(A.get(), "K", "the paper's prediction A = lambda c B (D T0 = A / lambda)");
-    attach(A.get(), 0, scale.get(), "dataset");
-    attach(A.get(), 1, lambda.get(), "lambda");
+    h5::describe(A.get(), "K", "the paper's prediction A = lambda c B (D T0 = A / lambda)");
+    h5::attach_scale(A.get(), 0, scale.get(), "dataset");
+    h5::attach_scale(A.get(), 1, lambda.get(), "lambda");
   }
 }
 
@@ -551,10 +454,10 @@ void write_fit_file(const fit_report& report, const std::string& path, bool forc
   check_output_path(path, force);
   h5::quiet_errors();
   const std::string partial = path + ".partial";
-  partial_guard guard;
+  partial_file guard;
   try {
     h5::file file = h5::create_file(partial);
-    guard.path = partial;
+    guard.arm(partial);
     try {
       write_contents(file.get(), report);
     } catch (...) {
@@ -566,7 +469,7 @@ void write_fit_file(const fit_report& report, const std::string& path, bool forc
     throw output_error(std::string("writing ") + path + ": " + e.what());
   }
   publish(partial, path, force);
-  guard.path.clear();
+  guard.release();
 }
 
 }  // namespace scaleham

@@ -1,10 +1,13 @@
 #include "h5.hpp"
 
+#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+
+#include "scaleham/status.hpp"
 
 namespace scaleham::h5 {
 namespace {
@@ -327,6 +330,47 @@ std::vector<hsize_t> shape_of(hid_t set) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
   check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "H5Sget_simple_extent_dims", set);
   return dims;
+}
+
+dataset write_strings(hid_t location, const std::string& name, const std::vector<std::string>& values) {
+  quiet_errors();
+  const datatype type = string_type();
+  const dataspace space = make_dataspace({values.size()});
+  dataset set(check(H5Dcreate2(location, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                               H5P_DEFAULT),
+                    "H5Dcreate2", location, name));
+  std::vector<const char*> pointers;
+  for (const std::string& v : values) pointers.push_back(v.c_str());
+  check(H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), "H5Dwrite", location,
+        name);
+  return set;
+}
+
+// --- conventions: CF attributes and dimension scales -------------------------------
+
+void describe(hid_t object, std::string_view units, std::string_view long_name) {
+  write_attribute(object, "units", units);
+  write_attribute(object, "long_name", long_name);
+}
+
+void write_status_flags(hid_t set) {
+  std::vector<std::uint8_t> values;
+  std::string meanings;
+  for (int code = 0; code < status_count; ++code) {
+    values.push_back(static_cast<std::uint8_t>(code));
+    meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
+  }
+  write_attribute(set, "flag_values", values);
+  write_attribute(set, "flag_meanings", meanings);
+}
+
+void set_scale(hid_t set, const std::string& name) {
+  check(H5DSset_scale(set, name.c_str()), "H5DSset_scale", set);
+}
+
+void attach_scale(hid_t set, unsigned dim, hid_t scale, const std::string& label) {
+  check(H5DSattach_scale(set, scale, dim), "H5DSattach_scale", set);
+  check(H5DSset_label(set, dim, label.c_str()), "H5DSset_label", set);
 }
 
 }  // namespace scaleham::h5

@@ -1,6 +1,6 @@
 // A small RAII layer over the HDF5 C API: move-only handles that close what
 // they own, exceptions instead of negative return codes, and the few helpers
-// the output writer and `scaleham inspect` need.
+// the output writers (`scaleham run`, `scaleham fit`) and `scaleham inspect` need.
 //
 // Host only, and private to the host library: headers that the CLI or the
 // backends include (output.hpp) must not include this one, because HDF5's
@@ -203,6 +203,27 @@ void read_hyperslab(hid_t set, hid_t memory_type, const std::vector<hsize_t>& st
 
 /// Shape of a dataset (empty for a scalar).
 std::vector<hsize_t> shape_of(hid_t set);
+
+/// Writes a whole 1-D dataset of variable-length UTF-8 strings (contiguous).
+dataset write_strings(hid_t location, const std::string& name, const std::vector<std::string>& values);
+
+// --- conventions: CF attributes and dimension scales -------------------------------
+
+/// The CF attributes `units` ("1" when dimensionless) and `long_name` (what
+/// it is, in words) of a dataset.
+void describe(hid_t object, std::string_view units, std::string_view long_name);
+
+/// The CF flag attributes of a status dataset: flag_values (the uint8 codes
+/// 0 .. status_count - 1) and flag_meanings (their names, status_name), so
+/// the codes are documented in the file itself.
+void write_status_flags(hid_t set);
+
+/// Makes `set` a dimension scale named `name`.
+void set_scale(hid_t set, const std::string& name);
+
+/// Attaches dimension scale `scale` to dimension `dim` of `set` and labels
+/// that dimension `label`.
+void attach_scale(hid_t set, unsigned dim, hid_t scale, const std::string& label);
 
 }  // namespace h5
 }  // namespace scaleham

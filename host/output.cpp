@@ -1,17 +1,12 @@
 #include "output.hpp"
 
-#include <fcntl.h>
 #include <hdf5_hl.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -23,6 +18,7 @@
 #include <vector>
 
 #include "h5.hpp"
+#include "output_file.hpp"
 #include "scaleham/config.hpp"
 #include "sweep.hpp"
 
@@ -166,86 +162,6 @@ std::string utc_now_iso8601() {
   return text;
 }
 
-std::string errno_text() { return std::strerror(errno); }
-
-/// The checks of DESIGN §3.1 ("nothing is written or overwritten") that can
-/// be made before creating anything.
-void check_output_path(const std::string& path, bool force) {
-  if (path.empty()) throw output_error("output path is empty");
-  std::error_code error;
-  const fs::file_status target = fs::status(path, error);  // follows symlinks
-  if (fs::is_directory(target)) throw output_error(path + " is a directory");
-  if (fs::exists(target)) {
-    if (!force) throw output_error(path + " exists; use --force to overwrite");
-    // The new file replaces the old one by rename: never do that to a
-    // device, a pipe or a socket (think -o /dev/null as root).
-    if (!fs::is_regular_file(target)) throw output_error(path + " exists and is not a regular file");
-  }
-  fs::path directory = fs::path(path).parent_path();
-  if (directory.empty()) directory = ".";
-  const fs::file_status parent = fs::status(directory, error);
-  if (!fs::exists(parent)) throw output_error("directory " + directory.string() + " of " + path + " does not exist");
-  if (!fs::is_directory(parent)) throw output_error(directory.string() + " (in " + path + ") is not a directory");
-  if (::access(directory.c_str(), W_OK | X_OK) != 0)
-    throw output_error("cannot write to directory " + directory.string() + " of " + path + ": " + errno_text());
-}
-
-/// Removes a file when destroyed, unless released: the .partial of a writer
-/// that did not finish (its destructor, or an exception in its constructor).
-class removal_guard {
- public:
-  removal_guard() = default;
-  removal_guard(const removal_guard&) = delete;
-  removal_guard& operator=(const removal_guard&) = delete;
-  ~removal_guard() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove(path_, ignored);
-  }
-  void arm(const std::string& path) { path_ = path; }
-  void release() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
-/// fsync of a file or directory; false on failure (errno set).
-bool sync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool synced = ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  return synced;
-}
-
-/// Moves the finished .partial to its final name. The data are fsynced
-/// first, so after a power cut the final name never points at an empty or
-/// half-flushed file; without --force, renameat2(RENAME_NOREPLACE) refuses
-/// to replace a file that appeared while the sweep ran.
-void publish(const std::string& partial, const std::string& path, bool force) {
-  if (!sync_path(partial, O_RDONLY)) throw output_error("cannot flush " + partial + " to disk: " + errno_text());
-  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), force ? 0 : RENAME_NOREPLACE);
-  if (renamed != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
-    // The filesystem cannot do RENAME_NOREPLACE: check, then rename.
-    std::error_code ignored;
-    if (fs::exists(path, ignored)) {
-      errno = EEXIST;
-    } else {
-      renamed = std::rename(partial.c_str(), path.c_str());
-    }
-  }
-  if (renamed != 0) {
-    if (errno == EEXIST) throw output_error(path + " appeared while the sweep ran; use --force to overwrite");
-    throw output_error("cannot rename " + partial + " to " + path + ": " + errno_text());
-  }
-  fs::path directory = fs::path(path).parent_path();
-  if (directory.empty()) directory = ".";
-  // Makes the rename itself durable. Best effort: some filesystems refuse to
-  // fsync a directory, and the data are already safe under one name or the other.
-  sync_path(directory.string(), O_RDONLY | O_DIRECTORY);
-}
-
 void check_names(const sweep_config& config) {
   std::set<std::string> seen;
   for (const axis_config& axis : config.axes) {
@@ -272,16 +188,8 @@ std::string axis_long_name(const axis_config& axis) {
                                 : fmt::format("sweep axis {} (parameter {})", axis.name, parameter);
 }
 
-void describe_object(hid_t object, const std::string& units, const std::string& long_name) {
-  h5::write_attribute(object, "units", units);
-  h5::write_attribute(object, "long_name", long_name);
-}
-
 void attach_scales(hid_t set, const std::vector<hid_t>& scales, const std::vector<std::string>& labels) {
-  for (unsigned d = 0; d < scales.size(); ++d) {
-    h5::check(H5DSattach_scale(set, scales[d], d), "H5DSattach_scale", set);
-    h5::check(H5DSset_label(set, d, labels[d].c_str()), "H5DSset_label", set);
-  }
+  for (unsigned d = 0; d < scales.size(); ++d) h5::attach_scale(set, d, scales[d], labels[d]);
 }
 
 template <class T>
@@ -328,8 +236,8 @@ std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& confi
   if (config.random) {
     h5::dataset scale = h5::create_dataset(location, "point", h5::native_type<std::uint64_t>(), as_hsize(shape),
                                            config.output.compression);
-    describe_object(scale.get(), "1", "index of the point in the Halton sequence of the random grid");
-    h5::check(H5DSset_scale(scale.get(), "point"), "H5DSset_scale", scale.get());
+    h5::describe(scale.get(), "1", "index of the point in the Halton sequence of the random grid");
+    h5::set_scale(scale.get(), "point");
     scales.push_back(std::move(scale));
     return scales;
   }
@@ -342,24 +250,12 @@ std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& confi
       throw output_error(fmt::format("axis {} has {} coordinates but the grid has {} points along it", axis.name,
                                      coordinates.size(), shape[d]));
     h5::dataset scale = h5::write_vector(location, axis.name, coordinates);
-    describe_object(scale.get(), units_or_one(axis.unit), axis_long_name(axis));
+    h5::describe(scale.get(), units_or_one(axis.unit), axis_long_name(axis));
     h5::write_attribute(scale.get(), "parameter", param_name(axis.slot));
-    h5::check(H5DSset_scale(scale.get(), axis.name.c_str()), "H5DSset_scale", scale.get());
+    h5::set_scale(scale.get(), axis.name);
     scales.push_back(std::move(scale));
   }
   return scales;
-}
-
-/// CF flag attributes of a status dataset: the codes are documented in the file.
-void write_flag_attributes(hid_t set) {
-  std::vector<std::uint8_t> values;
-  std::string meanings;
-  for (int code = 0; code < status_count; ++code) {
-    values.push_back(static_cast<std::uint8_t>(code));
-    meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
-  }
-  h5::write_attribute(set, "flag_values", values);
-  h5::write_attribute(set, "flag_meanings", meanings);
 }
 
 }  // namespace
@@ -376,7 +272,7 @@ struct result_writer<Real>::state {
 
   // Destroyed in reverse order: datasets, then the file, then the guard
   // removes the (closed) .partial if the writer did not finish.
-  removal_guard guard;
+  partial_file guard;
   h5::file file;
   std::vector<std::pair<const field<Real>*, h5::dataset>> results;
   h5::dataset curves;                     ///< /curves/log_tau, when config.output.curves
@@ -463,9 +359,9 @@ void result_writer<Real>::state::create(const sweep_config& config) {
       return h5::create_dataset(groups[location - 1].get(), f.name, h5::native_type<stored_type>(),
                                 as_hsize(shape), config.output.compression);
     });
-    describe_object(set.get(), f.unit_slot == dimensionless ? "1" : units_or_one(config.units[f.unit_slot]),
+    h5::describe(set.get(), f.unit_slot == dimensionless ? "1" : units_or_one(config.units[f.unit_slot]),
                     f.long_name);
-    if (is_status(f)) write_flag_attributes(set.get());
+    if (is_status(f)) h5::write_status_flags(set.get());
     attach_scales(set.get(), scales_of(location), labels);
     results.emplace_back(&f, std::move(set));
   }
@@ -479,13 +375,13 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     std::vector<double> temperatures;
     for (int j = 0; j < n_T; ++j) temperatures.push_back(rs.temperature(j));
     const h5::dataset T = h5::write_vector(group, "T", temperatures);
-    describe_object(T.get(), units_or_one(config.units[param_T0]),
+    h5::describe(T.get(), units_or_one(config.units[param_T0]),
                     fmt::format("temperature of the ln tau curves: {} points from T_min to T_max", n_T));
-    h5::check(H5DSset_scale(T.get(), "T"), "H5DSset_scale", T.get());
+    h5::set_scale(T.get(), "T");
     std::vector<hsize_t> curve_shape = as_hsize(shape);
     curve_shape.push_back(static_cast<hsize_t>(n_T));
     curves = h5::create_dataset(group, "log_tau", h5::native_type<Real>(), curve_shape, config.output.compression);
-    describe_object(curves.get(), "1",
+    h5::describe(curves.get(), "1",
                     "ln(tau / 1 s) = ln tau0 + S(c (T - T0)), S(g) = -integral from g_ref to g of F/beta, "
                     "g_ref = c (T_ref - T0)");
     std::vector<hid_t> curve_scales = scales_of(curves_location);
@@ -502,7 +398,7 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     const axis_config& axis = config.axes[a];
     h5::dataset set = h5::create_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), as_hsize(shape),
                                          config.output.compression);
-    describe_object(set.get(), units_or_one(axis.unit),
+    h5::describe(set.get(), units_or_one(axis.unit),
                     fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
                                 axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo, axis.hi,
                                 halton_base(static_cast<int>(a))));

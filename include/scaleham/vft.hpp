@@ -138,9 +138,12 @@ struct givens_qr3 {
     Real row[3] = {j0, j1, j2};
     for (int k = 0; k < 3; ++k) {
       if (row[k] == Real(0)) continue;
-      const Real h = std::hypot(R[k][k], row[k]);
-      const Real c = R[k][k] / h, s = row[k] / h;
-      R[k][k] = h;
+      // sqrt(x² + y²) rather than hypot: no over/underflow is possible at the
+      // sizes of VFT Jacobians, and glibc's hypot costs several times more.
+      const Real h2 = R[k][k] * R[k][k] + row[k] * row[k];
+      const Real inv_h = Real(1) / std::sqrt(h2);  // one division for c and s
+      const Real c = R[k][k] * inv_h, s = row[k] * inv_h;
+      R[k][k] = h2 * inv_h;
       for (int l = k + 1; l < 3; ++l) {
         const Real upper = R[k][l];
         R[k][l] = c * upper + s * row[l];
@@ -198,32 +201,28 @@ SCALEHAM_HD Real vft_cost(const Rows& rows, Real a, Real B, Real T_vf) {
   return sum;
 }
 
-/// Linear least squares of y = a + B x with x = 1/(T − T_vf) at fixed T_vf
-/// (two passes: means, then centred sums). Returns the squared residual.
+/// Linear least squares of y = a + B x with x = 1/(T − T_vf) at fixed T_vf,
+/// in one pass over the rows: sums of the data shifted by the first row, which
+/// keeps the centred moments accurate without a separate pass for the means.
+/// Returns the squared residual.
 template <class Real, class Rows>
 SCALEHAM_HD Real linear_vft(const Rows& rows, Real T_vf, Real& a, Real& B) {
   const int n = rows.size();
-  Real mean_x = Real(0), mean_y = Real(0);
-  for (int i = 0; i < n; ++i) {
+  Real t0, y0;
+  rows.row(0, t0, y0);
+  const Real x0 = Real(1) / (t0 - T_vf);
+  Real sx = Real(0), sy = Real(0), sxx = Real(0), sxy = Real(0), syy = Real(0);
+  for (int i = 1; i < n; ++i) {
     Real t, y;
     rows.row(i, t, y);
-    mean_x += Real(1) / (t - T_vf);
-    mean_y += y;
+    const Real dx = Real(1) / (t - T_vf) - x0, dy = y - y0;
+    sx += dx, sy += dy, sxx += dx * dx, sxy += dx * dy, syy += dy * dy;
   }
-  mean_x /= Real(n);
-  mean_y /= Real(n);
-  Real sxx = Real(0), sxy = Real(0), syy = Real(0);
-  for (int i = 0; i < n; ++i) {
-    Real t, y;
-    rows.row(i, t, y);
-    const Real dx = Real(1) / (t - T_vf) - mean_x, dy = y - mean_y;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  B = sxx > Real(0) ? sxy / sxx : real_limits<Real>::quiet_nan();
-  a = mean_y - B * mean_x;
-  return std::fmax(syy - B * sxy, Real(0));
+  const Real inv_n = Real(1) / Real(n);
+  const Real cxx = sxx - sx * sx * inv_n, cxy = sxy - sx * sy * inv_n, cyy = syy - sy * sy * inv_n;
+  B = cxx > Real(0) ? cxy / cxx : real_limits<Real>::quiet_nan();
+  a = y0 + sy * inv_n - B * (x0 + sx * inv_n);
+  return std::fmax(cyy - B * cxy, Real(0));
 }
 
 }  // namespace detail
@@ -233,8 +232,8 @@ SCALEHAM_HD Real linear_vft(const Rows& rows, Real T_vf, Real& a, Real& B) {
 /// Status: ok; at_bound (the best fit has T_vf = 0 — nearly Arrhenius data —
 /// or T_vf pressed against min T; the parameters are the best within the
 /// bounds, T_vf_stderr is 0 when T_vf is fixed at 0); not_converged (iteration
-/// budget spent; best parameters so far); too_few_points (n < 4, or fewer than
-/// 3 distinct temperatures); no_vft_minimum (no B > 0 fits); non_finite (a
+/// budget spent; best parameters so far); too_few_points (n < 4, fewer than
+/// 3 distinct temperatures, or a Jacobian of rank < 3); no_vft_minimum (no B > 0 fits); non_finite (a
 /// row with T <= 0 or a non-finite value).
 template <class Rows, class Real = typename Rows::real_type>
 SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt = {}) {
@@ -246,6 +245,8 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
     return fit;
   }
   Real T_min = real_limits<Real>::infinity();
+  Real distinct[3];  // the first three distinct temperatures seen
+  int n_distinct = 0;
   for (int i = 0; i < n; ++i) {
     Real t, y;
     rows.row(i, t, y);
@@ -254,6 +255,13 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
       return fit;
     }
     T_min = std::fmin(T_min, t);
+    bool seen = false;
+    for (int k = 0; k < n_distinct; ++k) seen = seen || distinct[k] == t;
+    if (!seen && n_distinct < 3) distinct[n_distinct++] = t;
+  }
+  if (n_distinct < 3) {  // three parameters need three temperatures
+    fit.code = status::too_few_points;
+    return fit;
   }
 
   // Start: scan T_vf from 0 to T_min (1 − 10⁻⁶), denser near T_min where

@@ -1,0 +1,106 @@
+#include "output_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "output.hpp"
+
+namespace scaleham {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string errno_text() { return std::strerror(errno); }
+
+/// The directory `path` is in ("." for a bare file name).
+fs::path directory_of(const std::string& path) {
+  fs::path directory = fs::path(path).parent_path();
+  return directory.empty() ? fs::path(".") : directory;
+}
+
+/// fsync of a file or directory; false on failure (errno set).
+bool sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool synced = ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return synced;
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, bool force) {
+  if (path.empty()) throw output_error("output path is empty");
+  std::error_code error;
+  const fs::file_status target = fs::status(path, error);  // follows symlinks
+  if (fs::is_directory(target)) throw output_error(path + " is a directory");
+  if (fs::exists(target)) {
+    if (!force) throw output_error(path + " exists; use --force to overwrite");
+    if (!fs::is_regular_file(target)) throw output_error(path + " exists and is not a regular file");
+  }
+  const fs::path directory = directory_of(path);
+  const fs::file_status parent = fs::status(directory, error);
+  if (!fs::exists(parent)) throw output_error("directory " + directory.string() + " of " + path + " does not exist");
+  if (!fs::is_directory(parent)) throw output_error(directory.string() + " (in " + path + ") is not a directory");
+  if (::access(directory.c_str(), W_OK | X_OK) != 0)
+    throw output_error("cannot write to directory " + directory.string() + " of " + path + ": " + errno_text());
+}
+
+// --- partial_file ----------------------------------------------------------------
+
+partial_file::partial_file(partial_file&& other) noexcept : path_(std::exchange(other.path_, std::string())) {}
+
+partial_file& partial_file::operator=(partial_file&& other) noexcept {
+  if (this != &other) {
+    remove();
+    path_ = std::exchange(other.path_, std::string());
+  }
+  return *this;
+}
+
+partial_file::~partial_file() { remove(); }
+
+void partial_file::arm(const std::string& path) { path_ = path; }
+
+void partial_file::release() noexcept { path_.clear(); }
+
+void partial_file::remove() noexcept {
+  if (path_.empty()) return;
+  std::error_code ignored;
+  fs::remove(path_, ignored);
+  path_.clear();
+}
+
+// --- publish ---------------------------------------------------------------------
+
+void publish(const std::string& partial, const std::string& path, bool force) {
+  if (!sync_path(partial, O_RDONLY)) throw output_error("cannot flush " + partial + " to disk: " + errno_text());
+  int renamed = ::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, path.c_str(), force ? 0 : RENAME_NOREPLACE);
+  if (renamed != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
+    // The filesystem cannot do RENAME_NOREPLACE: check, then rename.
+    std::error_code ignored;
+    if (fs::exists(path, ignored)) {
+      errno = EEXIST;
+    } else {
+      renamed = std::rename(partial.c_str(), path.c_str());
+    }
+  }
+  if (renamed != 0) {
+    if (errno == EEXIST) throw output_error(path + " appeared while scaleham ran; use --force to overwrite");
+    throw output_error("cannot rename " + partial + " to " + path + ": " + errno_text());
+  }
+  // Makes the rename itself durable. Best effort: some filesystems refuse to
+  // fsync a directory, and the data are already safe under one name or the other.
+  sync_path(directory_of(path).string(), O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace scaleham

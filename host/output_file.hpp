@@ -1,0 +1,56 @@
+// Writing an output file safely (DESIGN §3.1: nothing is written or
+// overwritten by surprise), for every command that writes one (`scaleham
+// run`, `scaleham fit`): check the path before creating anything, write
+// everything into PATH.partial in the same directory, remove that file if
+// the writer fails, and publish it under PATH in one rename once it is
+// complete. A file under the final name is therefore always complete, and
+// with --force an existing file stays intact until its replacement is.
+//
+// Failures throw output_error (output.hpp). Plain POSIX file handling: no
+// HDF5 here (h5.hpp holds the HDF5 helpers).
+#pragma once
+
+#include <string>
+
+namespace scaleham {
+
+/// The checks that can be made before creating anything: `path` is not
+/// empty, not a directory, not an existing file unless `force` (and then a
+/// regular file: the new file replaces it by rename, which must never happen
+/// to a device, a pipe or a socket, think -o /dev/null as root); its
+/// directory exists and is writable. Throws output_error.
+void check_output_path(const std::string& path, bool force);
+
+/// The .partial of a writer that has not finished: removed when the guard is
+/// destroyed while armed (the writer's destructor, an exception). Arm it once
+/// the file has been created, release it once publish() has renamed it.
+/// Move-only.
+class partial_file {
+ public:
+  partial_file() = default;
+  partial_file(const partial_file&) = delete;
+  partial_file& operator=(const partial_file&) = delete;
+  partial_file(partial_file&& other) noexcept;
+  partial_file& operator=(partial_file&& other) noexcept;
+  /// Removes the file if armed (errors ignored).
+  ~partial_file();
+
+  /// From now on, remove `path` unless released.
+  void arm(const std::string& path);
+  /// Keep the file (it has been published, or belongs to someone else now).
+  void release() noexcept;
+
+ private:
+  void remove() noexcept;
+  std::string path_;
+};
+
+/// Moves the finished, closed `partial` to `path`. The data are fsynced
+/// first, so after a power cut the final name never points at an empty or
+/// half-flushed file; the directory is fsynced afterwards (best effort), so
+/// the rename itself is durable. Without `force`, never replaces a file that
+/// appeared while scaleham ran (renameat2 RENAME_NOREPLACE, or a check where
+/// the filesystem cannot do that). Throws output_error.
+void publish(const std::string& partial, const std::string& path, bool force);
+
+}  // namespace scaleham
