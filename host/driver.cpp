@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "batches.hpp"
+#include "journal.hpp"
 #include "config.hpp"
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
@@ -43,27 +45,22 @@ std::string cpu_description() {
   return model + " (" + std::to_string(omp_get_max_threads()) + " threads)";
 }
 
-template <class Real, class Runner>
-void stream_batches(const sweep_config& config, const run_options& options, std::uint64_t capacity,
-                    Runner& runner, run_summary& summary, clock_type::time_point start) {
-  const std::vector<batch> batches = plan_batches(config.shape(), capacity);
-  result_writer<Real> writer(options.output_path, config, options.force);
-  progress_reporter progress(config.size(), !options.quiet);
-  summary.batches = batches.size();
-
+/// A sweep's output under construction: the HDF5 writer, the journal of
+/// finished batches, and the bookkeeping of the summary and progress bar.
+template <class Real>
+struct sweep_output {
+  const std::vector<batch>& batches;
+  result_writer<Real>& writer;
+  batch_journal& journal;
+  run_summary& summary;
+  progress_reporter& progress;
+  std::uint64_t curve_values;  // per point; 0 when curves are not written
   std::uint64_t done = 0;
-  if (!batches.empty()) runner.start(0, batches[0].first, batches[0].count);
-  for (std::size_t k = 0; k < batches.size(); ++k) {
-    const auto wait_start = clock_type::now();
-    const point_result<Real>* results = runner.finish(int(k % 2));
-    summary.seconds_waiting += seconds_since(wait_start);
-    // Batch k+1 computes while batch k is written. Starting it only after k
-    // finished keeps the CPU backend from running two OpenMP loops at once.
-    if (k + 1 < batches.size())
-      runner.start(int((k + 1) % 2), batches[k + 1].first, batches[k + 1].count);
 
+  /// Writes batch k (already recorded in the journal) into the file.
+  void write(std::size_t k, const point_result<Real>* results, const Real* curves) {
     const auto write_start = clock_type::now();
-    writer.write(batches[k], results, runner.curves(int(k % 2)));
+    writer.write(batches[k], results, curves);
     summary.seconds_writing += seconds_since(write_start);
     for (std::uint64_t i = 0; i < batches[k].count; ++i) {
       ++summary.flow_status[static_cast<int>(results[i].flow_status)];
@@ -73,35 +70,127 @@ void stream_batches(const sweep_config& config, const run_options& options, std:
     done += batches[k].count;
     progress.update(done);
   }
+
+  /// Records batch k in the journal: from here on it is never computed again.
+  void record(std::size_t k, const point_result<Real>* results, const Real* curves) {
+    journal.record(k, results, batches[k].count * sizeof(point_result<Real>), curves,
+                   batches[k].count * curve_values * sizeof(Real));
+  }
+};
+
+/// Batches already in the journal (a resumed run) go straight into the file.
+template <class Real>
+void replay_recorded(sweep_output<Real>& out, std::uint64_t capacity) {
+  std::vector<point_result<Real>> results;
+  std::vector<Real> curves;
+  for (std::size_t k = 0; k < out.batches.size(); ++k) {
+    if (!out.journal.has(k)) continue;
+    results.resize(capacity);
+    curves.resize(capacity * out.curve_values);
+    const std::uint64_t n = out.batches[k].count;
+    out.journal.read(k, results.data(), n * sizeof(point_result<Real>), curves.data(),
+                     n * out.curve_values * sizeof(Real));
+    out.write(k, results.data(), out.curve_values > 0 ? curves.data() : nullptr);
+    ++out.summary.batches_resumed;
+  }
+}
+
+/// Computes the batches the journal lacks. Batch k+1 computes while batch k
+/// is recorded and written; starting it only after k finished keeps the CPU
+/// backend from running two OpenMP loops at once.
+template <class Real, class Runner>
+void compute_missing(sweep_output<Real>& out, Runner& runner) {
+  std::vector<std::size_t> todo;
+  for (std::size_t k = 0; k < out.batches.size(); ++k)
+    if (!out.journal.has(k)) todo.push_back(k);
+  if (todo.empty()) return;
+  runner.start(0, out.batches[todo[0]].first, out.batches[todo[0]].count);
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const int slot = int(i % 2);
+    const auto wait_start = clock_type::now();
+    const point_result<Real>* results = runner.finish(slot);
+    out.summary.seconds_waiting += seconds_since(wait_start);
+    if (i + 1 < todo.size())
+      runner.start(int((i + 1) % 2), out.batches[todo[i + 1]].first, out.batches[todo[i + 1]].count);
+    const Real* curves = runner.curves(slot);
+    out.record(todo[i], results, curves);
+    out.write(todo[i], results, curves);
+  }
+}
+
+std::uint64_t batch_capacity(const sweep_config& config, const run_options& options, bool use_cuda) {
+  const std::uint64_t default_batch = use_cuda ? default_gpu_batch : default_cpu_batch;
+  const std::uint64_t wanted = options.batch_points > 0 ? options.batch_points : default_batch;
+  return std::max<std::uint64_t>(1, std::min(config.size(), wanted));
+}
+
+template <class Real>
+void run_typed(const sweep_config& config, const run_options& options, bool use_cuda,
+               run_summary& summary, clock_type::time_point start) {
+  const std::string& path = options.output_path;
+  journal_manifest manifest;
+  manifest.version = SCALEHAM_VERSION_STRING;
+  manifest.config_text = config.source_text;
+  manifest.precision = options.precision;
+  manifest.points = config.size();
+  manifest.result_bytes = sizeof(point_result<Real>);
+  manifest.curve_values = config.output.curves && config.settings.relaxation.enabled
+                              ? std::uint64_t(config.settings.relaxation.n_T)
+                              : 0;
+
+  const bool unfinished = batch_journal::exists(path);
+  const bool resuming = unfinished && options.resume && !options.force;
+  if (unfinished && !options.resume && !options.force)
+    throw output_error(path + " has an unfinished run (" + batch_journal::directory_for(path) +
+                       "); rerun with --resume to finish it, or with --force to start over");
+  std::uint64_t capacity = batch_capacity(config, options, use_cuda);
+  if (resuming) {
+    capacity = batch_journal::read_manifest(path).batch_capacity;  // the plan it started with
+    std::error_code ignored;
+    if (std::filesystem::exists(path, ignored)) {
+      // Killed after publishing the file, before removing the journal: done.
+      batch_journal::resume(path, manifest).remove();  // resume() checks it is ours
+      summary.notice = path + " was already complete; removed its journal";
+      summary.points = config.size();
+      return;
+    }
+  }
+  const std::vector<batch> batches = plan_batches(config.shape(), capacity);
+  manifest.batch_capacity = capacity;
+  manifest.batches = batches.size();
+  summary.batches = batches.size();
+
+  // The writer checks the output path before anything is created; the journal
+  // comes second, so bad input leaves no trace.
+  result_writer<Real> writer(path, config, options.force);
+  batch_journal journal = resuming ? batch_journal::resume(path, manifest)
+                                   : batch_journal::create(path, manifest);
+  progress_reporter progress(config.size(), !options.quiet);
+  sweep_output<Real> out{batches, writer, journal, summary, progress, manifest.curve_values};
+
+  replay_recorded(out, capacity);
+  if (journal.recorded() < batches.size()) {
+    if (use_cuda) {
+      cuda::sweep_runner<Real> runner(config, capacity);
+      compute_missing(out, runner);
+    } else {
+      cpu_runner<Real> runner(config, capacity);
+      compute_missing(out, runner);
+    }
+  }
   progress.finish();
-  summary.points = done;
+  summary.points = out.done;
 
   run_info info;
   info.backend = summary.backend;
   info.device = summary.device;
   info.precision = summary.precision;
   info.version = SCALEHAM_VERSION_STRING;
-  info.points = done;
+  info.points = out.done;
   info.seconds_compute = summary.seconds_waiting;
   info.seconds_total = seconds_since(start);
   writer.finish(info);
-}
-
-template <class Real>
-void run_typed(const sweep_config& config, const run_options& options, bool use_cuda,
-               run_summary& summary, clock_type::time_point start) {
-  const std::uint64_t default_batch = use_cuda ? default_gpu_batch : default_cpu_batch;
-  const std::uint64_t capacity =
-      std::max<std::uint64_t>(1, std::min(config.size(), options.batch_points > 0
-                                                             ? options.batch_points
-                                                             : default_batch));
-  if (use_cuda) {
-    cuda::sweep_runner<Real> runner(config, capacity);
-    stream_batches<Real>(config, options, capacity, runner, summary, start);
-  } else {
-    cpu_runner<Real> runner(config, capacity);
-    stream_batches<Real>(config, options, capacity, runner, summary, start);
-  }
+  journal.remove();  // only now: until the rename, the journal is the safe copy
 }
 
 }  // namespace
@@ -119,6 +208,7 @@ nlohmann::json run_summary::to_json() const {
           {"precision", precision},
           {"points", points},
           {"batches", batches},
+          {"batches_resumed", batches_resumed},
           {"seconds_total", seconds_total},
           {"seconds_waiting_for_backend", seconds_waiting},
           {"seconds_writing", seconds_writing},

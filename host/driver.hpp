@@ -23,7 +23,8 @@ struct run_options {
   std::string output_path;
   std::string backend = "auto";      ///< auto | cuda | cpu
   std::string precision = "double";  ///< double | float
-  bool force = false;                ///< overwrite an existing output file
+  bool force = false;                ///< overwrite an existing output file (and drop an unfinished run)
+  bool resume = false;               ///< finish an unfinished run of the same output from its journal
   bool quiet = false;                ///< no progress bar, no notices
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
 };
@@ -32,6 +33,7 @@ struct run_summary {
   std::string output_path, backend, device, precision;
   std::string notice;  ///< e.g. why `auto` fell back to the CPU
   std::uint64_t points = 0, batches = 0;
+  std::uint64_t batches_resumed = 0;  ///< taken from the journal of an interrupted run
   double seconds_total = 0;   ///< wall time of the whole run, file creation included
   double seconds_waiting = 0; ///< time the host waited for the backend (compute not hidden by writing)
   double seconds_writing = 0; ///< time spent writing results

@@ -54,7 +54,10 @@ int main(int argc, char** argv) {
   run->add_option("--precision", options.precision, "floating type of the computation")
       ->check(CLI::IsMember({"double", "float"}))
       ->capture_default_str();
-  run->add_flag("--force", options.force, "overwrite an existing output file");
+  run->add_flag("--force", options.force,
+                "overwrite an existing output file, or start an unfinished run over");
+  run->add_flag("--resume", options.resume,
+                "finish an interrupted run of the same CONFIG into the same output");
   run->add_flag("-q,--quiet", options.quiet, "no progress bar or notices on stderr");
   run->add_flag("--json", json, "print a machine-readable summary on stdout");
   run->add_option("--batch-points", options.batch_points,
