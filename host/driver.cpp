@@ -118,15 +118,27 @@ void compute_missing(sweep_output<Real>& out, Runner& runner) {
   }
 }
 
-std::uint64_t batch_capacity(const sweep_config& config, const run_options& options, bool use_cuda) {
-  const std::uint64_t default_batch = use_cuda ? default_gpu_batch : default_cpu_batch;
-  const std::uint64_t wanted = options.batch_points > 0 ? options.batch_points : default_batch;
+/// Points per batch: the user's choice, else the backend's default, capped on
+/// the GPU so that two slots of results (and curves) take at most 40 % of the
+/// device memory free at start.
+template <class Real>
+std::uint64_t batch_capacity(const sweep_config& config, const run_options& options,
+                             bool use_cuda, std::uint64_t device_free_memory) {
+  std::uint64_t wanted = options.batch_points;
+  if (wanted == 0 && !use_cuda) wanted = default_cpu_batch;
+  if (wanted == 0 && use_cuda) {
+    const std::uint64_t curve_values =
+        config.output.curves ? std::uint64_t(config.settings.relaxation.n_T) : 0;
+    const std::uint64_t per_point = sizeof(point_result<Real>) + curve_values * sizeof(Real);
+    wanted = std::min(default_gpu_batch, device_free_memory * 2 / 5 / (2 * per_point));
+  }
   return std::max<std::uint64_t>(1, std::min(config.size(), wanted));
 }
 
 template <class Real>
 void run_typed(const sweep_config& config, const run_options& options, bool use_cuda,
-               run_summary& summary, clock_type::time_point start) {
+               std::uint64_t device_free_memory, run_summary& summary,
+               clock_type::time_point start) {
   const std::string& path = options.output_path;
   journal_manifest manifest;
   manifest.version = SCALEHAM_VERSION_STRING;
@@ -143,7 +155,7 @@ void run_typed(const sweep_config& config, const run_options& options, bool use_
   if (unfinished && !options.resume && !options.force)
     throw output_error(path + " has an unfinished run (" + batch_journal::directory_for(path) +
                        "); rerun with --resume to finish it, or with --force to start over");
-  std::uint64_t capacity = batch_capacity(config, options, use_cuda);
+  std::uint64_t capacity = batch_capacity<Real>(config, options, use_cuda, device_free_memory);
   if (resuming) {
     capacity = batch_journal::read_manifest(path).batch_capacity;  // the plan it started with
     std::error_code ignored;
@@ -238,11 +250,13 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   summary.output_path = options.output_path;
   summary.precision = options.precision;
   bool use_cuda = false;
+  std::uint64_t device_free_memory = 0;
   if (options.backend != "cpu") {
     const cuda::probe_result gpu = cuda::probe();
     if (gpu.usable) {
       use_cuda = true;
       summary.device = gpu.device_name;
+      device_free_memory = gpu.free_memory;
     } else if (options.backend == "cuda") {
       throw backend_error("--backend cuda: " + gpu.reason);
     } else {
@@ -255,9 +269,9 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
     std::fprintf(stderr, "scaleham: %s\n", summary.notice.c_str());
 
   if (options.precision == "float")
-    run_typed<float>(config, options, use_cuda, summary, start);
+    run_typed<float>(config, options, use_cuda, device_free_memory, summary, start);
   else
-    run_typed<double>(config, options, use_cuda, summary, start);
+    run_typed<double>(config, options, use_cuda, device_free_memory, summary, start);
   summary.seconds_total = seconds_since(start);
   return summary;
 }

@@ -91,6 +91,8 @@ probe_result probe() {
   }
   r.usable = true;
   r.device_name = properties.name;
+  std::size_t free = 0, total = 0;
+  if (cudaMemGetInfo(&free, &total) == cudaSuccess) r.free_memory = free;
   return r;
 }
 

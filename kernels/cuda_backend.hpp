@@ -25,6 +25,7 @@ struct probe_result {
   bool usable = false;      ///< a device can run sweeps
   int device_count = 0;
   std::string device_name;  ///< name of device 0 when usable
+  std::uint64_t free_memory = 0;  ///< bytes of device memory free when probed
   std::string reason;       ///< why not, when !usable
 };
 
