@@ -10,6 +10,19 @@
 #include "scaleham/status.hpp"
 
 namespace scaleham::h5 {
+
+namespace {
+// HDF5 1.10 closes every file still open when the process exits; a file whose
+// close failed (full disk) is then closed a second time and HDF5 crashes in
+// its exit handler. Our handles close everything explicitly, so the exit
+// handler is not needed. Must run before any other HDF5 call: a static
+// initialiser of the library that owns every HDF5 call.
+const bool hdf5_exit_handler_disabled = [] {
+  H5dont_atexit();
+  return true;
+}();
+}  // namespace
+
 namespace {
 
 herr_t collect_description(unsigned /*depth*/, const H5E_error2_t* entry, void* descriptions) {

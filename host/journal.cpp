@@ -223,7 +223,10 @@ void batch_journal::record(std::uint64_t k, const void* results, std::uint64_t r
 }
 
 void batch_journal::remove() {
+  // The manifest goes first: a journal interrupted while being removed is then
+  // no longer a resumable run, just leftovers (the output is already published).
   std::error_code ignored;
+  fs::remove(fs::path(directory_) / "manifest.json", ignored);
   fs::remove_all(directory_, ignored);
 }
 

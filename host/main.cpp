@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   run->add_flag("--json", json, "print a machine-readable summary on stdout");
   run->add_option("--batch-points", options.batch_points,
                   "points per batch (default: 65536 on the CPU, 2097152 on the GPU)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40, "at least 1"));
 
   std::string inspect_path;
   CLI::App* inspect = app.add_subcommand("inspect", "Describe what a scaleham output file holds");

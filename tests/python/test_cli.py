@@ -2,6 +2,7 @@
 --json, backend choice, every example config, and memory that does not grow
 with the grid."""
 import json
+import os
 import pathlib
 import re
 import resource
@@ -166,6 +167,10 @@ def peak_rss_of_run(scaleham_bin, config, out):
     return int(result.stdout.strip())
 
 
+@pytest.mark.skipif(os.environ.get("SCALEHAM_SANITIZED") == "1",
+                    reason="AddressSanitizer build (SCALEHAM_SANITIZED=1): peak RSS then measures "
+                           "ASan's quarantine of freed memory (up to 256 MB) and shadow memory, not "
+                           "scaleham's batches")
 def test_peak_memory_does_not_grow_with_the_grid(scaleham_bin, tmp_path):
     """10^5 and 10^6 points: peak RSS within 1.5x (batches stream through memory)."""
     def config(points_per_axis):
