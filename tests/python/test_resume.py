@@ -218,6 +218,10 @@ def small(scaleham_bin, tmp_path_factory):
 # --- kill -9 at random moments ------------------------------------------------------
 
 
+@pytest.mark.skipif(os.environ.get("SCALEHAM_SANITIZED") == "1",
+                    reason="the full demo takes over 10 minutes under AddressSanitizer; the sanitized "
+                           "run covers the journal through the smaller resume tests below and "
+                           "test_journal.cpp, the normal build runs this one")
 def test_killed_at_random_moments_resumes_to_the_same_bits(scaleham_bin, tmp_path):
     """The demo, killed seven times (before its files exist, while they are
     created, while a resumed run replays its journal, at random points of
