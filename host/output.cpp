@@ -420,7 +420,8 @@ void result_writer<Real>::state::write(const batch& b, const point_result<Real>*
   const std::size_t n = b.count;
 
   // One field at a time through one reusable buffer per stored type.
-  for (const auto& [f, set] : results) {
+  for (const auto& [f, stored_set] : results) {
+    const auto& set = stored_set;  // C++17 lambdas cannot capture structured bindings (clang)
     visit_member(*f, [&](auto* stored, auto member) {
       using stored_type = std::remove_pointer_t<decltype(stored)>;
       stored_type* out = buffer<stored_type>(n);

@@ -9,6 +9,9 @@ debian_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev nlohmann-json3-dev
   python3-pip
+  # The fuzz preset (scripts/test.sh): clang with libFuzzer and the sanitizer
+  # runtimes, OpenMP for clang, llvm-symbolizer for readable sanitizer stacks.
+  clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
 )
 python_modules=(numpy scipy h5py xarray h5netcdf pytest)
 

@@ -1,0 +1,45 @@
+// libFuzzer harness of the sweep-configuration parser: any input is TOML text
+// given to parse_config_text. A config_error (syntax error, unknown key, bad
+// value) is the expected answer to bad input; any other exception, a crash or
+// a sanitizer report is a bug: the exception escapes and libFuzzer reports it
+// as a deadly signal (std::terminate -> abort) with the input that caused it.
+// An accepted configuration is then turned into the grid the backends see,
+// as `scaleham run` does next.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "sweep.hpp"
+
+namespace {
+
+template <class Real>
+void evaluate_grid_ends(const scaleham::sweep_config& config) {
+  const std::vector<std::vector<Real>> values = scaleham::axis_values_as<Real>(config);
+  std::vector<const Real*> pointers;
+  for (const std::vector<Real>& v : values) pointers.push_back(v.empty() ? nullptr : v.data());
+  const scaleham::sweep_spec<Real> spec = scaleham::make_sweep_spec<Real>(config, pointers);
+  Real parameters[scaleham::param_count];
+  spec.grid.parameters(0, parameters);
+  spec.grid.parameters(spec.grid.size() - 1, parameters);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    const scaleham::sweep_config config = scaleham::parse_config_text(text, "fuzz.toml");
+    (void)config.shape();
+    (void)config.size();
+    for (const scaleham::axis_config& axis : config.axes)
+      if (axis.kind == scaleham::axis_kind::values || axis.count <= 4096) (void)axis.coordinates();
+    evaluate_grid_ends<double>(config);
+    evaluate_grid_ends<float>(config);
+  } catch (const scaleham::config_error&) {
+    // Rejected with a message: fine.
+  }
+  return 0;
+}
