@@ -1,14 +1,13 @@
 #include "driver.hpp"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
+#include "backend_choice.hpp"
 #include "batches.hpp"
 #include "journal.hpp"
 #include "config.hpp"
@@ -34,16 +33,6 @@ double seconds_since(clock_type::time_point start) {
 constexpr std::uint64_t default_cpu_batch = std::uint64_t(1) << 16;
 constexpr std::uint64_t default_gpu_batch = std::uint64_t(1) << 21;
 
-std::string cpu_description() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line, model = "CPU";
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  return model + " (" + std::to_string(omp_get_max_threads()) + " threads)";
-}
 
 /// A sweep's output under construction: the HDF5 writer, the journal of
 /// finished batches, and the bookkeeping of the summary and progress bar.
@@ -233,8 +222,6 @@ nlohmann::json run_summary::to_json() const {
 
 run_summary run_sweep(const sweep_config& config, const run_options& options) {
   const auto start = clock_type::now();
-  if (options.backend != "auto" && options.backend != "cuda" && options.backend != "cpu")
-    throw std::invalid_argument("unknown backend '" + options.backend + "'");
   if (options.precision != "double" && options.precision != "float")
     throw std::invalid_argument("unknown precision '" + options.precision + "'");
 
@@ -249,29 +236,15 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   run_summary summary;
   summary.output_path = options.output_path;
   summary.precision = options.precision;
-  bool use_cuda = false;
-  std::uint64_t device_free_memory = 0;
-  if (options.backend != "cpu") {
-    const cuda::probe_result gpu = cuda::probe();
-    if (gpu.usable) {
-      use_cuda = true;
-      summary.device = gpu.device_name;
-      device_free_memory = gpu.free_memory;
-    } else if (options.backend == "cuda") {
-      throw backend_error("--backend cuda: " + gpu.reason);
-    } else {
-      summary.notice = gpu.reason + "; running on the CPU backend";
-    }
-  }
-  summary.backend = use_cuda ? "cuda" : "cpu";
-  if (!use_cuda) summary.device = cpu_description();
-  if (!summary.notice.empty() && !options.quiet)
-    std::fprintf(stderr, "scaleham: %s\n", summary.notice.c_str());
+  const backend_choice backend = choose_backend(options.backend, "running", options.quiet);
+  summary.backend = backend.backend;
+  summary.device = backend.device;
+  summary.notice = backend.notice;
 
   if (options.precision == "float")
-    run_typed<float>(config, options, use_cuda, device_free_memory, summary, start);
+    run_typed<float>(config, options, backend.use_cuda, backend.device_free_memory, summary, start);
   else
-    run_typed<double>(config, options, use_cuda, device_free_memory, summary, start);
+    run_typed<double>(config, options, backend.use_cuda, backend.device_free_memory, summary, start);
   summary.seconds_total = seconds_since(start);
   return summary;
 }

@@ -9,15 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend_choice.hpp"
 #include "scaleham/status.hpp"
 #include "sweep_config.hpp"
 
 namespace scaleham {
-
-/// The requested backend cannot run here (exit code 1, not a config error).
-struct backend_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct run_options {
   std::string output_path;

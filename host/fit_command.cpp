@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "cuda_backend.hpp"
-#include "driver.hpp"
+#include "backend_choice.hpp"
 #include "h5.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
@@ -308,22 +308,11 @@ fit_report run_fit_command(const fit_command_options& options) {
   }
   if (!options.output_path.empty()) check_output_path(options.output_path, options.force);
 
-  bool use_cuda = false;
-  report.backend = "cpu";
-  report.device = "host CPU";
-  if (options.backend != "cpu") {
-    const cuda::probe_result gpu = cuda::probe();
-    if (gpu.usable) {
-      use_cuda = true;
-      report.backend = "cuda";
-      report.device = gpu.device_name;
-    } else if (options.backend == "cuda") {
-      throw backend_error("--backend cuda: " + gpu.reason);
-    } else {
-      report.notice = gpu.reason + "; fitting on the CPU backend";
-    }
-  }
-  if (!report.notice.empty() && !options.quiet) std::fprintf(stderr, "scaleham: %s\n", report.notice.c_str());
+  const backend_choice backend = choose_backend(options.backend, "fitting", options.quiet);
+  const bool use_cuda = backend.use_cuda;
+  report.backend = backend.backend;
+  report.device = backend.device;
+  report.notice = backend.notice;
   if (!options.tg_level_given && !options.quiet)
     for (const csv_file& f : files)
       if (looks_like_viscosity(f.y_column)) {
