@@ -8,6 +8,7 @@
 #include <string>
 
 #include "csv.hpp"
+#include "scratch_directory.hpp"
 
 namespace {
 
@@ -223,14 +224,8 @@ TEST(Csv, LogValuesMayBeNegativeButLinearMayNot) {
 
 class CsvFiles : public ::testing::Test {
  protected:
-  std::filesystem::path dir;
-  void SetUp() override {
-    dir = std::filesystem::temp_directory_path() /
-          ("scaleham_test_csv_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
+  scaleham::testing::scratch_directory scratch{"scaleham_test_csv"};
+  const std::filesystem::path& dir = scratch.path();
   std::string write(const std::string& relative, const std::string& text) {
     const std::filesystem::path path = dir / relative;
     std::filesystem::create_directories(path.parent_path());

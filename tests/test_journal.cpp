@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "journal.hpp"
+#include "scratch_directory.hpp"
 #include "output.hpp"
 
 namespace {
@@ -24,18 +25,7 @@ using namespace scaleham;
 /// A fresh directory per test, removed afterwards.
 class Journal : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("scaleham_journal_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    out_ = (dir_ / "out.h5").string();
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
+  void SetUp() override { out_ = (dir_ / "out.h5").string(); }
 
   /// 3 batches of 4 "results" (8 bytes each) and 4 × 2 "curve values" (8 bytes each).
   static journal_manifest manifest() {
@@ -78,7 +68,8 @@ class Journal : public ::testing::Test {
     return files;
   }
 
-  fs::path dir_;
+  scaleham::testing::scratch_directory scratch_{"scaleham_journal"};
+  const fs::path& dir_ = scratch_.path();
   std::string out_;
 };
 

@@ -19,6 +19,7 @@
 #include "batches.hpp"
 #include "h5.hpp"
 #include "output.hpp"
+#include "scratch_directory.hpp"
 #include "sweep.hpp"
 
 namespace {
@@ -31,18 +32,6 @@ using namespace scaleham;
 /// A fresh directory per test, removed afterwards.
 class Output : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("scaleham_output_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(dir_, ignored);
-  }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
@@ -51,7 +40,8 @@ class Output : public ::testing::Test {
     return names;
   }
 
-  fs::path dir_;
+  scaleham::testing::scratch_directory scratch_{"scaleham_output"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 axis_config make_axis(const std::string& name, int slot, axis_kind kind, std::int64_t count, double lo, double hi,
