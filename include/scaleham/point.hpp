@@ -95,12 +95,14 @@ SCALEHAM_HD status relaxation_curve(const model<Real>& m, Real T0, Real c,
   Real S = top.value;
   status worst = top.code;
   log_tau[n - 1] = rs.log_tau0 + S;
+  Real g_upper = c * (rs.T_max - T0);  // g of temperature j + 1
   for (int j = n - 2; j >= 0; --j) {
-    const quadrature_result<Real> piece =
-        hj_action(m, c * (rs.temperature(j + 1) - T0), c * (rs.temperature(j) - T0), quadrature);
+    const Real g = c * (rs.temperature(j) - T0);
+    const quadrature_result<Real> piece = hj_action(m, g_upper, g, quadrature);
     if (succeeded(worst) && !succeeded(piece.code)) worst = piece.code;
     S += piece.value;
     log_tau[j] = rs.log_tau0 + S;
+    g_upper = g;
   }
   return worst;
 }
