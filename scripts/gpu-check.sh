@@ -1,0 +1,800 @@
+#!/usr/bin/env bash
+# One prepared GPU check (issue 8): build here, run everything that needs the
+# GPU there in one call, and check beforehand, without a GPU, that the call
+# cannot be lost to a typo or a missing library.
+#
+#   scripts/gpu-check.sh --prepare
+#       (here) configures and builds build/gpu (preset cuda: Release, CUDA on,
+#       the fat binary of the preset's CMAKE_CUDA_ARCHITECTURES; override with
+#       SCALEHAM_CUDA_ARCHITECTURES), the targets scaleham, scaleham_host_tests
+#       and bench_gpu; stages them with every non-system shared library they
+#       need (the ldd closure) into build/gpu-carry/{bin,lib}; checks the
+#       closure; prints the device command, the paths to carry and the sizes.
+#   scripts/gpu-check.sh --run OUTDIR
+#       (there, from the repository root of the copied tree) nvidia-smi; the
+#       GPU gtests; CPU-vs-GPU output comparison; scaleham run on 10^6 and 10^7
+#       points (fit on/off, compression on/off); bench_gpu; compute-sanitizer
+#       memcheck (leak check), initcheck, racecheck, synccheck on the GPU
+#       tests; the JAX+diffrax and torchdiffeq peers. Every step has its own
+#       timeout and the whole run a budget (SCALEHAM_GPU_CHECK_BUDGET seconds,
+#       default 400): a step that fails or times out is recorded and the run
+#       goes on; steps that would start too late are recorded as skipped. Writes
+#       OUTDIR/summary.json (every step: name, status, seconds, key figures),
+#       OUTDIR/bench.json (bench_gpu, peers, scaleham run figures),
+#       OUTDIR/gpu-check.log (all output), OUTDIR/gtest-gpu.json and
+#       OUTDIR/sanitizers.log; prints a table at the end. Exit 0 when every step
+#       that ran passed, 1 otherwise.
+#   scripts/gpu-check.sh --dry-run [--install-peers]
+#       (here and in CI) everything that needs no GPU: bash -n and shellcheck of
+#       this script, argument handling, the staging and library closure of the
+#       binaries that exist (build/gpu, else build/default) into a scratch
+#       folder, and the whole --run on that staging at tiny sizes (GPU steps
+#       fail or skip as they must without a GPU; the steps that can run on a
+#       CPU must pass: the summary, the file count, the peers on the CPU, the
+#       CPU half of the comparison). --install-peers first installs jax[cpu]
+#       and diffrax into build/peer-site when they are not importable (about
+#       30 s and 600 MB from PyPI); torch is not installed (PyPI's Linux wheel
+#       pulls several GB of CUDA libraries): without it the torchdiffeq peer
+#       reports "skipped: module torch missing".
+#
+# Works from any directory. Environment: SCALEHAM_GPU_CARRY (staging folder
+# used by --run, default build/gpu-carry), SCALEHAM_GPU_TEST_FILTER and
+# SCALEHAM_SANITIZE_FILTER (gtest filters), SCALEHAM_GPU_CHECK_BUDGET.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+script="$repo_root/scripts/gpu-check.sh"
+carry_rel="build/gpu-carry"
+binaries=(scaleham scaleham_host_tests bench_gpu)
+# Libraries the device machine provides and that must never travel: glibc, the
+# C++ runtime (other tools loaded into the process, compute-sanitizer's
+# injection library among them, need the machine's own), the CUDA driver.
+system_lib_regex='^(linux-vdso|linux-gate|ld-linux|libc\.so|libm\.so|libmvec\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\.so|libutil\.so|libanl\.so|libnsl\.so|libstdc\+\+\.so|libgcc_s\.so|libcuda\.so|libnvidia-)'
+gpu_test_filter=${SCALEHAM_GPU_TEST_FILTER:-'*Cuda*:*Gpu*:*GPU*:FitBackends.*'}
+sanitize_filter=${SCALEHAM_SANITIZE_FILTER:-$gpu_test_filter}
+
+usage() {
+  cat <<'EOF'
+usage: scripts/gpu-check.sh --prepare
+       scripts/gpu-check.sh --run OUTDIR
+       scripts/gpu-check.sh --dry-run [--install-peers]
+  --prepare   build build/gpu, stage build/gpu-carry (binaries + libraries), print the device command
+  --run       run the GPU check (on the GPU machine), results in OUTDIR (at most 8 files)
+  --dry-run   everything that needs no GPU (CI): syntax, arguments, staging, closure, tiny --run
+EOF
+}
+
+bad_usage() {
+  echo "gpu-check.sh: $1" >&2
+  usage >&2
+  exit 2
+}
+
+# Path of a binary in a build tree.
+bin_path() {
+  case $1 in
+    scaleham) echo host/scaleham ;;
+    scaleham_host_tests) echo tests/scaleham_host_tests ;;
+    bench_gpu) echo benchmarks/bench_gpu ;;
+    *) return 1 ;;
+  esac
+}
+
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+# --- staging: binaries + the non-system part of their ldd closure ------------
+# stage FROM_BUILD DEST [allow_missing]: copies the binaries found in FROM_BUILD
+# to DEST/bin and every library they need that is not a system library to
+# DEST/lib (by soname, symlinks resolved), then checks the closure. Prints a
+# report; returns 1 on a missing binary (unless allow_missing) or an
+# unresolvable library.
+stage() {
+  local from=$1 dest=$2 allow_missing=${3:-0}
+  local name src found=0
+  rm -rf "$dest"
+  mkdir -p "$dest/bin" "$dest/lib"
+  for name in "${binaries[@]}"; do
+    src="$from/$(bin_path "$name")"
+    if [[ -x $src ]]; then
+      cp "$src" "$dest/bin/$name"
+      found=$((found + 1))
+    elif [[ $allow_missing == 1 ]]; then
+      echo "stage: $src not built: not staged"
+    else
+      echo "stage: $src missing (build it: scripts/gpu-check.sh --prepare)" >&2
+      return 1
+    fi
+  done
+  if ((found == 0)); then
+    echo "stage: no binaries in $from" >&2
+    return 1
+  fi
+  local lib path missing=()
+  while read -r lib path; do
+    [[ -z $lib ]] && continue
+    if [[ $lib =~ $system_lib_regex ]]; then continue; fi
+    if [[ $path == not ]]; then
+      missing+=("$lib")
+      continue
+    fi
+    cp -L "$path" "$dest/lib/$lib"
+  done < <(ldd "$dest"/bin/* | awk '$2 == "=>" { print $1, $3 }' | sort -u)
+  if ((${#missing[@]} > 0)); then
+    echo "stage: libraries not found here: ${missing[*]}" >&2
+    return 1
+  fi
+  check_closure "$dest"
+}
+
+# check_closure DEST: with LD_LIBRARY_PATH=DEST/lib every library of the staged
+# binaries and libraries resolves, and every non-system one from DEST/lib.
+check_closure() {
+  local dest=$1 bad=0 lib path
+  while read -r lib path; do
+    if [[ $lib =~ $system_lib_regex ]]; then
+      # The driver is absent on machines without a GPU: fine (cudart loads it at run time).
+      if [[ $path == not && ! $lib =~ ^libcuda\.so ]]; then
+        echo "closure: system library $lib not found" >&2
+        bad=1
+      fi
+      continue
+    fi
+    if [[ $path != "$dest/lib/"* ]]; then
+      echo "closure: $lib resolves to $path, not into $dest/lib" >&2
+      bad=1
+    fi
+  done < <(LD_LIBRARY_PATH="$dest/lib" ldd "$dest"/bin/* "$dest"/lib/* 2>/dev/null |
+           awk '$2 == "=>" { print $1, $3 }' | sort -u)
+  # The newest glibc / libstdc++ symbol versions the staged files need: the
+  # device machine's own glibc and libstdc++ must be at least these.
+  local need_glibc need_glibcxx
+  need_glibc=$(objdump -T "$dest"/bin/* "$dest"/lib/* 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1 || true)
+  need_glibcxx=$(objdump -T "$dest"/bin/* "$dest"/lib/* 2>/dev/null | grep -o 'GLIBCXX_[0-9.]*' | sort -uV | tail -1 || true)
+  {
+    echo "staged from: ${stage_source:-?}"
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo_root" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
+    echo "source_dir: $repo_root"
+    echo "needs: ${need_glibc:-?} ${need_glibcxx:-?} (system glibc/libstdc++ of the device machine)"
+    echo "binaries:"; find "$dest/bin" -type f -printf '  %f %s\n' | sort
+    echo "libraries:"; find "$dest/lib" -type f -printf '  %f %s\n' | sort
+  } >"$dest/MANIFEST.txt"
+  local size
+  size=$(du -sb "$dest" | cut -f1)
+  echo "closure: $(find "$dest/bin" -type f | wc -l) binaries, $(find "$dest/lib" -type f | wc -l) libraries, $(mib "$size") MiB;" \
+       "needs ${need_glibc:-?}, ${need_glibcxx:-?} on the target"
+  return "$bad"
+}
+
+# Bytes of the working tree the device tool sends (tracked + untracked, not ignored).
+tree_bytes() {
+  (cd "$repo_root" && git ls-files -z -co --exclude-standard | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1) || echo 0
+}
+
+# --- --prepare ----------------------------------------------------------------
+prepare() {
+  local build_dir="$repo_root/build/gpu" jobs
+  jobs=$(nproc)
+  local configure=(cmake --preset cuda -B "$build_dir")
+  if [[ -n ${SCALEHAM_CUDA_ARCHITECTURES:-} ]]; then
+    configure+=("-DCMAKE_CUDA_ARCHITECTURES=$SCALEHAM_CUDA_ARCHITECTURES")
+  fi
+  (cd "$repo_root" && "${configure[@]}")
+  cmake --build "$build_dir" -j"$jobs" --target "${binaries[@]}"
+  local archs
+  archs=$(grep '^CMAKE_CUDA_ARCHITECTURES:' "$build_dir/CMakeCache.txt" | cut -d= -f2-)
+  stage_source="$build_dir (CUDA architectures $archs)"
+  stage "$build_dir" "$repo_root/$carry_rel"
+  # Strip the staged copies if the carry is large (symbols help sanitizer stacks, so only then).
+  local carry_bytes tree total
+  carry_bytes=$(du -sb "$repo_root/$carry_rel" | cut -f1)
+  if ((carry_bytes > 40 * 1048576)); then
+    strip --strip-unneeded "$repo_root/$carry_rel"/bin/* "$repo_root/$carry_rel"/lib/* 2>/dev/null || true
+    carry_bytes=$(du -sb "$repo_root/$carry_rel" | cut -f1)
+    echo "prepare: stripped the staged files (over 40 MiB)"
+  fi
+  tree=$(tree_bytes)
+  total=$((carry_bytes + tree))
+  echo
+  echo "prepare: CUDA architectures: $archs"
+  echo "prepare: carry $carry_rel: $(mib "$carry_bytes") MiB (bin $(mib "$(du -sb "$repo_root/$carry_rel/bin" | cut -f1)")," \
+       "lib $(mib "$(du -sb "$repo_root/$carry_rel/lib" | cut -f1)")); working tree $(mib "$tree") MiB;" \
+       "together $(mib "$total") of 64 MiB"
+  if ((total > 60 * 1048576)); then
+    echo "prepare: WARNING: over 60 MiB together: the device call may be refused" >&2
+  fi
+  echo
+  echo "Device command (device tool 'run'):"
+  echo "  command:   bash scripts/gpu-check.sh --run \"\$OUT\""
+  echo "  carry:     [\"$carry_rel\"]"
+  echo "  timeout_s: 450   (the script keeps to a ${SCALEHAM_GPU_CHECK_BUDGET:-400} s budget)"
+}
+
+# --- --run: steps ---------------------------------------------------------------
+# Set up by run_check: work, outdir, log, steps_tsv, deadline, carry, bin, lib.
+
+find_tool() {  # find_tool NAME: on PATH or in the usual CUDA places
+  local name=$1 candidate
+  if command -v "$name" >/dev/null 2>&1; then command -v "$name"; return 0; fi
+  for candidate in /usr/local/cuda/bin/"$name" /usr/local/cuda/compute-sanitizer/"$name" \
+                   /usr/local/cuda-*/bin/"$name" /opt/nvidia/*/"$name"; do
+    if [[ -x $candidate ]]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+
+record() {  # record NAME STATUS SECONDS NOTE
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4//$'\t'/ }" >>"$steps_tsv"
+}
+
+# run_step NAME LIMIT CMD...: runs CMD with its output in $work/NAME.out (and the
+# log), under timeout min(LIMIT, what the budget leaves), and records it.
+run_step() {
+  local name=$1 limit=$2
+  shift 2
+  local now remaining reserve=15
+  now=$(date +%s)
+  remaining=$((deadline - now))
+  if ((remaining - reserve < 10)); then
+    record "$name" skipped 0 "time budget: ${remaining} s left"
+    printf '[skipped] %-28s (time budget: %d s left)\n' "$name" "$remaining"
+    return 0
+  fi
+  if ((limit > remaining - reserve)); then limit=$((remaining - reserve)); fi
+  echo "=== $(date -u +%H:%M:%S) $name (limit ${limit} s): $*" >>"$log"
+  local t0 t1 rc=0 seconds status=ok note=""
+  t0=$(date +%s.%N)
+  timeout --kill-after=10 "$limit" "$@" >"$work/$name.out" 2>&1 || rc=$?
+  t1=$(date +%s.%N)
+  seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+  cat "$work/$name.out" >>"$log"
+  if ((rc == 124 || rc == 137)); then
+    status=failed note="timed out after ${limit} s"
+  elif ((rc == 77)); then
+    status=skipped note=$(tail -n 1 "$work/$name.out")
+  elif ((rc != 0)); then
+    status=failed note="exit code $rc"
+  fi
+  record "$name" "$status" "$seconds" "$note"
+  printf '[%s] %-28s %7s s %s\n' "$status" "$name" "$seconds" "$note"
+  if [[ $status == failed ]]; then tail -n 12 "$work/$name.out" | cut -c1-300 | sed 's/^/    | /'; fi
+  return 0
+}
+
+with_libs() { env LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
+
+step_env() {
+  local smi
+  if smi=$(find_tool nvidia-smi); then
+    "$smi"
+    "$smi" --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit,temperature.gpu \
+           --format=csv >"$work/gpu.csv" || true
+    cat "$work/gpu.csv"
+  else
+    echo "nvidia-smi not found"
+    rc_env=1
+  fi
+  local tool
+  for tool in nvcc compute-sanitizer ncu; do
+    if tool=$(find_tool "$tool"); then echo "$tool: $("$tool" --version 2>&1 | tail -n 1)"; fi
+  done
+  uname -a
+  echo "cpus: $(nproc)"
+  free -g | head -2
+  python3 --version || true
+  cat "$carry/MANIFEST.txt" 2>/dev/null || echo "no MANIFEST.txt in $carry"
+  return "${rc_env:-0}"
+}
+
+step_libs() {
+  local missing
+  missing=$(LD_LIBRARY_PATH="$lib" ldd "$bin"/* | grep 'not found' || true)
+  if [[ -n $missing ]]; then
+    echo "missing libraries:"
+    echo "$missing"
+    return 1
+  fi
+  with_libs "$bin/scaleham" --version
+}
+
+# A paper-model sweep config: write_config PATH N_LAMBDA N_A FIT COMPRESSION [RTOL ATOL]
+write_config() {
+  local path=$1 n_lambda=$2 n_a=$3 fit=$4 compression=$5 rtol=${6:-} atol=${7:-}
+  {
+    echo "# gpu-check.sh: $n_lambda x $n_a points of the paper's model"
+    echo "[model]"
+    echo "lambda = 0.1"
+    echo "A = 50.0"
+    echo "[flow]"
+    echo "g0 = 100.0"
+    echo "p0 = \"on_manifold\""
+    echo "ell = -10.0"
+    echo "integrator = \"dopri5\""
+    if [[ -n $rtol ]]; then echo "rtol = $rtol"; echo "atol = $atol"; fi
+    echo "[fit]"
+    echo "enabled = $fit"
+    echo "[grid]"
+    echo "sampling = \"cartesian\""
+    echo "[[grid.axis]]"
+    echo "name = \"lambda\""
+    echo "linspace = [0.05, 0.15, $n_lambda]"
+    echo "[[grid.axis]]"
+    echo "name = \"A\""
+    echo "linspace = [25.0, 75.0, $n_a]"
+    echo "unit = \"K\""
+    echo "[output]"
+    echo "compression = $compression"
+  } >"$path"
+}
+
+# Internal step: one `scaleham run`; its --json summary to $work/NAME.json, the
+# file size to $work/NAME.size; the output removed unless KEEP=1.
+step_sweep() {
+  local name=$1 n_lambda=$2 n_a=$3 fit=$4 compression=$5 backend=$6 precision=$7 keep=${8:-0}
+  local config="$work/$name.toml" output="$work/$name.h5" rtol="" atol=""
+  if [[ $precision == float ]]; then rtol=1e-5 atol=1e-7; fi
+  write_config "$config" "$n_lambda" "$n_a" "$fit" "$compression" $rtol $atol
+  local rc=0
+  with_libs "$bin/scaleham" run "$config" -o "$output" --json --quiet --force \
+    --backend "$backend" --precision "$precision" >"$work/$name.json" || rc=$?
+  cat "$work/$name.json"
+  if ((rc == 0)); then
+    stat -c %s "$output" >"$work/$name.size"
+    echo "output: $(stat -c %s "$output") bytes"
+  fi
+  if [[ $keep != 1 ]]; then rm -rf "$output" "$output.partial" "$output.journal"; fi
+  return "$rc"
+}
+
+# Internal step: the same moderate sweep on both backends, compared.
+step_compare() {
+  local precision=$1 n_lambda=$2 n_a=$3 rc=0
+  step_sweep "compare-$precision-cpu" "$n_lambda" "$n_a" true 0 cpu "$precision" 1 || rc=$?
+  if ((rc != 0)); then echo "cpu run failed (exit $rc)"; return "$rc"; fi
+  echo "cpu run: ok" >"$work/compare-$precision.cpu-ok"
+  step_sweep "compare-$precision-cuda" "$n_lambda" "$n_a" true 0 cuda "$precision" 1 || rc=$?
+  if ((rc != 0)); then echo "cuda run failed (exit $rc)"; return "$rc"; fi
+  local compare="$repo_root/tests/python/compare_outputs.py"
+  if [[ ! -f $compare ]]; then
+    echo "skipped: tests/python/compare_outputs.py not in the tree (both runs succeeded)"
+    return 77
+  fi
+  python3 "$compare" "$work/compare-$precision-cpu.h5" "$work/compare-$precision-cuda.h5"
+}
+
+step_sanitize() {
+  local tool=$1 sanitizer
+  if ! sanitizer=$(find_tool compute-sanitizer); then
+    echo "skipped: compute-sanitizer not found"
+    return 77
+  fi
+  local extra=()
+  [[ $tool == memcheck ]] && extra=(--leak-check full)
+  with_libs "$sanitizer" --tool "$tool" "${extra[@]}" --error-exitcode 99 --print-limit 30 \
+    "$bin/scaleham_host_tests" --gtest_filter="$sanitize_filter" --gtest_brief=1
+}
+
+step_bench() {
+  if [[ ! -x $bin/bench_gpu ]]; then
+    echo "skipped: bench_gpu not staged (a build without CUDA)"
+    return 77
+  fi
+  local args=(--json "$work/bench_gpu.json")
+  if [[ ${SCALEHAM_GPU_CHECK_TINY:-0} == 1 ]]; then args+=(--quick); fi
+  with_libs "$bin/bench_gpu" "${args[@]}"
+}
+
+step_peer() {  # step_peer jax|torch N BUDGET TAG: JSON to $work/peer-PEER-TAG.json
+  local peer=$1 n=$2 budget=$3 tag=$4 device=cuda repeats=3 file
+  if [[ ${SCALEHAM_GPU_CHECK_TINY:-0} == 1 ]]; then device=cpu repeats=1; fi
+  case $peer in
+    jax) file=jax_diffrax.py ;;
+    torch) file=torchdiffeq_peer.py ;;
+  esac
+  PYTHONUNBUFFERED=1 python3 "$repo_root/benchmarks/peers/$file" --n "$n" --device "$device" \
+    --repeats "$repeats" --budget-s "$budget" --json "$work/peer-$peer-$tag.json" || return $?
+  if grep -q '"skipped": "module' "$work/peer-$peer-$tag.json"; then
+    python3 -c 'import json,sys; print("skipped:", json.load(open(sys.argv[1]))["skipped"])' "$work/peer-$peer-$tag.json"
+    return 77
+  fi
+}
+
+run_check() {
+  outdir=$1
+  mkdir -p "$outdir"
+  outdir=$(cd "$outdir" && pwd)
+  carry=${SCALEHAM_GPU_CARRY:-$repo_root/$carry_rel}
+  bin="$carry/bin" lib="$carry/lib"
+  work=$(mktemp -d /tmp/gpu-check.XXXXXX)
+  log="$outdir/gpu-check.log"
+  steps_tsv="$work/steps.tsv"
+  : >"$log"
+  : >"$steps_tsv"
+  local budget=${SCALEHAM_GPU_CHECK_BUDGET:-400} tiny=${SCALEHAM_GPU_CHECK_TINY:-0}
+  deadline=$(($(date +%s) + budget))
+  echo "gpu-check: $(date -u +%Y-%m-%dT%H:%M:%SZ), budget $budget s, carry $carry, work $work, results $outdir"
+  if [[ ! -d $bin ]]; then
+    echo "gpu-check: $bin missing: run scripts/gpu-check.sh --prepare here and carry $carry_rel" >&2
+    exit 2
+  fi
+  # The test binary has the source directory of the build compiled in (fixtures);
+  # on a copied tree, make that path lead here if it does not exist.
+  local source_dir
+  source_dir=$(sed -n 's/^source_dir: //p' "$carry/MANIFEST.txt" 2>/dev/null || true)
+  if [[ -n $source_dir && $source_dir != "$repo_root" && ! -e $source_dir ]]; then
+    if mkdir -p "$(dirname "$source_dir")" 2>/dev/null && ln -s "$repo_root" "$source_dir" 2>/dev/null; then
+      echo "gpu-check: linked $source_dir -> $repo_root (the build's source directory)"
+    fi
+  fi
+  export work bin lib carry sanitize_filter
+
+  # Sizes: 10^6 = 1000 x 1000 and 10^7 = 10000 x 1000 points; comparison 200 x 100.
+  local big_l=10000 mid_l=1000 cmp_l=200 cmp_a=100 peer_small=1e6 peer_big=1e7
+  if [[ $tiny == 1 ]]; then big_l=20 mid_l=10 cmp_l=10 cmp_a=10 peer_small=200 peer_big=400; fi
+  local a=1000
+  [[ $tiny == 1 ]] && a=100
+
+  run_step env 30 bash "$script" __step env
+  run_step libs 20 bash "$script" __step libs
+  run_step gtest_gpu 150 env LD_LIBRARY_PATH="$lib" "$bin/scaleham_host_tests" \
+    --gtest_filter="$gpu_test_filter" --gtest_output="json:$work/gtest-gpu.json"
+  run_step compare_double 90 bash "$script" __step compare double "$cmp_l" "$cmp_a"
+  run_step compare_float 90 bash "$script" __step compare float "$cmp_l" "$cmp_a"
+  local fit compression label
+  for fit in true false; do
+    label=on
+    [[ $fit == false ]] && label=off
+    for compression in 4 0; do
+      run_step "run_1e6_fit-${label}_c$compression" 90 bash "$script" __step sweep \
+        "run_1e6_fit-${label}_c$compression" "$mid_l" "$a" "$fit" "$compression" cuda double
+    done
+  done
+  run_step bench_gpu 200 bash "$script" __step bench
+  run_step sanitize_memcheck 75 bash "$script" __step sanitize memcheck
+  run_step peer_jax_1e6 150 bash "$script" __step peer jax "$peer_small" 100 1e6
+  run_step peer_torch_1e6 120 bash "$script" __step peer torch "$peer_small" 80 1e6
+  run_step sanitize_initcheck 60 bash "$script" __step sanitize initcheck
+  run_step sanitize_racecheck 60 bash "$script" __step sanitize racecheck
+  run_step sanitize_synccheck 60 bash "$script" __step sanitize synccheck
+  run_step run_1e7_fit-on_c4 150 bash "$script" __step sweep run_1e7_fit-on_c4 "$big_l" "$a" true 4 cuda double
+  run_step run_1e7_fit-off_c0 120 bash "$script" __step sweep run_1e7_fit-off_c0 "$big_l" "$a" false 0 cuda double
+  run_step peer_jax_1e7 120 bash "$script" __step peer jax "$peer_big" 60 1e7
+  run_step peer_torch_1e7 120 bash "$script" __step peer torch "$peer_big" 60 1e7
+
+  # Files back (at most 8): summary.json, bench.json, gpu-check.log, gtest-gpu.json, sanitizers.log.
+  if [[ -f $work/gtest-gpu.json ]]; then cp "$work/gtest-gpu.json" "$outdir/gtest-gpu.json"; fi
+  local f
+  : >"$outdir/sanitizers.log"
+  for f in "$work"/sanitize_*.out; do
+    [[ -f $f ]] || continue
+    { echo "=== $(basename "$f" .out)"; head -c 2000000 "$f"; } >>"$outdir/sanitizers.log"
+  done
+  local rc=0
+  python3 - "$work" "$outdir" "$steps_tsv" "$gpu_test_filter" <<'PY' || rc=$?
+import glob, json, math, os, re, sys
+
+work, outdir, steps_tsv, gpu_filter = sys.argv[1:5]
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def gtest_figures(path):
+    doc = load(path)
+    if doc is None:
+        return {"gtest_json": "missing"}
+    cases = [c for s in doc.get("testsuites", []) for c in s.get("testsuite", [])]
+    skipped = [c["classname"] + "." + c["name"] for c in cases if c.get("result") == "SKIPPED"]
+    failed = [c["classname"] + "." + c["name"] for c in cases if c.get("failures")]
+    return {"tests": len(cases), "failed": len(failed), "skipped": len(skipped), "failed_tests": failed[:20],
+            "skipped_tests": skipped[:20], "filter": gpu_filter}
+
+
+steps, bench = [], {"bench_gpu": None, "peers": {}, "scaleham_run": {}}
+for line in open(steps_tsv):
+    name, status, seconds, note = (line.rstrip("\n").split("\t") + [""] * 4)[:4]
+    step = {"name": name, "status": status, "seconds": float(seconds), "note": note, "figures": {}}
+    out = text(os.path.join(work, name + ".out"))
+    fig = step["figures"]
+    if name == "env":
+        csv = text(os.path.join(work, "gpu.csv")).strip().splitlines()
+        if len(csv) >= 2:
+            fig.update(dict(zip([h.strip() for h in csv[0].split(",")], [v.strip() for v in csv[1].split(",")])))
+    elif name == "gtest_gpu":
+        fig.update(gtest_figures(os.path.join(work, "gtest-gpu.json")))
+        if fig.get("tests") and fig.get("skipped") == fig.get("tests"):
+            step["note"] = (step["note"] + "; " if step["note"] else "") + "every GPU test SKIPPED"
+    elif name.startswith("sanitize_"):
+        m = re.findall(r"ERROR SUMMARY: (\d+) error", out)
+        fig["errors"] = int(m[-1]) if m else None
+        m = re.findall(r"RACECHECK SUMMARY: (\d+) hazard", out)
+        if m:
+            fig["hazards"] = int(m[-1])
+        m = re.search(r"\[\s*(PASSED|FAILED)\s*\]\s*(\d+) test", out)
+        if m:
+            fig["gtest"] = m.group(1).lower() + " " + m.group(2)
+    elif name.startswith("run_") or name.startswith("compare_"):
+        parts = [name] if name.startswith("run_") else [name.replace("_", "-") + "-cpu",
+                                                         name.replace("_", "-") + "-cuda"]
+        for part in parts:
+            summary = load(os.path.join(work, part + ".json"))
+            if not isinstance(summary, dict):
+                continue
+            keep = {k: summary[k] for k in ("points", "points_per_second", "seconds_total",
+                                            "seconds_waiting_for_backend", "seconds_writing", "backend",
+                                            "device", "precision") if k in summary}
+            size = text(os.path.join(work, part + ".size")).strip()
+            if size:
+                keep["file_bytes"] = int(size)
+            fig[part] = keep
+            if name.startswith("run_"):
+                bench["scaleham_run"][name] = keep
+        if name.startswith("compare_"):
+            fig["cpu_run_ok"] = os.path.exists(os.path.join(work, name.replace("_", "-") + ".cpu-ok"))
+            lines = [l for l in out.strip().splitlines() if l.strip()]
+            fig["last_line"] = lines[-1][:300] if lines else ""
+    elif name == "bench_gpu":
+        doc = load(os.path.join(work, "bench_gpu.json"))
+        bench["bench_gpu"] = doc
+        if isinstance(doc, dict):
+            if "skipped" in doc:
+                fig["skipped"] = doc["skipped"]
+            for r in doc.get("results", []):
+                key = "/".join(str(r.get(k, "")) for k in ("benchmark", "path", "method", "precision", "trajectories"))
+                if "error" in r:
+                    fig[key] = "ERROR: " + r["error"][:200]
+                elif "fits_per_s" in r:
+                    fig["vft_fits_per_s"] = r["fits_per_s"]
+                else:
+                    fig[key] = {k: r[k] for k in ("trajectory_steps_per_s", "points_per_s", "flop_per_s",
+                                                  "fraction_of_peak", "max_rel_err") if k in r}
+    elif name.startswith("peer_"):
+        _, peer, size = name.split("_")
+        doc = load(os.path.join(work, f"peer-{peer}-{size}.json"))
+        if isinstance(doc, dict):
+            bench["peers"][f"{peer}-{size}"] = doc
+            for k in ("skipped", "error"):
+                if k in doc:
+                    fig[k] = doc[k]
+            for r in doc.get("results", []):
+                key = f"{r['method']}/{r['precision']}/{r['trajectories']}"
+                fig[key] = (r.get("skipped") or ("ERROR: " + r["error"][:200] if "error" in r else
+                            {"trajectory_steps_per_s": r.get("trajectory_steps_per_s"),
+                             "max_rel_err": (r.get("max_rel_err") or {}).get("max")}))
+    steps.append(step)
+
+summary = {"tool": "scripts/gpu-check.sh --run", "steps": steps,
+           "passed": sum(s["status"] == "ok" for s in steps),
+           "failed": sum(s["status"] == "failed" for s in steps),
+           "skipped": sum(s["status"] == "skipped" for s in steps)}
+with open(os.path.join(outdir, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+with open(os.path.join(outdir, "bench.json"), "w") as f:
+    json.dump(bench, f, indent=2)
+
+
+def fmt(x):
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return f"{x:.3g}"
+    return str(x)
+
+
+print()
+print("=== gpu-check summary: %d ok, %d failed, %d skipped" % (summary["passed"], summary["failed"], summary["skipped"]))
+for s in steps:
+    fig = s["figures"]
+    short = ""
+    if s["name"] == "gtest_gpu":
+        short = f"tests {fig.get('tests')} failed {fig.get('failed')} skipped {fig.get('skipped')}"
+    elif s["name"].startswith("sanitize_"):
+        short = f"errors {fig.get('errors')}" + (f" hazards {fig['hazards']}" if "hazards" in fig else "")
+    elif s["name"].startswith("run_") and s["name"] in fig:
+        r = fig[s["name"]]
+        short = f"{fmt(r.get('points_per_second'))} points/s, {fmt(r.get('seconds_total'))} s, {fmt(r.get('file_bytes', 0) / 1e6)} MB"
+    elif s["name"].startswith("compare_"):
+        short = fig.get("last_line", "")
+    elif s["name"] == "env":
+        short = " ".join(str(v) for v in list(fig.values())[:3])
+    print(f"  {s['status']:8s} {s['seconds']:7.1f} s  {s['name']:24s} {s['note'][:60]} {short[:90]}")
+
+rows = []
+doc = bench["bench_gpu"]
+if isinstance(doc, dict):
+    for r in doc.get("results", []):
+        what = f"scaleham {r.get('benchmark')}/{r.get('path')}"
+        rate = r.get("fits_per_s") or r.get("trajectory_steps_per_s")
+        unit = "fits/s" if "fits_per_s" in r else "traj*steps/s"
+        err = (r.get("max_rel_err") or {})
+        err = max((v for v in err.values() if isinstance(v, (int, float))), default=None) if err else None
+        rows.append((what, r.get("method", "-"), r.get("precision", "-"), r.get("trajectories", r.get("fits", "")),
+                     (r.get("timing") or {}).get("median_s"), rate, unit, err,
+                     r.get("fraction_of_peak") or r.get("error", "")[:40]))
+for tag, pdoc in bench["peers"].items():
+    for r in (pdoc or {}).get("results", []):
+        rows.append((pdoc.get("peer", tag), r.get("method"), r.get("precision"), r.get("trajectories"),
+                     (r.get("timing") or {}).get("median_s"), r.get("trajectory_steps_per_s"), "traj*steps/s",
+                     (r.get("max_rel_err") or {}).get("max"), r.get("skipped") or r.get("error", "")[:40]))
+if rows:
+    print()
+    print("=== benchmarks (median wall s; rate; max rel. error of the end state; fraction of FP64/FP32 peak)")
+    for row in rows:
+        what, method, prec, n, sec, rate, unit, err, extra = row
+        print(f"  {what:26s} {str(method):7s} {str(prec):5s} {str(n):>9s} {fmt(sec) if sec is not None else '-':>8s} s"
+              f"  {fmt(rate) if rate else '-':>9s} {unit:13s} err {fmt(err) if err is not None else '-':>8s}  {fmt(extra)}")
+sys.exit(1 if summary["failed"] else 0)
+PY
+  echo "gpu-check: results in $outdir ($(find "$outdir" -maxdepth 1 -type f | wc -l) files); scratch $work"
+  return "$rc"
+}
+
+# --- --dry-run ------------------------------------------------------------------
+dry_run() {
+  local install_peers=$1 failures=0
+  local scratch
+  scratch=$(mktemp -d /tmp/gpu-check-dry.XXXXXX)
+  fail() { echo "dry-run: FAILED: $*" >&2; failures=$((failures + 1)); }
+
+  echo "dry-run: syntax"
+  bash -n "$script" || fail "bash -n"
+  if command -v shellcheck >/dev/null 2>&1; then
+    shellcheck "$script" || fail "shellcheck"
+  else
+    echo "dry-run: shellcheck not installed: skipped"
+  fi
+  local py
+  for py in "$repo_root"/benchmarks/peers/*.py; do
+    python3 -m py_compile "$py" || fail "py_compile $py"
+  done
+
+  echo "dry-run: argument handling"
+  local args rc
+  for args in "" "--bogus" "--run" "--prepare extra" "--dry-run --what" "--run a b"; do
+    rc=0
+    # shellcheck disable=SC2086  # word splitting of the test arguments is intended
+    bash "$script" $args >"$scratch/args.out" 2>&1 || rc=$?
+    if ((rc != 2)) || ! grep -q '^usage:' "$scratch/args.out"; then fail "'gpu-check.sh $args' gave exit $rc (want 2 and usage)"; fi
+  done
+  rc=0
+  bash "$script" --help >"$scratch/args.out" 2>&1 || rc=$?
+  ((rc == 0)) || fail "--help gave exit $rc"
+
+  echo "dry-run: staging and library closure"
+  local from=""
+  for from in "$repo_root/build/gpu" "$repo_root/build/default"; do
+    [[ -x $from/host/scaleham ]] && break
+    from=""
+  done
+  local staged="$scratch/carry"
+  if [[ -z $from ]]; then
+    fail "no build with host/scaleham (build/gpu or build/default): build first"
+  else
+    stage_source=$from
+    stage "$from" "$staged" 1 || fail "staging from $from"
+    echo "dry-run: staged from $from: $(find "$staged/bin" -type f -printf '%f ')"
+    local tree
+    tree=$(tree_bytes)
+    echo "dry-run: working tree $(mib "$tree") MiB + staging $(mib "$(du -sb "$staged" | cut -f1)") MiB (limit 64 MiB together)"
+  fi
+
+  if [[ $install_peers == 1 ]]; then
+    local site="$repo_root/build/peer-site"
+    if ! PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" python3 -c 'import jax, diffrax' 2>/dev/null; then
+      echo "dry-run: installing jax[cpu] and diffrax into build/peer-site"
+      python3 -m pip install -q --disable-pip-version-check --target "$site" "jax[cpu]" diffrax ||
+        fail "pip install jax[cpu] diffrax"
+    fi
+  fi
+  if [[ -d $repo_root/build/peer-site ]]; then
+    export PYTHONPATH="$repo_root/build/peer-site${PYTHONPATH:+:$PYTHONPATH}"
+  fi
+
+  if [[ -d $staged/bin ]]; then
+    echo "dry-run: the whole --run at tiny sizes on this machine (GPU steps fail or skip here)"
+    local out="$scratch/out"
+    rc=0
+    SCALEHAM_GPU_CHECK_TINY=1 SCALEHAM_GPU_CARRY="$staged" SCALEHAM_GPU_CHECK_BUDGET="${SCALEHAM_GPU_CHECK_BUDGET:-300}" \
+      bash "$script" --run "$out" >"$scratch/run.out" 2>&1 || rc=$?
+    tail -n 45 "$scratch/run.out"
+    [[ -f $out/summary.json ]] || fail "--run wrote no summary.json (exit $rc)"
+    local files
+    files=$(find "$out" -type f | wc -l)
+    ((files <= 8)) || fail "--run left $files files in OUTDIR (at most 8 come back)"
+    # What must work without a GPU: the summary itself, the library check, the
+    # GPU tests (skipping), bench_gpu (skipping), the CPU half of each
+    # comparison, the peers on the CPU (or a clear skip), and no step skipped for
+    # lack of time.
+    python3 - "$out/summary.json" <<'PY' || fail "steps that must pass without a GPU did not"
+import json, sys
+summary = json.load(open(sys.argv[1]))
+steps = {s["name"]: s for s in summary["steps"]}
+expected = ["env", "libs", "gtest_gpu", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
+            "run_1e6_fit-off_c4", "run_1e6_fit-off_c0", "bench_gpu", "sanitize_memcheck", "peer_jax_1e6",
+            "peer_torch_1e6", "sanitize_initcheck", "sanitize_racecheck", "sanitize_synccheck", "run_1e7_fit-on_c4",
+            "run_1e7_fit-off_c0", "peer_jax_1e7", "peer_torch_1e7"]
+bad = [n for n in expected if n not in steps]
+if bad:
+    print("dry-run: steps missing from the summary:", bad)
+for name in ("libs", "gtest_gpu", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6", "peer_jax_1e7", "peer_torch_1e7"):
+    if name in steps and steps[name]["status"] not in ("ok", "skipped"):
+        bad.append(name)
+        print(f"dry-run: {name} must pass (or skip cleanly) without a GPU: {steps[name]['status']} {steps[name]['note']}")
+for name in ("compare_double", "compare_float"):
+    if name in steps and not steps[name]["figures"].get("cpu_run_ok"):
+        bad.append(name)
+        print(f"dry-run: the CPU run of {name} failed: {steps[name]['figures'].get('last_line')}")
+late = [n for n, s in steps.items() if s["note"].startswith("time budget")]
+if late:
+    bad.append("budget")
+    print("dry-run: steps skipped for lack of time even at tiny sizes:", late)
+for name in ("peer_jax_1e6", "peer_torch_1e6"):
+    s = steps.get(name, {})
+    print(f"dry-run: {name}: {s.get('status')} {s.get('note', '')}")
+sys.exit(1 if bad else 0)
+PY
+  fi
+
+  rm -rf "$scratch"
+  if ((failures > 0)); then
+    echo "dry-run: $failures check(s) FAILED" >&2
+    return 1
+  fi
+  echo "dry-run: all checks passed"
+}
+
+# --- main -------------------------------------------------------------------------
+if (($# == 0)); then bad_usage "no mode given"; fi
+case $1 in
+  -h | --help)
+    usage
+    ;;
+  --prepare)
+    (($# == 1)) || bad_usage "--prepare takes no arguments"
+    prepare
+    ;;
+  --run)
+    (($# == 2)) || bad_usage "--run needs exactly one OUTDIR"
+    [[ -n $2 && $2 != -* ]] || bad_usage "--run needs an OUTDIR, got '$2'"
+    run_check "$2"
+    ;;
+  --dry-run)
+    install_peers=0
+    if (($# == 2)) && [[ $2 == --install-peers ]]; then
+      install_peers=1
+    elif (($# != 1)); then
+      bad_usage "--dry-run takes only --install-peers"
+    fi
+    dry_run "$install_peers"
+    ;;
+  __step)
+    # Internal: one compound step of --run, in its own process (so `timeout` can end it).
+    shift
+    step=$1
+    shift
+    case $step in
+      env) step_env ;;
+      libs) step_libs ;;
+      sweep) step_sweep "$@" ;;
+      compare) step_compare "$@" ;;
+      sanitize) step_sanitize "$@" ;;
+      bench) step_bench ;;
+      peer) step_peer "$@" ;;
+      *) bad_usage "unknown internal step $step" ;;
+    esac
+    ;;
+  *)
+    bad_usage "unknown mode '$1'"
+    ;;
+esac
