@@ -110,3 +110,11 @@ for name in config csv; do
 done
 ((fuzz_failed == 0))
 end_stage
+
+# --- the prepared GPU check, without a GPU (scripts/gpu-check.sh --dry-run) ----
+# Syntax, arguments, staging and library closure of build/default's binaries,
+# and the whole --run at tiny sizes (the peers on the CPU: jax[cpu] and diffrax
+# are installed into build/peer-site on first use, ~30 s; torch is not).
+begin_stage "gpu-check: dry run"
+./scripts/gpu-check.sh --dry-run --install-peers
+end_stage
