@@ -1,0 +1,131 @@
+// The cross-backend comparison rules of docs/numerics.md (tests/equivalence.hpp):
+// close() on the special values, and equivalent() on the mixed sweep of
+// test_backends.cpp, whose ±inf momenta made the old comparison fail even
+// CPU against CPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "cpu_backend.hpp"
+#include "equivalence.hpp"
+#include "sweep.hpp"
+
+namespace {
+
+using scaleham::testing::close;
+using scaleham::testing::tolerance;
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+const double nan = std::nan("");
+
+TEST(Close, EqualInfinitiesAreClose) {
+  EXPECT_TRUE(close(inf, inf, {0, 0}));
+  EXPECT_TRUE(close(-inf, -inf, {1e-3, 1e-3}));
+}
+
+TEST(Close, OppositeInfinitiesOrInfinityAgainstANumberAreNot) {
+  EXPECT_FALSE(close(-inf, inf, {1, 1}));
+  EXPECT_FALSE(close(inf, 1e308, {1, 1}));
+  EXPECT_FALSE(close(1.0, -inf, {1, 1}));
+}
+
+TEST(Close, NanOnlyMatchesNan) {
+  EXPECT_TRUE(close(nan, nan, {0, 0}));
+  EXPECT_FALSE(close(nan, 1.0, {1, 1e300}));
+  EXPECT_FALSE(close(1.0, nan, {1, 1e300}));
+  EXPECT_FALSE(close(nan, inf, {1, 1}));
+}
+
+TEST(Close, BoundIsAbsPlusRelTimesTheLargerMagnitude) {
+  const tolerance t{1e-6, 1e-9};
+  // bound = 1e-9 + 1e-6 · 2 = 2.001e-6
+  EXPECT_TRUE(close(2.0, 2.0 - 2.0e-6, t));
+  EXPECT_FALSE(close(2.0, 2.0 - 2.1e-6, t));
+  EXPECT_TRUE(close(0.0, 0.9e-9, t));
+  EXPECT_FALSE(close(0.0, 1.1e-9, t));
+  EXPECT_TRUE(close(-0.0, 0.0, {0, 0}));
+  EXPECT_FALSE(close(1.0, std::nextafter(1.0, 2.0), {0, 0}));
+}
+
+// The sweep of test_backends.cpp (mixed_sweep there): failing corners, β = 0
+// for b0 < 0, a tight step budget, and on-manifold momenta p0 = −F/β = ±inf.
+scaleham::sweep_config mixed_sweep(bool random) {
+  scaleham::sweep_config c;
+  c.base[scaleham::param_b1] = 0.1;
+  c.base[scaleham::param_f_m1] = 50.0;
+  c.base[scaleham::param_g0] = 1.0;
+  c.base[scaleham::param_ell] = 8.0;
+  c.base[scaleham::param_T0] = 400.0;
+  c.base[scaleham::param_c] = 1.0;
+  using scaleham::axis_kind;
+  scaleham::axis_config lambda{"lambda", scaleham::param_b1, axis_kind::linspace, 7, -0.2, 0.4, {}, "1"};
+  scaleham::axis_config b0{"b0", scaleham::param_b0, axis_kind::values, 4, 0, 0, {-0.5, 0.0, 0.1, 2.0}, "K"};
+  scaleham::axis_config g0{"g0", scaleham::param_g0, axis_kind::linspace, 9, -0.5, 3.5, {}, "K"};
+  if (random) b0 = {"b0", scaleham::param_b0, axis_kind::linspace, 2, -0.5, 2.0, {}, "K"};
+  c.axes = {lambda, b0, g0};
+  c.random = random;
+  c.random_points = random ? 500 : 0;
+  c.settings.events.g_min = 0.0;
+  c.settings.events.g_max = 1e6;
+  c.settings.dopri5.max_steps = 60;
+  return c;
+}
+
+template <class Real>
+std::vector<scaleham::point_result<Real>> run_cpu(const scaleham::sweep_config& c) {
+  const scaleham::sweep_plan<Real> plan(c);
+  scaleham::cpu_runner<Real> runner(plan.spec(), c.size(), false);
+  runner.start(0, 0, c.size());
+  const scaleham::point_result<Real>* r = runner.finish(0);
+  return {r, r + c.size()};
+}
+
+/// Returns how many points end with p = ±inf.
+template <class Real>
+int expect_cpu_equivalent_to_itself(const scaleham::sweep_config& c) {
+  const auto a = run_cpu<Real>(c);
+  const auto b = run_cpu<Real>(c);
+  int infinite_p = 0;
+  for (std::uint64_t i = 0; i < c.size(); ++i) {
+    infinite_p += std::isinf(a[i].p);
+    EXPECT_TRUE(scaleham::testing::equivalent(a[i], b[i], c.settings)) << "point " << i;
+  }
+  return infinite_p;
+}
+
+TEST(Equivalent, CpuAgainstItselfOnTheMixedSweep) {
+  // The cartesian grid must keep the points that broke the old comparison.
+  EXPECT_GT(expect_cpu_equivalent_to_itself<double>(mixed_sweep(false)), 0);
+  expect_cpu_equivalent_to_itself<double>(mixed_sweep(true));
+  auto c = mixed_sweep(false);
+  c.settings.dopri5.rtol = 1e-5;  // float needs rtol >= 10 ε = 1.2e-6
+  c.settings.dopri5.atol = 1e-7;
+  EXPECT_GT(expect_cpu_equivalent_to_itself<float>(c), 0);
+}
+
+TEST(Equivalent, NamesTheFieldOutsideItsBound) {
+  const auto c = mixed_sweep(false);
+  const auto results = run_cpu<double>(c);
+  std::uint64_t i = 0;
+  while (results[i].flow_status != scaleham::status::ok || results[i].fit.code != scaleham::status::ok) ++i;
+  auto moved = results[i];
+  moved.g *= 1.0 + 1e-3;  // far above the DOPRI5 bound (~1e-6 relative at rtol 1e-8)
+  const auto verdict = scaleham::testing::equivalent(moved, results[i], c.settings);
+  EXPECT_FALSE(verdict);
+  EXPECT_NE(std::string(verdict.message()).find("g:"), std::string::npos) << verdict.message();
+  moved = results[i];
+  moved.fit.B *= 1.0 + 1e-6;
+  EXPECT_FALSE(scaleham::testing::equivalent(moved, results[i], c.settings));
+  moved = results[i];
+  moved.flow_status = scaleham::status::max_steps;
+  EXPECT_FALSE(scaleham::testing::equivalent(moved, results[i], c.settings));
+  // Rounding-sized changes pass.
+  moved = results[i];
+  moved.g = std::nextafter(moved.g, 0.0);
+  moved.fit.rms += 1e-15;
+  EXPECT_TRUE(scaleham::testing::equivalent(moved, results[i], c.settings));
+}
+
+}  // namespace
