@@ -24,17 +24,19 @@ std::string cpu_description() {
 
 }  // namespace
 
-backend_choice choose_backend(const std::string& requested, const std::string& doing, bool quiet) {
+backend_choice choose_backend(const std::string& requested, const std::string& doing, bool quiet,
+                              int cuda_device) {
   if (requested != "auto" && requested != "cuda" && requested != "cpu")
     throw std::invalid_argument("unknown backend '" + requested + "'");
   backend_choice choice;
   if (requested != "cpu") {
-    const cuda::probe_result gpu = cuda::probe();
+    const cuda::probe_result gpu = cuda::probe(cuda_device);
     if (gpu.usable) {
       choice.use_cuda = true;
+      choice.cuda_device = cuda_device;
       choice.backend = "cuda";
-      choice.device = gpu.device_name;
-      choice.device_free_memory = gpu.free_memory;
+      choice.device = gpu.device_name + " (sm_" + std::to_string(gpu.compute_capability) + ", CUDA device " +
+                      std::to_string(cuda_device) + ")";
       return choice;
     }
     if (requested == "cuda") throw backend_error("--backend cuda: " + gpu.reason);

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "sweep.hpp"
 
 namespace scaleham {
 
@@ -19,13 +18,11 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
 }
 
 template <class Real>
-cpu_runner<Real>::cpu_runner(const sweep_config& config, std::uint64_t batch_capacity)
-    : axis_values_(axis_values_as<Real>(config)),
-      spec_(make_sweep_spec<Real>(config, host_pointers(axis_values_))),
-      capacity_(batch_capacity) {
+cpu_runner<Real>::cpu_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves)
+    : spec_(spec), capacity_(batch_capacity) {
   for (auto& r : results_) r.resize(capacity_);
-  if (config.output.curves && config.settings.relaxation.enabled)
-    for (auto& c : curves_) c.resize(capacity_ * std::uint64_t(config.settings.relaxation.n_T));
+  if (write_curves && spec.settings.relaxation.enabled)
+    for (auto& c : curves_) c.resize(capacity_ * std::uint64_t(spec.settings.relaxation.n_T));
 }
 
 template <class Real>

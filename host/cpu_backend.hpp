@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "scaleham/point.hpp"
-#include "sweep_config.hpp"
 
 namespace scaleham {
 
@@ -26,7 +25,9 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
 template <class Real>
 class cpu_runner {
  public:
-  cpu_runner(const sweep_config& config, std::uint64_t batch_capacity);
+  /// `spec` (its values tables too) must outlive the runner; curves are kept
+  /// when write_curves and the spec's relaxation curve is enabled.
+  cpu_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves);
   ~cpu_runner();
   cpu_runner(const cpu_runner&) = delete;
   cpu_runner& operator=(const cpu_runner&) = delete;
@@ -37,7 +38,6 @@ class cpu_runner {
   const Real* curves(int slot) const;
 
  private:
-  std::vector<std::vector<Real>> axis_values_;  // storage the spec points into
   sweep_spec<Real> spec_;
   std::uint64_t capacity_;
   std::vector<point_result<Real>> results_[2];

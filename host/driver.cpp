@@ -1,10 +1,13 @@
 #include "driver.hpp"
 
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "backend_choice.hpp"
@@ -107,27 +110,51 @@ void compute_missing(sweep_output<Real>& out, Runner& runner) {
   }
 }
 
-/// Points per batch: the user's choice, else the backend's default, capped on
-/// the GPU so that two slots of results (and curves) take at most 40 % of the
-/// device memory free at start.
+/// Bytes of host memory installed (0 if unknown).
+std::uint64_t host_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page_size > 0 ? std::uint64_t(pages) * std::uint64_t(page_size) : 0;
+}
+
+/// How many points a batch may hold on the chosen backend: two slots of
+/// results (and curves) in at most a quarter of the host's memory (pinned
+/// memory, for the GPU) and, on the GPU, within cuda::max_batch_points.
+struct batch_limit {
+  std::uint64_t points = std::numeric_limits<std::uint64_t>::max();
+  std::string reason;  ///< what sets it, for the notice
+};
+
 template <class Real>
-std::uint64_t batch_capacity(const sweep_config& config, const run_options& options,
-                             bool use_cuda, std::uint64_t device_free_memory) {
-  std::uint64_t wanted = options.batch_points;
-  if (wanted == 0 && !use_cuda) wanted = default_cpu_batch;
-  if (wanted == 0 && use_cuda) {
-    const std::uint64_t curve_values =
-        config.output.curves ? std::uint64_t(config.settings.relaxation.n_T) : 0;
-    const std::uint64_t per_point = sizeof(point_result<Real>) + curve_values * sizeof(Real);
-    wanted = std::min(default_gpu_batch, device_free_memory * 2 / 5 / (2 * per_point));
+batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& spec,
+                            const backend_choice& backend) {
+  const bool curves = config.output.curves && config.settings.relaxation.enabled;
+  const std::uint64_t per_point =
+      sizeof(point_result<Real>) + (curves ? std::uint64_t(config.settings.relaxation.n_T) * sizeof(Real) : 0);
+  batch_limit limit;
+  if (const std::uint64_t memory = host_memory_bytes(); memory > 0)
+    limit = {std::max<std::uint64_t>(1, memory / 4 / (2 * per_point)), "a quarter of the host memory"};
+  if (backend.use_cuda) {
+    const std::uint64_t device_points = cuda::max_batch_points(spec, curves, backend.cuda_device);
+    if (device_points < limit.points) limit = {device_points, "40 % of the free GPU memory"};
   }
-  return std::max<std::uint64_t>(1, std::min(config.size(), wanted));
+  return limit;
+}
+
+/// Points per batch: the user's choice, else the backend's default, within the
+/// limit; a --batch-points above it is lowered and `notice` says so.
+std::uint64_t batch_capacity(const sweep_config& config, const run_options& options,
+                             const backend_choice& backend, const batch_limit& limit, std::string& notice) {
+  std::uint64_t wanted = options.batch_points;
+  if (wanted == 0) wanted = backend.use_cuda ? default_gpu_batch : default_cpu_batch;
+  if (options.batch_points > limit.points)
+    notice = "--batch-points " + std::to_string(options.batch_points) + " lowered to " +
+             std::to_string(limit.points) + " (two batches of results must fit in " + limit.reason + ")";
+  return std::max<std::uint64_t>(1, std::min({config.size(), wanted, limit.points}));
 }
 
 template <class Real>
-void run_typed(const sweep_config& config, const run_options& options, bool use_cuda,
-               std::uint64_t device_free_memory, run_summary& summary,
-               clock_type::time_point start) {
+void run_typed(const sweep_config& config, const run_options& options, const backend_choice& backend,
+               run_summary& summary, clock_type::time_point start) {
   const std::string& path = options.output_path;
   journal_manifest manifest;
   manifest.version = SCALEHAM_VERSION_STRING;
@@ -144,9 +171,19 @@ void run_typed(const sweep_config& config, const run_options& options, bool use_
   if (unfinished && !options.resume && !options.force)
     throw output_error(path + " has an unfinished run (" + batch_journal::directory_for(path) +
                        "); rerun with --resume to finish it, or with --force to start over");
-  std::uint64_t capacity = batch_capacity<Real>(config, options, use_cuda, device_free_memory);
+  const sweep_plan<Real> plan(config);
+  const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
+  std::string capacity_notice;
+  std::uint64_t capacity = batch_capacity(config, options, backend, limit, capacity_notice);
   if (resuming) {
-    capacity = batch_journal::read_manifest(path).batch_capacity;  // the plan it started with
+    const std::uint64_t planned = batch_journal::read_manifest(path).batch_capacity;  // the plan it started with
+    // The batches are fixed by the journal: a smaller device cannot take them.
+    if (planned > limit.points)
+      throw backend_error(path + " was started with batches of " + std::to_string(planned) +
+                          " points, more than fit here (" + std::to_string(limit.points) + ": " + limit.reason +
+                          "); resume it where it started, or on a larger GPU or host");
+    capacity = planned;
+    capacity_notice.clear();
     std::error_code ignored;
     if (std::filesystem::exists(path, ignored)) {
       // Killed after publishing the file, before removing the journal: done.
@@ -155,6 +192,10 @@ void run_typed(const sweep_config& config, const run_options& options, bool use_
       summary.points = config.size();
       return;
     }
+  }
+  if (!capacity_notice.empty()) {
+    if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", capacity_notice.c_str());
+    summary.notice += (summary.notice.empty() ? "" : "; ") + capacity_notice;
   }
   const std::vector<batch> batches = plan_batches(config.shape(), capacity);
   manifest.batch_capacity = capacity;
@@ -171,11 +212,12 @@ void run_typed(const sweep_config& config, const run_options& options, bool use_
 
   replay_recorded(out, capacity);
   if (journal.recorded() < batches.size()) {
-    if (use_cuda) {
-      cuda::sweep_runner<Real> runner(config, capacity);
+    const bool curves = manifest.curve_values > 0;
+    if (backend.use_cuda) {
+      cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
       compute_missing(out, runner);
     } else {
-      cpu_runner<Real> runner(config, capacity);
+      cpu_runner<Real> runner(plan.spec(), capacity, curves);
       compute_missing(out, runner);
     }
   }
@@ -236,15 +278,15 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   run_summary summary;
   summary.output_path = options.output_path;
   summary.precision = options.precision;
-  const backend_choice backend = choose_backend(options.backend, "running", options.quiet);
+  const backend_choice backend = choose_backend(options.backend, "running", options.quiet, options.device);
   summary.backend = backend.backend;
   summary.device = backend.device;
   summary.notice = backend.notice;
 
   if (options.precision == "float")
-    run_typed<float>(config, options, backend.use_cuda, backend.device_free_memory, summary, start);
+    run_typed<float>(config, options, backend, summary, start);
   else
-    run_typed<double>(config, options, backend.use_cuda, backend.device_free_memory, summary, start);
+    run_typed<double>(config, options, backend, summary, start);
   summary.seconds_total = seconds_since(start);
   return summary;
 }

@@ -23,6 +23,7 @@ struct run_options {
   bool resume = false;               ///< finish an unfinished run of the same output from its journal
   bool quiet = false;                ///< no progress bar, no notices
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
+  int device = 0;                    ///< CUDA device index (among the visible ones)
 };
 
 struct run_summary {

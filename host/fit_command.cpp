@@ -64,8 +64,13 @@ std::vector<dataset_result> fit_all(const std::vector<fit_dataset>& datasets, co
   for (std::size_t first = 0; first < datasets.size(); first += datasets_per_call) {
     const std::size_t last = std::min(datasets.size(), first + datasets_per_call);
     const std::vector<fit_dataset> part(datasets.begin() + first, datasets.begin() + last);
-    const std::vector<vft_fit<double>> fits = use_cuda ? cuda::fit_datasets(part, o.bootstrap, o.seed, options)
-                                                       : fit_datasets_cpu(part, o.bootstrap, o.seed, options);
+    std::vector<vft_fit<double>> fits;
+    if (use_cuda) {
+      const packed_datasets packed(part);
+      fits = cuda::fit_datasets(packed.table(), o.bootstrap, o.seed, options, o.device);
+    } else {
+      fits = fit_datasets_cpu(part, o.bootstrap, o.seed, options);
+    }
     std::vector<dataset_result> chunk = summarize_fits(part, fits, o.bootstrap, o.lambdas, o.c);
     results.insert(results.end(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
   }
@@ -308,7 +313,7 @@ fit_report run_fit_command(const fit_command_options& options) {
   }
   if (!options.output_path.empty()) check_output_path(options.output_path, options.force);
 
-  const backend_choice backend = choose_backend(options.backend, "fitting", options.quiet);
+  const backend_choice backend = choose_backend(options.backend, "fitting", options.quiet, options.device);
   const bool use_cuda = backend.use_cuda;
   report.backend = backend.backend;
   report.device = backend.device;

@@ -33,6 +33,7 @@ struct fit_command_options {
   std::vector<std::string> files;
   csv_options csv;
   std::string backend = "auto";  ///< auto | cpu | cuda
+  int device = 0;                ///< CUDA device index (among the visible ones)
   std::uint64_t bootstrap = 0;   ///< replicas per dataset; 0: no intervals
   std::uint64_t seed = 1;        ///< of the bootstrap resampling
   double c = 1.0;                ///< g = c·(T − T0): A = λ·c·B

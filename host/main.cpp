@@ -1,5 +1,5 @@
 // scaleham: parameter sweeps of the scale-Hamiltonian theory of RG flow.
-//   scaleham run [CONFIG.toml] [-o OUT.h5] [--backend auto|cuda|cpu] [--precision double|float]
+//   scaleham run [CONFIG.toml] [-o OUT.h5] [--backend auto|cuda|cpu] [--device N] [--precision double|float]
 //   scaleham inspect OUT.h5
 //   scaleham fit DATA.csv [DATA2.csv ...] [--json] [--bootstrap N] [--lambda LIST|LO:HI:N] [-o FIT.h5]
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
@@ -61,8 +61,12 @@ int main(int argc, char** argv) {
   run->add_flag("-q,--quiet", options.quiet, "no progress bar or notices on stderr");
   run->add_flag("--json", json, "print a machine-readable summary on stdout");
   run->add_option("--batch-points", options.batch_points,
-                  "points per batch (default: 65536 on the CPU, 2097152 on the GPU)")
+                  "points per batch (default: 65536 on the CPU, 2097152 on the GPU; lowered to what memory holds)")
       ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40, "at least 1"));
+  run->add_option("--device", options.device,
+                  "CUDA device index among those CUDA_VISIBLE_DEVICES leaves visible")
+      ->check(CLI::Range(0, 1023))
+      ->capture_default_str();
 
   std::string inspect_path;
   CLI::App* inspect = app.add_subcommand("inspect", "Describe what a scaleham output file holds");
@@ -84,6 +88,10 @@ int main(int argc, char** argv) {
   fit->add_flag("-q,--quiet", fit_options.quiet, "no notices on stderr");
   fit->add_option("--backend", fit_options.backend, "auto picks the GPU when one is usable")
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
+      ->capture_default_str();
+  fit->add_option("--device", fit_options.device,
+                  "CUDA device index among those CUDA_VISIBLE_DEVICES leaves visible")
+      ->check(CLI::Range(0, 1023))
       ->capture_default_str();
   // CLI11 2.1 reads "-3" into an unsigned as 2^64 - 3: check the text first.
   const CLI::Validator count_up_to_max(

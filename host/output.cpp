@@ -9,6 +9,7 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -281,8 +282,7 @@ struct result_writer<Real>::state {
   std::vector<h5::dataset> parameters;    ///< random grids: /parameters/<axis>
 
   // Random grids: the grid, to evaluate the sampled parameters of a batch.
-  std::vector<std::vector<Real>> axis_values;
-  sweep_spec<Real> spec{};
+  std::unique_ptr<sweep_plan<Real>> plan;
   std::vector<int> axis_slots;
 
   // Reused conversion buffers, one per stored type: they grow to the largest
@@ -392,8 +392,7 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   }
   if (!random) return;
 
-  axis_values = axis_values_as<Real>(config);
-  spec = make_sweep_spec<Real>(config, host_pointers(axis_values));
+  plan = std::make_unique<sweep_plan<Real>>(config);
   for (std::size_t a = 0; a < config.axes.size(); ++a) {
     const axis_config& axis = config.axes[a];
     h5::dataset set = h5::create_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), as_hsize(shape),
@@ -449,7 +448,7 @@ void result_writer<Real>::state::write(const batch& b, const point_result<Real>*
   Real* sampled = buffer<Real>(n_axes * n);  // axis-major: axis a at sampled[a * n]
   Real parameters_of_point[param_count];
   for (std::size_t i = 0; i < n; ++i) {
-    spec.grid.parameters(b.first + i, parameters_of_point);
+    plan->spec().grid.parameters(b.first + i, parameters_of_point);
     for (std::size_t a = 0; a < n_axes; ++a) sampled[a * n + i] = parameters_of_point[axis_slots[a]];
   }
   for (std::size_t a = 0; a < n_axes; ++a)

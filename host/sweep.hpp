@@ -43,47 +43,44 @@ point_settings<Real> settings_as(const point_settings<double>& s) {
   return out;
 }
 
-/// The explicit values of `values` axes converted to Real, one vector per axis
-/// (empty for linspace/logspace). Their storage must outlive every spec that
-/// points into it; the CUDA backend copies them to the device.
+/// A sweep as the backends see it, with the storage its spec points into: the
+/// explicit values of `values` axes converted to Real (host memory; the CUDA
+/// backend copies them to the device). Movable (vectors keep their buffers),
+/// not copyable (a copy's spec would point into the original).
 template <class Real>
-std::vector<std::vector<Real>> axis_values_as(const sweep_config& config) {
-  std::vector<std::vector<Real>> values;
-  for (const axis_config& a : config.axes) values.emplace_back(a.values.begin(), a.values.end());
-  return values;
-}
-
-/// The sweep as the backends see it; `values_per_axis[a]` is where the
-/// explicit values of axis a live in the memory of the evaluating device
-/// (nullptr for linspace/logspace axes).
-template <class Real>
-sweep_spec<Real> make_sweep_spec(const sweep_config& config,
-                                 const std::vector<const Real*>& values_per_axis) {
-  sweep_spec<Real> spec{};
-  for (int s = 0; s < param_count; ++s) spec.grid.base[s] = Real(config.base[s]);
-  spec.grid.n_axes = static_cast<int>(config.axes.size());
-  for (int a = 0; a < spec.grid.n_axes; ++a) {
-    const axis_config& in = config.axes[a];
-    axis_spec<Real>& out = spec.grid.axes[a];
-    out.slot = in.slot;
-    out.kind = in.kind;
-    out.count = in.kind == axis_kind::values ? static_cast<std::int64_t>(in.values.size()) : in.count;
-    out.lo = Real(in.lo);
-    out.hi = Real(in.hi);
-    out.values = values_per_axis.at(a);
+class sweep_plan {
+ public:
+  explicit sweep_plan(const sweep_config& config) {
+    spec_ = sweep_spec<Real>{};
+    for (int s = 0; s < param_count; ++s) spec_.grid.base[s] = Real(config.base[s]);
+    spec_.grid.n_axes = static_cast<int>(config.axes.size());
+    values_.reserve(config.axes.size());  // no reallocation: the spec points into the elements
+    for (int a = 0; a < spec_.grid.n_axes; ++a) {
+      const axis_config& in = config.axes[a];
+      values_.emplace_back(in.values.begin(), in.values.end());
+      axis_spec<Real>& out = spec_.grid.axes[a];
+      out.slot = in.slot;
+      out.kind = in.kind;
+      out.count = in.kind == axis_kind::values ? static_cast<std::int64_t>(in.values.size()) : in.count;
+      out.lo = in.lo;
+      out.hi = in.hi;
+      out.log_ratio = in.kind == axis_kind::logspace ? log_ratio_of(in.lo, in.hi) : 0.0;
+      out.values = values_.back().empty() ? nullptr : values_.back().data();
+    }
+    spec_.grid.random = config.random;
+    spec_.grid.n_points = config.random_points;
+    spec_.settings = settings_as<Real>(config.settings);
   }
-  spec.grid.random = config.random;
-  spec.grid.n_points = config.random_points;
-  spec.settings = settings_as<Real>(config.settings);
-  return spec;
-}
+  sweep_plan(sweep_plan&&) noexcept = default;
+  sweep_plan& operator=(sweep_plan&&) noexcept = default;
+  sweep_plan(const sweep_plan&) = delete;
+  sweep_plan& operator=(const sweep_plan&) = delete;
 
-/// Host pointers into `storage` (from axis_values_as), for make_sweep_spec on the CPU.
-template <class Real>
-std::vector<const Real*> host_pointers(const std::vector<std::vector<Real>>& storage) {
-  std::vector<const Real*> pointers;
-  for (const auto& v : storage) pointers.push_back(v.empty() ? nullptr : v.data());
-  return pointers;
-}
+  const sweep_spec<Real>& spec() const { return spec_; }
+
+ private:
+  std::vector<std::vector<Real>> values_;
+  sweep_spec<Real> spec_;
+};
 
 }  // namespace scaleham

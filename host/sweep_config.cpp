@@ -1,17 +1,17 @@
 // Members of sweep_config (sweep_config.hpp). The coordinates come from the
-// same axis_spec::coordinate the grid evaluates on the device, so a dimension
-// scale in the output is exactly what the points were computed at.
+// same axis_spec::position the grid evaluates on every backend (grid.hpp), so
+// a dimension scale in the output is bitwise what the points were computed at.
 #include "sweep_config.hpp"
 
 namespace scaleham {
 
 std::vector<double> axis_config::coordinates() const {
-  const std::int64_t n =
-      kind == axis_kind::values ? static_cast<std::int64_t>(values.size()) : count;
-  const axis_spec<double> spec{slot, kind, n, lo, hi, values.data()};
+  if (kind == axis_kind::values) return values;
+  const axis_spec<double> spec{slot, kind, count, lo, hi, kind == axis_kind::logspace ? log_ratio_of(lo, hi) : 0.0,
+                               nullptr};
   std::vector<double> out;
-  out.reserve(n > 0 ? static_cast<std::size_t>(n) : 0);
-  for (std::int64_t i = 0; i < n; ++i) out.push_back(spec.coordinate(i));
+  out.reserve(count > 0 ? static_cast<std::size_t>(count) : 0);
+  for (std::int64_t i = 0; i < count; ++i) out.push_back(spec.position(i));
   return out;
 }
 

@@ -6,8 +6,10 @@
 
 #include "cuda_backend.hpp"
 #include "cuda_support.cuh"
-#include "scaleham/point.hpp"
-#include "sweep.hpp"
+
+#ifndef SCALEHAM_CUDA_ARCHITECTURES
+#define SCALEHAM_CUDA_ARCHITECTURES "unknown"
+#endif
 
 namespace scaleham::cuda {
 
@@ -39,101 +41,156 @@ __global__ void __launch_bounds__(threads_per_block)
     out[job] = fit_job(table, replicas, seed, job, options);
 }
 
-template <class T>
-device_buffer<T> to_device(const std::vector<T>& host) {
-  device_buffer<T> buffer(host.size());
-  if (!host.empty())
-    SCALEHAM_CUDA_CALL(
-        cudaMemcpy(buffer.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return buffer;
+/// Makes `device` current for this host thread; returns it.
+int select_device(int device) {
+  SCALEHAM_CUDA_CALL(cudaSetDevice(device));
+  return device;
+}
+
+int device_attribute(cudaDeviceAttr attribute, int device) {
+  int value = 0;
+  SCALEHAM_CUDA_CALL(cudaDeviceGetAttribute(&value, attribute, device));
+  return value;
+}
+
+/// Blocks for `count` items: one thread each, up to a cap (max_blocks, or
+/// 2^20 blocks); the grid-stride loops of the kernels take the rest.
+int blocks_for(std::uint64_t count, int max_blocks) {
+  const std::uint64_t needed = std::max<std::uint64_t>(1, (count + threads_per_block - 1) / threads_per_block);
+  const std::uint64_t cap = max_blocks > 0 ? std::uint64_t(max_blocks) : std::uint64_t(1) << 20;
+  return static_cast<int>(std::min(needed, cap));
+}
+
+/// Bytes of local memory (stack) the runtime reserves to launch `kernel`:
+/// its per-thread frame for every thread the device can keep resident.
+std::uint64_t local_memory_reservation(const void* kernel, int device) {
+  cudaFuncAttributes attributes{};
+  SCALEHAM_CUDA_CALL(cudaFuncGetAttributes(&attributes, kernel));
+  return std::uint64_t(attributes.localSizeBytes) *
+         std::uint64_t(device_attribute(cudaDevAttrMaxThreadsPerMultiProcessor, device)) *
+         std::uint64_t(device_attribute(cudaDevAttrMultiProcessorCount, device));
+}
+
+/// Bytes of results (and curves) per point of a batch.
+template <class Real>
+std::uint64_t bytes_per_point(const sweep_spec<Real>& spec, bool write_curves) {
+  const std::uint64_t curve_values =
+      write_curves && spec.settings.relaxation.enabled ? std::uint64_t(spec.settings.relaxation.n_T) : 0;
+  return sizeof(point_result<Real>) + curve_values * sizeof(Real);
 }
 
 }  // namespace
 
-std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>& datasets,
-                                          std::uint64_t replicas, std::uint64_t seed,
-                                          const vft_options<double>& options) {
-  const probe_result gpu = probe();
-  if (!gpu.usable) throw unavailable(gpu.reason);
-  const packed_datasets packed(datasets);
-  const device_buffer<double> T = to_device(packed.T), y = to_device(packed.y);
-  const device_buffer<std::uint64_t> offset = to_device(packed.offset);
-  const std::uint64_t count = datasets.size() * (replicas + 1);
-  device_buffer<vft_fit<double>> fits(count);
-  const dataset_table<double> table{T.data(), y.data(), offset.data(), datasets.size()};
-  const int blocks = static_cast<int>(std::min<std::uint64_t>(
-      (count + threads_per_block - 1) / threads_per_block, std::uint64_t(1) << 16));
-  if (count > 0)
-    fit_batch<<<std::max(blocks, 1), threads_per_block>>>(table, replicas, seed, options, count,
-                                                          fits.data());
-  SCALEHAM_CUDA_CHECK_LAUNCH();
-  std::vector<vft_fit<double>> host(count);
-  if (count > 0)
-    SCALEHAM_CUDA_CALL(cudaMemcpy(host.data(), fits.data(), count * sizeof(vft_fit<double>),
-                                  cudaMemcpyDeviceToHost));
-  return host;
-}
+std::string compiled_architectures() { return SCALEHAM_CUDA_ARCHITECTURES; }
 
-probe_result probe() {
+probe_result probe(int device) {
   probe_result r;
-  const cudaError_t code = cudaGetDeviceCount(&r.device_count);
+  r.device = device;
+  cudaError_t code = cudaGetDeviceCount(&r.device_count);
   if (code != cudaSuccess || r.device_count == 0) {
     r.device_count = 0;
     r.reason = code != cudaSuccess ? std::string("no usable CUDA device: ") + cudaGetErrorString(code)
                                    : std::string("no CUDA device found");
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    cudaGetLastError();  // clear the error so later calls start clean
+    return r;
+  }
+  if (device < 0 || device >= r.device_count) {
+    r.reason = "CUDA device " + std::to_string(device) + " does not exist (" + std::to_string(r.device_count) +
+               " visible: 0.." + std::to_string(r.device_count - 1) + ")";
     return r;
   }
   cudaDeviceProp properties{};
-  if (cudaGetDeviceProperties(&properties, 0) != cudaSuccess) {
-    r.reason = "cannot read the properties of CUDA device 0";
+  if ((code = cudaGetDeviceProperties(&properties, device)) != cudaSuccess ||
+      (code = cudaSetDevice(device)) != cudaSuccess) {
+    r.reason = "cannot use CUDA device " + std::to_string(device) + ": " + cudaGetErrorString(code);
+    cudaGetLastError();
     return r;
   }
-  r.usable = true;
   r.device_name = properties.name;
+  r.compute_capability = properties.major * 10 + properties.minor;
+  // Loading the kernels fails (cudaErrorNoKernelImageForDevice) when the binary
+  // holds neither machine code for this architecture nor PTX the driver can
+  // compile for it: then the GPU is unusable, and auto falls back cleanly.
+  const void* kernels[] = {reinterpret_cast<const void*>(&evaluate_batch<double>),
+                           reinterpret_cast<const void*>(&evaluate_batch<float>),
+                           reinterpret_cast<const void*>(&fit_batch)};
+  for (const void* kernel : kernels) {
+    cudaFuncAttributes attributes{};
+    if ((code = cudaFuncGetAttributes(&attributes, kernel)) != cudaSuccess) {
+      r.reason = std::string("CUDA device ") + std::to_string(device) + " (" + r.device_name + ", sm_" +
+                 std::to_string(r.compute_capability) + ") cannot load scaleham's kernels (" +
+                 cudaGetErrorString(code) + "); this build has code for CUDA architectures " +
+                 compiled_architectures() + ": rebuild with -DCMAKE_CUDA_ARCHITECTURES=" +
+                 std::to_string(r.compute_capability);
+      cudaGetLastError();
+      return r;
+    }
+  }
   std::size_t free = 0, total = 0;
-  if (cudaMemGetInfo(&free, &total) == cudaSuccess) r.free_memory = free;
+  if ((code = cudaMemGetInfo(&free, &total)) != cudaSuccess) {
+    r.reason = std::string("cannot read the memory of CUDA device ") + std::to_string(device) + ": " +
+               cudaGetErrorString(code);
+    cudaGetLastError();
+    return r;
+  }
+  r.free_memory = free;
+  r.usable = true;
   return r;
 }
 
 template <class Real>
+std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, int device) {
+  select_device(device);
+  std::size_t free = 0, total = 0;
+  SCALEHAM_CUDA_CALL(cudaMemGetInfo(&free, &total));
+  const std::uint64_t reserved =
+      local_memory_reservation(reinterpret_cast<const void*>(&evaluate_batch<Real>), device);
+  const std::uint64_t usable = free > reserved ? free - reserved : 0;
+  return std::max<std::uint64_t>(1, usable * 2 / 5 / (2 * bytes_per_point(spec, write_curves)));
+}
+
+template <class Real>
 struct sweep_runner<Real>::state {
-  std::vector<device_buffer<Real>> axis_values;  // explicit values of `values` axes
-  sweep_spec<Real> spec;
-  std::uint64_t capacity;
-  int blocks;
+  int device;  // first member: made current before any stream or buffer exists
   stream streams[2];
+  device_buffer<Real> axis_values[max_axes];  // explicit values of `values` axes
+  sweep_spec<Real> spec{};
+  std::uint64_t capacity = 0;
+  int blocks = 1;
+  std::uint64_t curve_values = 0;  // per point; 0 when curves are not written
   device_buffer<point_result<Real>> device_results[2];
   pinned_buffer<point_result<Real>> host_results[2];
-  std::uint64_t curve_values = 0;  // per point; 0 when curves are not written
   device_buffer<Real> device_curves[2];
   pinned_buffer<Real> host_curves[2];
+
+  explicit state(int device_index) : device(select_device(device_index)) {}
+  state(const state&) = delete;
+  state& operator=(const state&) = delete;
+  /// A copy may still be in flight (an exception between start and finish):
+  /// wait before the buffers it writes into are freed.
+  ~state() {
+    cudaSetDevice(device);
+    for (const stream& s : streams) s.drain();
+  }
 };
 
 template <class Real>
-sweep_runner<Real>::sweep_runner(const sweep_config& config, std::uint64_t batch_capacity)
-    : state_(std::make_unique<state>()) {
+sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves,
+                                 int device, int max_blocks)
+    : state_(std::make_unique<state>(device)) {
   state& s = *state_;
-  // Explicit axis values live on the device; the spec points there.
-  std::vector<const Real*> pointers;
-  for (const std::vector<Real>& values : axis_values_as<Real>(config)) {
-    device_buffer<Real> buffer(values.size());
-    if (!values.empty())
-      SCALEHAM_CUDA_CALL(cudaMemcpy(buffer.data(), values.data(), values.size() * sizeof(Real),
-                                    cudaMemcpyHostToDevice));
-    pointers.push_back(values.empty() ? nullptr : buffer.data());
-    s.axis_values.push_back(std::move(buffer));
+  s.spec = spec;
+  // Explicit axis values move to the device; the kernel's copy of the spec points there.
+  for (int a = 0; a < spec.grid.n_axes; ++a) {
+    const axis_spec<Real>& axis = spec.grid.axes[a];
+    if (axis.kind != axis_kind::values) continue;
+    s.axis_values[a] = upload(axis.values, static_cast<std::size_t>(axis.count), s.streams[0]);
+    s.spec.grid.axes[a].values = s.axis_values[a].data();
   }
-  s.spec = make_sweep_spec<Real>(config, pointers);
   s.capacity = std::max<std::uint64_t>(batch_capacity, 1);
-  int device = 0, multiprocessors = 0;
-  SCALEHAM_CUDA_CALL(cudaGetDevice(&device));
-  SCALEHAM_CUDA_CALL(cudaDeviceGetAttribute(&multiprocessors, cudaDevAttrMultiProcessorCount, device));
-  // Enough blocks to fill the device several times over; the grid-stride loop does the rest.
-  const std::uint64_t needed = (s.capacity + threads_per_block - 1) / threads_per_block;
-  s.blocks = static_cast<int>(std::min<std::uint64_t>(needed, std::uint64_t(multiprocessors) * 32));
-  if (config.output.curves && config.settings.relaxation.enabled)
-    s.curve_values = std::uint64_t(config.settings.relaxation.n_T);
+  s.blocks = blocks_for(s.capacity, max_blocks);
+  if (write_curves && spec.settings.relaxation.enabled)
+    s.curve_values = std::uint64_t(spec.settings.relaxation.n_T);
   for (int slot = 0; slot < 2; ++slot) {
     s.device_results[slot] = device_buffer<point_result<Real>>(s.capacity);
     s.host_results[slot] = pinned_buffer<point_result<Real>>(s.capacity);
@@ -152,20 +209,20 @@ sweep_runner<Real>& sweep_runner<Real>::operator=(sweep_runner&&) noexcept = def
 template <class Real>
 void sweep_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t count) {
   state& s = *state_;
-  if (count > s.capacity) throw unavailable("batch larger than the capacity of the CUDA runner");
+  if (count > s.capacity) throw std::logic_error("batch larger than the capacity of the CUDA runner");
   if (count == 0) return;
+  SCALEHAM_CUDA_CALL(cudaSetDevice(s.device));
   const cudaStream_t stream = s.streams[slot].get();
   Real* device_curves = s.curve_values > 0 ? s.device_curves[slot].data() : nullptr;
-  evaluate_batch<Real><<<s.blocks, threads_per_block, 0, stream>>>(
-      s.spec, first, count, s.device_results[slot].data(), device_curves);
+  const int blocks = std::min<int>(s.blocks, blocks_for(count, s.blocks));
+  evaluate_batch<Real><<<blocks, threads_per_block, 0, stream>>>(s.spec, first, count,
+                                                                 s.device_results[slot].data(), device_curves);
   SCALEHAM_CUDA_CHECK_LAUNCH();
   SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_results[slot].data(), s.device_results[slot].data(),
-                                     count * sizeof(point_result<Real>), cudaMemcpyDeviceToHost,
-                                     stream));
+                                     count * sizeof(point_result<Real>), cudaMemcpyDeviceToHost, stream));
   if (device_curves != nullptr)
     SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_curves[slot].data(), device_curves,
-                                       count * s.curve_values * sizeof(Real),
-                                       cudaMemcpyDeviceToHost, stream));
+                                       count * s.curve_values * sizeof(Real), cudaMemcpyDeviceToHost, stream));
 }
 
 template <class Real>
@@ -181,5 +238,33 @@ const point_result<Real>* sweep_runner<Real>::finish(int slot) {
 
 template class sweep_runner<double>;
 template class sweep_runner<float>;
+template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
+template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
+
+std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>& host_table, std::uint64_t replicas,
+                                          std::uint64_t seed, const vft_options<double>& options, int device) {
+  select_device(device);
+  const std::uint64_t count = host_table.n_datasets * (replicas + 1);
+  std::vector<vft_fit<double>> host(count);
+  if (count == 0) return host;
+  const stream on;
+  try {
+    const std::uint64_t rows = host_table.offset[host_table.n_datasets];
+    const device_buffer<double> T = upload(host_table.T, rows, on), y = upload(host_table.y, rows, on);
+    const device_buffer<std::uint64_t> offset = upload(host_table.offset, host_table.n_datasets + 1, on);
+    const device_buffer<vft_fit<double>> fits(count);
+    const dataset_table<double> table{T.data(), y.data(), offset.data(), host_table.n_datasets};
+    fit_batch<<<blocks_for(count, 0), threads_per_block, 0, on.get()>>>(table, replicas, seed, options, count,
+                                                                          fits.data());
+    SCALEHAM_CUDA_CHECK_LAUNCH();
+    SCALEHAM_CUDA_CALL(cudaMemcpyAsync(host.data(), fits.data(), count * sizeof(vft_fit<double>),
+                                       cudaMemcpyDeviceToHost, on.get()));
+    SCALEHAM_CUDA_CALL(cudaStreamSynchronize(on.get()));
+  } catch (...) {
+    on.drain();  // nothing may still write into `host` or read freed buffers
+    throw;
+  }
+  return host;
+}
 
 }  // namespace scaleham::cuda

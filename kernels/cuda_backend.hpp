@@ -1,7 +1,10 @@
 // The CUDA backend as the host sees it: plain C++, no CUDA types, so host code
-// compiles and links the same with or without nvcc. Without the CUDA backend
-// (SCALEHAM_ENABLE_CUDA=OFF) cuda_stub.cpp provides these symbols: probe()
-// says why no GPU can be used, and sweep_runner throws `unavailable`.
+// compiles and links the same with or without nvcc. It takes the core's
+// trivially copyable views (sweep_spec, dataset_table) and nothing of the host
+// layer, so dependencies run one way: host/ → kernels/ → include/scaleham/.
+// Without the CUDA backend (SCALEHAM_ENABLE_CUDA=OFF) cuda_stub.cpp provides
+// these symbols: probe() says why no GPU can be used, the rest throws
+// `unavailable`.
 #pragma once
 
 #include <cstdint>
@@ -11,43 +14,71 @@
 #include <vector>
 
 #include "scaleham/point.hpp"
-#include "fit_batch.hpp"
-#include "sweep_config.hpp"
+#include "scaleham/vft.hpp"
 
 namespace scaleham::cuda {
 
-/// The CUDA backend cannot run here (not compiled, no device, driver error).
+/// No usable GPU here (not compiled in, no device, no kernel image for it):
+/// `--backend auto` falls back to the CPU and says why.
 struct unavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct probe_result {
-  bool usable = false;      ///< a device can run sweeps
-  int device_count = 0;
-  std::string device_name;  ///< name of device 0 when usable
-  std::uint64_t free_memory = 0;  ///< bytes of device memory free when probed
-  std::string reason;       ///< why not, when !usable
+/// A CUDA call failed while running (out of memory, a kernel fault, a lost
+/// device): the run stops with CUDA's own error text (exit 1), no fallback.
+struct error : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
-/// Whether the CUDA backend was compiled in and a GPU is present. Never throws.
-probe_result probe();
+struct probe_result {
+  bool usable = false;            ///< the device can run our kernels
+  int device_count = 0;
+  int device = 0;                 ///< the device probed
+  std::string device_name;        ///< its name, when it exists
+  int compute_capability = 0;     ///< e.g. 90 for sm_90
+  std::uint64_t free_memory = 0;  ///< bytes of device memory free when probed
+  std::string reason;             ///< why not, when !usable
+};
+
+/// Whether the CUDA backend was compiled in and `device` (an index among the
+/// devices CUDA_VISIBLE_DEVICES leaves visible) can run its kernels: it must
+/// exist and the binary must hold code for its architecture (checked by
+/// loading the kernels, so a GPU we did not build for is "unusable", not a
+/// failure at the first launch). Never throws.
+probe_result probe(int device = 0);
+
+/// The CUDA architectures this binary carries code for ("80-real;90", say);
+/// empty without the CUDA backend.
+std::string compiled_architectures();
+
+/// Most points per batch that `device` can hold: two slots of results (and
+/// curves) within 40 % of the device memory free now, after the local memory
+/// (stack) the runtime reserves for every thread the kernel can keep resident.
+/// Throws `error` if the device cannot be queried.
+template <class Real>
+std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, int device = 0);
 
 /// Evaluates batches of a sweep on the GPU with two slots, so the host can
 /// write one batch while the next computes: start(slot) launches the kernel and
 /// the copy back on that slot's stream and returns at once; finish(slot) waits
 /// for them and returns the results in pinned host memory (valid until that
-/// slot is started again). Owns its device and pinned memory (move-only).
+/// slot is started again). Owns its device and pinned memory (move-only); the
+/// destructor waits for work in flight before freeing anything.
 template <class Real>
 class sweep_runner {
  public:
-  sweep_runner(const sweep_config& config, std::uint64_t batch_capacity);
+  /// `spec`'s `values` axes point to host memory; they are copied to the
+  /// device. `max_blocks` > 0 caps the grid (tests of the grid-stride loop);
+  /// 0 launches enough blocks to fill the device.
+  sweep_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves,
+               int device = 0, int max_blocks = 0);
   ~sweep_runner();
   sweep_runner(sweep_runner&&) noexcept;
   sweep_runner& operator=(sweep_runner&&) noexcept;
 
   void start(int slot, std::uint64_t first, std::uint64_t count);
   const point_result<Real>* finish(int slot);
-  /// n_T values per point, point-major, after finish(slot); nullptr unless config.output.curves.
+  /// n_T values per point, point-major, after finish(slot); nullptr unless curves are written.
   const Real* curves(int slot) const;
 
  private:
@@ -55,9 +86,11 @@ class sweep_runner {
   std::unique_ptr<state> state_;
 };
 
-/// fit_datasets_cpu on the GPU: all datasets × (replicas + 1) fits in one launch.
-std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>& datasets,
-                                          std::uint64_t replicas, std::uint64_t seed,
-                                          const vft_options<double>& options);
+/// Every dataset of `host_table` (host memory) and `replicas` bootstrap
+/// resamples of each, in one launch: result d·(replicas+1) + r is replica r of
+/// dataset d (r = 0: the data itself), as fit_job (vft.hpp) defines.
+std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>& host_table, std::uint64_t replicas,
+                                          std::uint64_t seed, const vft_options<double>& options,
+                                          int device = 0);
 
 }  // namespace scaleham::cuda

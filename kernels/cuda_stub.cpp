@@ -1,5 +1,5 @@
 // The CUDA backend when scaleham is built without it: host code still links,
-// probe() explains, and any attempt to run on the GPU throws a clear error.
+// probe() explains, and any attempt to run on the GPU throws `unavailable`.
 #include "cuda_backend.hpp"
 
 namespace scaleham::cuda {
@@ -10,17 +10,27 @@ constexpr const char* not_compiled =
     "on a machine with nvcc)";
 }
 
-probe_result probe() {
+probe_result probe(int device) {
   probe_result r;
+  r.device = device;
   r.reason = not_compiled;
   return r;
 }
+
+std::string compiled_architectures() { return ""; }
+
+template <class Real>
+std::uint64_t max_batch_points(const sweep_spec<Real>&, bool, int) {
+  throw unavailable(not_compiled);
+}
+template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
+template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
 
 template <class Real>
 struct sweep_runner<Real>::state {};
 
 template <class Real>
-sweep_runner<Real>::sweep_runner(const sweep_config&, std::uint64_t) {
+sweep_runner<Real>::sweep_runner(const sweep_spec<Real>&, std::uint64_t, bool, int, int) {
   throw unavailable(not_compiled);
 }
 template <class Real>
@@ -45,8 +55,8 @@ const Real* sweep_runner<Real>::curves(int) const {
 template class sweep_runner<double>;
 template class sweep_runner<float>;
 
-std::vector<vft_fit<double>> fit_datasets(const std::vector<fit_dataset>&, std::uint64_t,
-                                          std::uint64_t, const vft_options<double>&) {
+std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>&, std::uint64_t, std::uint64_t,
+                                          const vft_options<double>&, int) {
   throw unavailable(not_compiled);
 }
 

@@ -12,11 +12,11 @@
 
 namespace scaleham::cuda {
 
-/// Throws `unavailable` with the failing call, file and line when a CUDA call fails.
+/// Throws `error` with CUDA's text, the failing call, file and line.
 inline void check(cudaError_t code, const char* call, const char* file, int line) {
   if (code == cudaSuccess) return;
-  throw unavailable(std::string("CUDA error: ") + cudaGetErrorString(code) + " in `" + call +
-                    "` at " + file + ":" + std::to_string(line));
+  throw error(std::string("CUDA error: ") + cudaGetErrorString(code) + " (" + cudaGetErrorName(code) +
+              ") in `" + call + "` at " + file + ":" + std::to_string(line));
 }
 
 /// Debug switch: SCALEHAM_CUDA_SYNC=1 synchronizes after every launch, so an
@@ -92,6 +92,10 @@ class stream {
     handle_.reset(s);
   }
   cudaStream_t get() const { return handle_.get(); }
+  /// Waits for everything queued; for destructors (errors are ignored there).
+  void drain() const noexcept {
+    if (handle_) cudaStreamSynchronize(handle_.get());
+  }
 
  private:
   struct deleter {
@@ -99,5 +103,18 @@ class stream {
   };
   std::unique_ptr<CUstream_st, deleter> handle_;
 };
+
+/// Copies host values to new device memory on `on`, and waits for the copy:
+/// the kernels run on non-blocking streams, which do not wait for the legacy
+/// default stream, so a plain cudaMemcpy could still be in flight at launch.
+template <class T>
+device_buffer<T> upload(const T* host, std::size_t count, const stream& on) {
+  device_buffer<T> buffer(count);
+  if (count > 0) {
+    SCALEHAM_CUDA_CALL(cudaMemcpyAsync(buffer.data(), host, count * sizeof(T), cudaMemcpyHostToDevice, on.get()));
+    SCALEHAM_CUDA_CALL(cudaStreamSynchronize(on.get()));
+  }
+  return buffer;
+}
 
 }  // namespace scaleham::cuda

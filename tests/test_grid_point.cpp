@@ -18,8 +18,9 @@ grid_spec<double> two_axis_grid() {
   grid_spec<double> g{};
   g.base[scaleham::param_g0] = 1.0;
   g.n_axes = 2;
-  g.axes[0] = {scaleham::param_b1, axis_kind::linspace, 3, 0.1, 0.3, nullptr};
-  g.axes[1] = {scaleham::param_f_m1, axis_kind::logspace, 4, 1.0, 1000.0, nullptr};
+  g.axes[0] = {scaleham::param_b1, axis_kind::linspace, 3, 0.1, 0.3, 0.0, nullptr};
+  g.axes[1] = {scaleham::param_f_m1, axis_kind::logspace, 4, 1.0, 1000.0, scaleham::log_ratio_of(1.0, 1000.0),
+               nullptr};
   return g;
 }
 
@@ -43,7 +44,7 @@ TEST(Grid, ValuesAxisReadsItsArray) {
   const double values[] = {5.0, -2.0, 7.5};
   grid_spec<double> g{};
   g.n_axes = 1;
-  g.axes[0] = {scaleham::param_g0, axis_kind::values, 3, 0, 0, values};
+  g.axes[0] = {scaleham::param_g0, axis_kind::values, 3, 0, 0, 0, values};
   double p[scaleham::param_count];
   for (int i = 0; i < 3; ++i) {
     g.parameters(i, p);
@@ -72,11 +73,63 @@ TEST(Grid, HaltonPointsAreDistinctAndInsideTheBox) {
   EXPECT_NEAR(low_half, 500, 2);  // base-2 Halton splits any prefix evenly
 }
 
-TEST(Grid, RadicalInverseOfBaseTwo) {
-  EXPECT_EQ(scaleham::radical_inverse<double>(1, 2), 0.5);
-  EXPECT_EQ(scaleham::radical_inverse<double>(2, 2), 0.25);
-  EXPECT_EQ(scaleham::radical_inverse<double>(3, 2), 0.75);
-  EXPECT_DOUBLE_EQ(scaleham::radical_inverse<double>(5, 3), 2.0 / 3 + 1.0 / 9);
+TEST(Grid, RadicalInverseIsExact) {
+  EXPECT_EQ(scaleham::radical_inverse(1, 2), 0.5);
+  EXPECT_EQ(scaleham::radical_inverse(2, 2), 0.25);
+  EXPECT_EQ(scaleham::radical_inverse(3, 2), 0.75);
+  EXPECT_EQ(scaleham::radical_inverse(5, 3), 7.0 / 9);  // digits 12 -> 0.21 in base 3
+  // 2^40 + 1 in base 2: 0.1000...0001 (41 digits), exact in double.
+  EXPECT_EQ(scaleham::radical_inverse((std::uint64_t(1) << 40) + 1, 2), 0.5 + std::ldexp(1.0, -41));
+  // Huge indices stay in [0, 1) (digits below 2^-62 are dropped, never overflow).
+  for (std::uint64_t base : {2u, 3u, 19u}) {
+    const double u = scaleham::radical_inverse(~std::uint64_t(0), base);
+    EXPECT_GE(u, 0.0);
+    EXPECT_LT(u, 1.0);
+  }
+}
+
+TEST(Grid, PortableExpIsWithinTwoUlpOfLibm) {
+  // It exists to give the same bits on every backend; it must also be right.
+  for (double x = -700.0; x <= 700.0; x += 0.37) {
+    const double want = std::exp(x), got = scaleham::portable_exp(x);
+    ASSERT_LE(std::fabs(got - want), 2 * std::fabs(std::nextafter(want, 0.0) - want)) << "x = " << x;
+  }
+  EXPECT_EQ(scaleham::portable_exp(0.0), 1.0);
+}
+
+// Positions are computed in double and rounded to the sweep's precision last:
+// a float sweep evaluates float(the double coordinate the file records), also
+// beyond 2^24 points, where a float index or a float radical inverse would
+// give other (and duplicate) coordinates.
+TEST(Grid, FloatCoordinatesAreTheRoundedDoubleCoordinates) {
+  const std::int64_t count = (std::int64_t(1) << 25) + 1;
+  for (const bool random : {false, true}) {
+    grid_spec<double> d{};
+    grid_spec<float> f{};
+    d.n_axes = f.n_axes = 2;
+    d.axes[0] = {scaleham::param_b1, axis_kind::linspace, count, 0.0, 3.0, 0.0, nullptr};
+    f.axes[0] = {scaleham::param_b1, axis_kind::linspace, count, 0.0, 3.0, 0.0, nullptr};
+    d.axes[1] = {scaleham::param_f_m1, axis_kind::logspace, 3, 1.0, 1e3, scaleham::log_ratio_of(1.0, 1e3), nullptr};
+    f.axes[1] = {scaleham::param_f_m1, axis_kind::logspace, 3, 1.0, 1e3, scaleham::log_ratio_of(1.0, 1e3), nullptr};
+    d.random = f.random = random;
+    d.n_points = f.n_points = std::uint64_t(1) << 40;
+    const std::uint64_t first = random ? (std::uint64_t(1) << 33) : (std::uint64_t(1) << 24) * 3;
+    for (std::uint64_t i = first; i < first + 64; ++i) {
+      double pd[scaleham::param_count];
+      float pf[scaleham::param_count];
+      d.parameters(i, pd);
+      f.parameters(i, pf);
+      for (int slot : {scaleham::param_b1, scaleham::param_f_m1})
+        ASSERT_EQ(pf[slot], static_cast<float>(pd[slot])) << "random " << random << " index " << i;
+    }
+  }
+}
+
+TEST(Grid, LogspaceHitsItsEndsAndDecadesExactly) {
+  const auto g = two_axis_grid();
+  for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(g.axes[1].position(i), std::pow(10.0, i));
+  EXPECT_EQ(g.axes[1].position(0), 1.0);
+  EXPECT_EQ(g.axes[1].position(3), 1000.0);
 }
 
 TEST(Grid, ParameterSlotsMapOntoTheModel) {

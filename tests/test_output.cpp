@@ -485,8 +485,8 @@ TEST_F(Output, RandomGridHasPointScaleAndSampledParameters) {
                             expected_field<double, double>(37, &point_result<double>::g)));
 
   // The sampled values are exactly the grid's parameters of each index.
-  const auto values = axis_values_as<double>(config);
-  const sweep_spec<double> spec = make_sweep_spec<double>(config, host_pointers(values));
+  const scaleham::sweep_plan<double> plan(config);
+  const sweep_spec<double>& spec = plan.spec();
   for (std::size_t a = 0; a < config.axes.size(); ++a) {
     const std::string name = "/parameters/" + config.axes[a].name;
     std::vector<double> expected;

@@ -7,12 +7,21 @@
 /// order of the N-dimensional output datasets. A random grid draws n_points
 /// from the box spanned by the axes with the Halton low-discrepancy sequence
 /// (bases 2, 3, 5, ...; index 0 skipped), uniform or log-uniform per axis.
+///
+/// A point's parameters are bitwise the same on every backend and equal to
+/// what the output file records (docs/numerics.md). Coordinates are computed
+/// in double from integers with correctly rounded operations only: explicit
+/// fused multiply-adds (nvcc contracts a·b + c into an FMA, g++ does not, so
+/// nothing is left to the compiler) and no libm function whose last bit
+/// differs between glibc and CUDA (portable_exp); Real is applied last. The host writes the coordinate datasets with these same
+/// functions; no per-axis table is needed (a 1-D axis may have 10^9 values).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "scaleham/config.hpp"
+#include "scaleham/numeric.hpp"
 #include "scaleham/parameters.hpp"
 
 namespace scaleham {
@@ -20,45 +29,46 @@ namespace scaleham {
 inline constexpr int max_axes = 8;
 
 enum class axis_kind : int {
-  linspace = 0,  ///< count points from lo to hi, both included
-  logspace = 1,  ///< count points from lo to hi in geometric progression (lo, hi > 0)
-  values = 2,    ///< count explicit values (pointer valid where the grid is evaluated)
+  linspace = 0,  ///< count points from lo to hi, both included (random grids: uniform in [lo, hi))
+  logspace = 1,  ///< count points from lo to hi in geometric progression (random: log-uniform)
+  values = 2,    ///< count explicit values (cartesian grids only)
 };
 
-/// One sweep axis: which parameter slot it sets and where its coordinates lie.
-template <class Real>
-struct axis_spec {
-  int slot;
-  axis_kind kind;
-  std::int64_t count;
-  Real lo, hi;
-  const Real* values;  ///< kind == values only: host or device array of count values
+/// e^x from correctly rounded IEEE operations (fma, multiply, rint, ldexp)
+/// only, so it gives the same bits on every compiler and device, unlike libm's
+/// exp (glibc and CUDA differ by an ulp here and there). About 1 ulp accurate
+/// for |x| < 700; used where reproducibility across backends matters more than
+/// speed (Halton sampling of log-uniform axes).
+SCALEHAM_HD inline double portable_exp(double x) {
+  // x = k ln 2 + r with |r| <= ln 2 / 2; ln 2 split in two so k·ln2 is exact enough.
+  const double k = std::rint(x * 1.4426950408889634074);
+  double r = std::fma(-k, 6.93147180369123816490e-01, x);
+  r = std::fma(-k, 1.90821492927058770002e-10, r);
+  // Taylor series of e^r to degree 13: the remainder r^14/14! < 5e-18 < ulp(1)/2.
+  constexpr double inverse_factorial[14] = {
+      1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+      1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0};
+  double p = inverse_factorial[13];
+  for (int j = 12; j >= 0; --j) p = std::fma(p, r, inverse_factorial[j]);
+  return std::ldexp(p, static_cast<int>(k));
+}
 
-  /// Coordinate i (0 <= i < count) of a cartesian axis. The ends are exact.
-  SCALEHAM_HD Real coordinate(std::int64_t i) const {
-    if (kind == axis_kind::values) return values[i];
-    if (count <= 1 || i == 0) return lo;
-    if (i == count - 1) return hi;
-    const Real t = Real(i) / Real(count - 1);
-    return kind == axis_kind::logspace ? lo * std::pow(hi / lo, t) : lo + (hi - lo) * t;
-  }
-
-  /// A coordinate from u in [0, 1): uniform (linspace) or log-uniform (logspace).
-  SCALEHAM_HD Real sample(Real u) const {
-    return kind == axis_kind::logspace ? lo * std::pow(hi / lo, u) : lo + (hi - lo) * u;
-  }
-};
-
-/// Radical inverse of n in the given base: the n-th Halton coordinate in [0, 1).
-template <class Real>
-SCALEHAM_HD Real radical_inverse(std::uint64_t n, std::uint64_t base) {
-  Real inverse_base = Real(1) / Real(base), scale = inverse_base, result = Real(0);
-  while (n > 0) {
-    result += Real(n % base) * scale;
+/// Radical inverse of n in the given base: the n-th Halton coordinate in
+/// [0, 1), in double whatever the sweep's precision (a float would map indices
+/// beyond 2^24 onto duplicate points). The digits are reversed in integer
+/// arithmetic and divided once, so the result is the exact fraction rounded
+/// once, identical everywhere. Digits of weight below 2^-53 are dropped: the
+/// numerator and denominator then convert to double exactly, so the result
+/// stays below 1, and two indices that differ only there (n >= 2^53) are
+/// beyond any sweep's reach.
+SCALEHAM_HD inline double radical_inverse(std::uint64_t n, std::uint64_t base) {
+  std::uint64_t reversed = 0, denominator = 1;
+  while (n > 0 && denominator <= (std::uint64_t(1) << 53) / base) {
+    reversed = reversed * base + n % base;
+    denominator *= base;
     n /= base;
-    scale *= inverse_base;
   }
-  return result;
+  return static_cast<double>(reversed) / static_cast<double>(denominator);
 }
 
 /// The first max_axes primes: the Halton bases of the random axes.
@@ -66,6 +76,43 @@ SCALEHAM_HD inline std::uint64_t halton_base(int axis) {
   constexpr std::uint64_t primes[max_axes] = {2, 3, 5, 7, 11, 13, 17, 19};
   return primes[axis];
 }
+
+/// ln(hi / lo) of a logspace axis: computed once on the host (libm's log
+/// differs between backends) and carried in axis_spec::log_ratio.
+inline double log_ratio_of(double lo, double hi) { return std::log(hi / lo); }
+
+/// One sweep axis: which parameter slot it sets and where its coordinates lie.
+/// Positions are in double whatever Real is (a float would map indices beyond
+/// 2^24 onto duplicates).
+template <class Real>
+struct axis_spec {
+  int slot;
+  axis_kind kind;
+  std::int64_t count;  ///< cartesian: number of coordinates
+  double lo, hi;       ///< linspace/logspace ends; for random grids the sampled interval
+  double log_ratio;    ///< logspace: log_ratio_of(lo, hi)
+  const Real* values;  ///< kind == values only: count values (host or device memory, whichever evaluates)
+
+  /// Coordinate i (0 <= i < count) of a cartesian axis, in double. The ends are exact.
+  SCALEHAM_HD double position(std::int64_t i) const {
+    if (kind == axis_kind::values) return double(values[i]);
+    if (count <= 1 || i == 0) return lo;
+    if (i == count - 1) return hi;
+    return at(double(i) / double(count - 1));
+  }
+
+  /// Coordinate i of a cartesian axis in the sweep's precision.
+  SCALEHAM_HD Real coordinate(std::int64_t i) const {
+    return kind == axis_kind::values ? values[i] : static_cast<Real>(position(i));
+  }
+
+  /// The point at fraction t of a linspace/logspace axis: lo + (hi − lo)·t, or
+  /// lo·(hi/lo)^t. Random grids draw t = u in [0, 1) from the Halton sequence.
+  SCALEHAM_HD double at(double t) const {
+    return kind == axis_kind::logspace ? lo * portable_exp(t * log_ratio)
+                                       : std::fma(hi - lo, t, lo);
+  }
+};
 
 /// A whole sweep grid: base parameter values plus the axes that override them.
 template <class Real>
@@ -89,7 +136,7 @@ struct grid_spec {
     for (int s = 0; s < param_count; ++s) out[s] = base[s];
     if (random) {
       for (int a = 0; a < n_axes; ++a)
-        out[axes[a].slot] = axes[a].sample(radical_inverse<Real>(index + 1, halton_base(a)));
+        out[axes[a].slot] = static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a))));
       return;
     }
     for (int a = n_axes - 1; a >= 0; --a) {  // C order: last axis fastest

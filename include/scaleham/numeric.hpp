@@ -28,4 +28,21 @@ struct real_limits<float> {
   SCALEHAM_HD static constexpr float quiet_nan() { return __builtin_nanf(""); }
 };
 
+/// a·b + c with the product rounded before the sum, on every backend. nvcc
+/// contracts a plain `a * b + c` into one FMA (a different rounding), so the
+/// device would evaluate another number than the host writes into a file (the
+/// temperature grid of the relaxation curves). g++ on x86-64 does not contract
+/// unless told to (-ffp-contract=fast: only the `fma` test preset does).
+template <class Real>
+SCALEHAM_HD inline Real unfused_mul_add(Real a, Real b, Real c) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(Real) == sizeof(double))
+    return __dmul_rn(a, b) + c;  // __dmul_rn is never merged into an FMA
+  else
+    return __fmul_rn(a, b) + c;
+#else
+  return a * b + c;
+#endif
+}
+
 }  // namespace scaleham

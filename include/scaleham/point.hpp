@@ -22,6 +22,7 @@
 #include "scaleham/action.hpp"
 #include "scaleham/config.hpp"
 #include "scaleham/grid.hpp"
+#include "scaleham/numeric.hpp"
 #include "scaleham/parameters.hpp"
 #include "scaleham/status.hpp"
 #include "scaleham/steppers.hpp"
@@ -45,9 +46,10 @@ struct relaxation_settings {
   Real log_tau0 = Real(-32.236191301916641);  ///< ln(τ0 / s); default τ0 = 1e-14 s
   vft_options<Real> fit;
 
-  /// Temperature j of the grid (linspace, both ends exact).
+  /// Temperature j of the grid (linspace, both ends exact), rounded alike on
+  /// every backend (it is also the /curves/T coordinate in the output).
   SCALEHAM_HD Real temperature(int j) const {
-    return j == n_T - 1 ? T_max : T_min + (T_max - T_min) * (Real(j) / Real(n_T - 1));
+    return j == n_T - 1 ? T_max : unfused_mul_add(T_max - T_min, Real(j) / Real(n_T - 1), T_min);
   }
 };
 

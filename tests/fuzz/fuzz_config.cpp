@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <vector>
 
 #include "config.hpp"
 #include "sweep.hpp"
@@ -17,10 +16,8 @@ namespace {
 
 template <class Real>
 void evaluate_grid_ends(const scaleham::sweep_config& config) {
-  const std::vector<std::vector<Real>> values = scaleham::axis_values_as<Real>(config);
-  std::vector<const Real*> pointers;
-  for (const std::vector<Real>& v : values) pointers.push_back(v.empty() ? nullptr : v.data());
-  const scaleham::sweep_spec<Real> spec = scaleham::make_sweep_spec<Real>(config, pointers);
+  const scaleham::sweep_plan<Real> plan(config);
+  const scaleham::sweep_spec<Real>& spec = plan.spec();
   Real parameters[scaleham::param_count];
   spec.grid.parameters(0, parameters);
   spec.grid.parameters(spec.grid.size() - 1, parameters);
