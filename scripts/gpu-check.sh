@@ -355,7 +355,12 @@ write_config() {
     echo "p0 = \"on_manifold\""
     echo "ell = -10.0"
     echo "integrator = \"dopri5\""
-    if [[ -n $rtol ]]; then echo "rtol = $rtol"; echo "atol = $atol"; fi
+    if [[ -n $rtol ]]; then
+      echo "rtol = $rtol"
+      echo "atol = $atol"
+      echo "[action]"
+      echo "rtol = $rtol   # the default 1e-11 is below what float delivers"
+    fi
     echo "[fit]"
     echo "enabled = $fit"
     echo "[grid]"
