@@ -7,6 +7,9 @@
 # report or fuzzer crash fails the script. Works from any directory.
 #
 #   SCALEHAM_QUICK_TEST=1     only the normal suite (quick local runs; CI runs all)
+#
+# After the normal suite: the FMA build's sweep results against the normal
+# CPU build's (preset fma, tests/python/compare_outputs.py, docs/numerics.md).
 #   SCALEHAM_FUZZ_SECONDS=N   time per fuzzer (default 45)
 set -euo pipefail
 
@@ -49,9 +52,34 @@ ctest --preset default -j"$jobs"
 end_stage
 
 if [[ "${SCALEHAM_QUICK_TEST:-0}" == 1 ]]; then
-  echo "test.sh: SCALEHAM_QUICK_TEST=1: sanitizer build and fuzzers skipped"
+  echo "test.sh: SCALEHAM_QUICK_TEST=1: FMA comparison, sanitizer build and fuzzers skipped"
   exit 0
 fi
+
+# --- a CPU build that rounds like the GPU (preset fma: a*b+c fused) -----------
+# The same sweeps from the default build's CPU backend and from the fma build
+# must be equivalent under the bounds of docs/numerics.md (compare_outputs.py,
+# which the GPU check uses too). Only the scaleham binary is built.
+begin_stage "fma: build"
+cmake --preset fma
+cmake --build --preset fma -j"$jobs" --target scaleham
+end_stage
+begin_stage "fma: compare with cpu"
+fma_dir="$repo_root/build/fma/equivalence"
+rm -rf "$fma_dir" && mkdir -p "$fma_dir"
+fma_failed=0
+for run in cartesian_dopri5:double cartesian_dopri5_float:float halton_dopri5:double \
+           halton_rk4:double halton_rk4:float; do
+  name=${run%%:*} precision=${run##*:}
+  for build in default fma; do
+    "$repo_root/build/$build/host/scaleham" run "tests/python/equivalence/$name.toml" --backend cpu \
+      --precision "$precision" --quiet --force -o "$fma_dir/$name-$precision-$build.h5"
+  done
+  python3 tests/python/compare_outputs.py --verbose \
+    "$fma_dir/$name-$precision-fma.h5" "$fma_dir/$name-$precision-default.h5" || fma_failed=1
+done
+((fma_failed == 0))
+end_stage
 
 # --- the whole suite under ASan + UBSan (CPU only: see the asan preset) -------
 # The test preset sets ASAN_OPTIONS, UBSAN_OPTIONS and SCALEHAM_SANITIZED=1.
