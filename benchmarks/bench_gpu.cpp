@@ -480,26 +480,36 @@ int main(int argc, char** argv) {
                dev.name.c_str(), dev.cc, dev.sms, dev.clock_khz / 1000.0, dev.fp64_peak * 1e-12,
                o.repeats);
   json results = json::array();
+  // Each result is written out as soon as it is measured (with --json), so a
+  // run stopped by a timeout keeps what it measured.
   auto add = [&](json r) {
     print_row(r);
     results.push_back(std::move(r));
+    if (!o.json_path.empty()) {
+      doc["results"] = results;
+      doc["complete"] = false;
+      std::ofstream(o.json_path) << doc.dump(2) << "\n";
+    }
   };
-  for (const std::uint64_t n : o.sizes)
+  // Smaller sizes first, and everything of one size before the next.
+  std::vector<std::uint64_t> sizes = o.sizes;
+  std::sort(sizes.begin(), sizes.end());
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    const std::uint64_t n = sizes[k];
     for (const bool fp64 : {true, false})
       for (const flow_method m : {flow_method::rk4, flow_method::dopri5})
         add(flow_kernel_case(o, dev, m, fp64, n));
-  if (!o.only_flow) {
-    for (const std::uint64_t n : o.sizes) {
-      add(engine_case<double>(o, "flow", "rk4", 0, 0, false, n, dev));
-      add(engine_case<double>(o, "flow", "dopri5", 1e-8, 1e-10, false, n, dev));
-      add(engine_case<float>(o, "flow", "rk4", 0, 0, false, n, dev));
-      add(engine_case<float>(o, "flow", "dopri5", 1e-5, 1e-7, false, n, dev));
-      add(engine_case<double>(o, "fused", "dopri5", 0, 0, true, n, dev));  // the CLI's defaults
-      add(engine_case<float>(o, "fused", "dopri5", 1e-5, 1e-7, true, n, dev));
-    }
-    add(fit_case(o));
+    if (o.only_flow) continue;
+    add(engine_case<double>(o, "flow", "rk4", 0, 0, false, n, dev));
+    add(engine_case<double>(o, "flow", "dopri5", 1e-8, 1e-10, false, n, dev));
+    add(engine_case<float>(o, "flow", "rk4", 0, 0, false, n, dev));
+    add(engine_case<float>(o, "flow", "dopri5", 1e-5, 1e-7, false, n, dev));
+    add(engine_case<double>(o, "fused", "dopri5", 0, 0, true, n, dev));  // the CLI's defaults
+    add(engine_case<float>(o, "fused", "dopri5", 1e-5, 1e-7, true, n, dev));
+    if (k == 0) add(fit_case(o));
   }
   doc["results"] = results;
+  doc["complete"] = true;
   bool failed = false;
   for (const json& r : results) failed = failed || r.contains("error");
   return emit(failed ? 1 : 0);

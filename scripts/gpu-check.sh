@@ -39,7 +39,13 @@
 #
 # Works from any directory. Environment: SCALEHAM_GPU_CARRY (staging folder
 # used by --run, default build/gpu-carry), SCALEHAM_GPU_TEST_FILTER and
-# SCALEHAM_SANITIZE_FILTER (gtest filters), SCALEHAM_GPU_CHECK_BUDGET.
+# SCALEHAM_SANITIZE_FILTER (gtest filters), SCALEHAM_GPU_CHECK_BUDGET (seconds),
+# SCALEHAM_GPU_CHECK_ONLY (a bash regex of step names: a rerun of some steps,
+# e.g. 'gtest|compare|memcheck'; the others are recorded as not selected).
+# Steps, in order: env libs gtest_gpu compare_double compare_float
+# run_1e6_fit-{on,off}_c{4,0} bench_gpu sanitize_memcheck peer_jax_1e6
+# peer_torch_1e6 sanitize_{initcheck,racecheck,synccheck} run_1e7_fit-on_c4
+# run_1e7_fit-off_c0 peer_jax_1e7 peer_torch_1e7.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -270,6 +276,10 @@ run_step() {
   local name=$1 limit=$2
   shift 2
   local now remaining reserve=15
+  if [[ -n ${SCALEHAM_GPU_CHECK_ONLY:-} && ! $name =~ ${SCALEHAM_GPU_CHECK_ONLY} ]]; then
+    record "$name" skipped 0 "not selected (SCALEHAM_GPU_CHECK_ONLY)"
+    return 0
+  fi
   now=$(date +%s)
   remaining=$((deadline - now))
   if ((remaining - reserve < 10)); then
