@@ -117,6 +117,40 @@ def test_backend_cuda_without_gpu_fails_clearly(run_cli, tmp_path):
     assert not out.exists()
 
 
+def test_missing_gpu_device_is_named(run_cli, tmp_path):
+    # Device 7 exists nowhere here (no GPU, or fewer than 8): auto says why and
+    # runs on the CPU; cuda fails with the reason (exit 1).
+    result = run_cli("run", "-o", tmp_path / "auto.h5", "--device", "7")
+    assert result.returncode == 0, result.stderr
+    assert "on the CPU backend" in result.stderr
+    result = run_cli("run", "-o", tmp_path / "cuda.h5", "--backend", "cuda", "--device", "7")
+    assert result.returncode == 1
+    assert "--backend cuda" in result.stderr
+    assert not (tmp_path / "cuda.h5").exists()
+
+
+def test_oversized_batch_is_lowered_to_what_memory_holds(run_cli, tmp_path):
+    # 2^40 points per batch would be hundreds of TB of results: lowered, said
+    # on stderr and in the summary, and the sweep still runs.
+    out = tmp_path / "out.h5"
+    result = run_cli("run", "-o", out, "--json", "--backend", "cpu", "--batch-points", 2**40)
+    assert result.returncode == 0, result.stderr
+    assert "--batch-points 1099511627776 lowered to" in result.stderr
+    assert "lowered to" in json.loads(result.stdout)["notice"]
+    assert out.exists()
+
+
+def test_binary_starts_without_the_cuda_runtime_library(scaleham_bin):
+    # The CUDA runtime is linked statically: a CPU-only machine without the
+    # toolkit must still start scaleham (the driver is loaded at run time).
+    dynamic = subprocess.run(["readelf", "-d", scaleham_bin], capture_output=True, text=True)
+    if dynamic.returncode != 0:
+        pytest.skip("readelf is not available")
+    needed = re.findall(r"\(NEEDED\).*\[(.*)\]", dynamic.stdout)
+    assert needed, dynamic.stdout
+    assert not [lib for lib in needed if "cudart" in lib], needed
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
 def test_every_example_runs(run_cli, tmp_path, example):
     if example.name == "resume-demo.toml" and os.environ.get("SCALEHAM_SANITIZED") == "1":
