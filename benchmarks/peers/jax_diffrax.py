@@ -87,11 +87,15 @@ def main():
         emit(doc, args.json_path)
         return 0
     doc["versions"] = {"jax": jax.__version__, "diffrax": diffrax.__version__, "equinox": eqx.__version__}
-    platform = "gpu" if args.device == "cuda" else "cpu"
-    try:
-        device = jax.devices(platform)[0]
-    except RuntimeError as e:
-        doc["error"] = f"no {args.device} device for JAX: {e}"
+    device, problems = None, []
+    for platform in (("cuda", "gpu") if args.device == "cuda" else ("cpu",)):
+        try:
+            device = jax.devices(platform)[0]
+            break
+        except RuntimeError as e:
+            problems.append(str(e))
+    if device is None:
+        doc["error"] = f"no {args.device} device for JAX: {'; '.join(problems)}"
         print(f"jax_diffrax.py: {doc['error']}", file=sys.stderr)
         emit(doc, args.json_path)
         return 1
