@@ -79,48 +79,42 @@ inline tolerance flow_state_tolerance(const point_settings<double>& s, double ep
   return {k * s.dopri5.rtol + rounding, k * s.dopri5.atol};
 }
 
-/// numerics.md §6: the VFT fit, compared from the conditioning it reports itself.
+/// numerics.md §6: two VFT fits of n rows whose data differ by at most dy
+/// per row, compared from the conditioning the fits report themselves.
+/// T_min is the lowest temperature of the rows, tg_log_level the fit's Tg level.
 template <class Real>
-void check_fit(detail::field_report& report, const point_result<Real>& got, const point_result<Real>& want,
-               const point_settings<double>& settings, double eps) {
-  const vft_fit<Real>& g = got.fit;
-  const vft_fit<Real>& w = want.fit;
-  const relaxation_settings<double>& rs = settings.relaxation;
-  const double n = rs.n_T;
+double check_vft(detail::field_report& report, const vft_fit<Real>& g, const vft_fit<Real>& w, double n, double dy,
+               double y_max, double T_min, double tg_log_level, double eps) {
   const double a = w.a, B = w.B, T_vf = w.T_vf;
-  // The curve's size from the fitted law: VFT is monotone in T, so its extremes
-  // lie at the ends of the temperature grid.
-  const double y_lo = a + B / (rs.T_min - T_vf), y_hi = a + B / (rs.T_max - T_vf);
-  const double y_max = std::max(std::fabs(y_lo), std::fabs(y_hi));
-  // Σ|quadrature pieces| of the chained curve: |S| at both ends (S monotone).
-  const double pieces = std::fabs(y_lo - rs.log_tau0) + std::fabs(y_hi - rs.log_tau0);
-  // How far the two curves may differ at any temperature (§6.1): each side's
-  // pieces are within their termination test (atol, rtol·|piece|, or the
-  // 2·50 ε ∫|f| rounding floor), twice for two sides; plus the roundings of
-  // the chained sum.
-  const double q_rtol = settings.quadrature.rtol, q_atol = settings.quadrature.atol;
-  const double dy = 2.0 * (n * q_atol + (q_rtol + 100.0 * eps) * pieces) + (n + 2.0) * eps * y_max;
-
   const bool fixed_T_vf = w.T_vf == Real(0);
   const double free = fixed_T_vf ? 2.0 : 3.0;
   const double rms = std::max(detail::finite_or_zero(g.rms), detail::finite_or_zero(w.rms));
-  const double s = rms * std::sqrt(n / (n - free));  // the residual scale behind the stderr
-  // c_k = sqrt([(JᵀJ)⁻¹]_kk) = stderr_k / s: how much parameter k moves per unit
-  // of data change (§6.2). Both sides' stderr scale with their own s, so the
-  // ratio is the same on both up to the parameter change.
-  const auto conditioning = [&](double se) { return s > 0.0 ? std::fabs(se) / s : 0.0; };
+  // The residual scale s behind each side's stderr: stderr_k = s·c_k with
+  // c_k = sqrt([(JᵀJ)⁻¹]_kk), how much parameter k moves per unit of data
+  // change (§6.2). c_k is read off whichever side has s > 0: an exact curve
+  // can fit with rms = 0 on one side (stderr 0) and rounding noise on the other.
+  const double s_got = detail::finite_or_zero(g.rms) * std::sqrt(n / (n - free));
+  const double s_want = detail::finite_or_zero(w.rms) * std::sqrt(n / (n - free));
+  const auto conditioning = [&](Real se_got, Real se_want) {
+    double c = 0.0;
+    if (s_got > 0.0) c = std::max(c, std::fabs(detail::finite_or_zero(se_got)) / s_got);
+    if (s_want > 0.0) c = std::max(c, std::fabs(detail::finite_or_zero(se_want)) / s_want);
+    return c;
+  };
   const vft_options<Real> fit_options;  // xtol/ftol are the Real defaults (host/sweep.hpp)
   const double xtol = double(fit_options.xtol), ftol = double(fit_options.ftol);
-  const auto parameter_bound = [&](double value, double se) {
-    const double c = conditioning(se);
+  const auto parameter_bound = [&](double value, double c) {
     // Data change, then where each side's LM stopped: within its xtol step, or
     // within sqrt(ftol)·‖r‖ of the minimum in the metric of J (§6.2).
     return std::sqrt(n) * dy * c + 2.0 * xtol * (std::fabs(value) + xtol) + 2.0 * c * std::sqrt(ftol * n) * rms +
            4.0 * eps * std::fabs(value);
   };
-  const double da = parameter_bound(a, w.a_stderr);
-  const double dB = parameter_bound(B, w.B_stderr);
-  const double dT = fixed_T_vf ? 0.0 : parameter_bound(T_vf, w.T_vf_stderr);
+  const double c_a = conditioning(g.a_stderr, w.a_stderr);
+  const double c_B = conditioning(g.B_stderr, w.B_stderr);
+  const double c_T = conditioning(g.T_vf_stderr, w.T_vf_stderr);
+  const double da = parameter_bound(a, c_a);
+  const double dB = parameter_bound(B, c_B);
+  const double dT = fixed_T_vf ? 0.0 : parameter_bound(T_vf, c_T);
   report.check("fit.a", g.a, w.a, {0.0, da});
   report.check("fit.B", g.B, w.B, {0.0, dB});
   report.check("fit.T_vf", g.T_vf, w.T_vf, {0.0, dT});
@@ -128,15 +122,12 @@ void check_fit(detail::field_report& report, const point_result<Real>& got, cons
   // Derived quantities, first order in (da, dB, dT), plus their own roundings.
   const double derived = 8.0 * eps;
   report.check("fit.D", g.D, w.D, {dB / std::fabs(B) + (T_vf != 0 ? dT / std::fabs(T_vf) : 0.0) + derived, 0.0});
-  const double gap_level = std::fabs(double(rs.fit.tg_log_level) - a);
+  const double gap_level = std::fabs(tg_log_level - a);
   const double dTg = dT + dB / gap_level + std::fabs(B) * da / (gap_level * gap_level);
   report.check("fit.Tg", g.Tg, w.Tg, {derived, dTg});
   const double gap_Tg = std::fabs(w.Tg - T_vf);
   report.check("fit.m", g.m, w.m,
                {dB / std::fabs(B) + dTg / std::fabs(w.Tg) + 2.0 * (dTg + dT) / gap_Tg + derived, 0.0});
-  report.check("B_rel_err", got.B_rel_err, want.B_rel_err,
-               {0.0, dB / std::fabs(B) * std::fabs(1.0 + double(want.B_rel_err)) + derived});
-
   // rms = ‖P⊥ y‖/√n: the projected residual moves by at most the data change (§6.3).
   const double d_rms = dy + 4.0 * eps * y_max;
   report.check("fit.rms", g.rms, w.rms, {0.0, d_rms});
@@ -144,13 +135,56 @@ void check_fit(detail::field_report& report, const point_result<Real>& got, cons
   // columns 1/(T − T_vf) and B/(T − T_vf)² change relatively by dB/B +
   // 2 dT/(T_min − T_vf), amplified by the B–T_vf correlation (§6.4).
   const double rho = std::fabs(detail::finite_or_zero(w.B_T_vf_correlation));
-  const double dJ = dB / std::fabs(B) + 2.0 * dT / std::fabs(rs.T_min - T_vf);
+  const double dJ = dB / std::fabs(B) + 2.0 * dT / std::fabs(T_min - T_vf);
   const double d_c = 2.0 * dJ / std::max(1.0 - rho * rho, 4.0 * eps) + derived;
   const double d_s = std::sqrt(n / (n - free)) * d_rms;
-  report.check("fit.a_stderr", g.a_stderr, w.a_stderr, {d_c, conditioning(w.a_stderr) * d_s});
-  report.check("fit.B_stderr", g.B_stderr, w.B_stderr, {d_c, conditioning(w.B_stderr) * d_s});
-  report.check("fit.T_vf_stderr", g.T_vf_stderr, w.T_vf_stderr, {d_c, conditioning(w.T_vf_stderr) * d_s});
+  report.check("fit.a_stderr", g.a_stderr, w.a_stderr, {d_c, c_a * d_s});
+  report.check("fit.B_stderr", g.B_stderr, w.B_stderr, {d_c, c_B * d_s});
+  report.check("fit.T_vf_stderr", g.T_vf_stderr, w.T_vf_stderr, {d_c, c_T * d_s});
   report.check("fit.B_T_vf_correlation", g.B_T_vf_correlation, w.B_T_vf_correlation, {0.0, d_c});
+  return dB;
+}
+
+/// The fit of a grid point's relaxation curve (§6.1: how far two backends'
+/// curves may differ), then check_vft.
+template <class Real>
+void check_fit(detail::field_report& report, const point_result<Real>& got, const point_result<Real>& want,
+               const point_settings<double>& settings, double eps) {
+  const relaxation_settings<double>& rs = settings.relaxation;
+  const double n = rs.n_T;
+  const double a = want.fit.a, B = want.fit.B, T_vf = want.fit.T_vf;
+  // The curve's size from the fitted law: VFT is monotone in T, so its extremes
+  // lie at the ends of the temperature grid.
+  const double y_lo = a + B / (rs.T_min - T_vf), y_hi = a + B / (rs.T_max - T_vf);
+  const double y_max = std::max(std::fabs(y_lo), std::fabs(y_hi));
+  // Σ|quadrature pieces| of the chained curve: |S| at both ends (S monotone).
+  const double pieces = std::fabs(y_lo - rs.log_tau0) + std::fabs(y_hi - rs.log_tau0);
+  // Each side's pieces are within their termination test (atol, rtol·|piece|,
+  // or the 2·50 ε ∫|f| rounding floor), twice for two sides; plus the
+  // roundings of the chained sum.
+  const double q_rtol = settings.quadrature.rtol, q_atol = settings.quadrature.atol;
+  const double dy = 2.0 * (n * q_atol + (q_rtol + 100.0 * eps) * pieces) + (n + 2.0) * eps * y_max;
+  const double dB = check_vft(report, got.fit, want.fit, n, dy, y_max, rs.T_min, rs.fit.tg_log_level, eps);
+  report.check("B_rel_err", got.B_rel_err, want.B_rel_err,
+               {0.0, dB / std::fabs(B) * std::fabs(1.0 + double(want.B_rel_err)) + 8.0 * eps});
+}
+
+/// Two fits of the same measured rows (scaleham fit, bootstrap replicas): the
+/// data are bitwise equal, so only the rounding of the residuals a + B/(T −
+/// T_vf) − y (three operations: 4 ε·max|y| for both sides) moves the minimum.
+template <class Real>
+::testing::AssertionResult equivalent(const vft_fit<Real>& got, const vft_fit<Real>& want, double y_max,
+                                      double T_min, double tg_log_level = double(vft_options<Real>{}.tg_log_level)) {
+  const double eps = real_limits<Real>::epsilon();
+  detail::field_report report;
+  report.check_status("code", got.code, want.code);
+  if (got.n_points != want.n_points) report.check("n_points", got.n_points, want.n_points, {0, 0});
+  if (!report.failed() && succeeded(want.code))
+    check_vft(report, got, want, want.n_points, 4.0 * eps * y_max, y_max, T_min, tg_log_level, eps);
+  else if (!report.failed())
+    report.check("B", got.B, want.B, {0.0, 0.0});  // unfitted: NaN on both sides
+  if (report.failed()) return ::testing::AssertionFailure() << "VFT fits differ:\n" << report.text();
+  return ::testing::AssertionSuccess();
 }
 
 /// True when rounding alone decides the sign of β somewhere the point uses

@@ -129,3 +129,28 @@ TEST(Equivalent, NamesTheFieldOutsideItsBound) {
 }
 
 }  // namespace
+
+namespace {
+
+// The fit rules for measured rows (the same bits on both sides): a fit equals
+// itself, and moving the data by more than rounding is caught.
+TEST(EquivalentFit, SameRowsPassMovedRowsFail) {
+  std::vector<double> T, y;
+  for (int i = 0; i < 20; ++i) {
+    T.push_back(250.0 + 150.0 * i / 19);
+    y.push_back(std::log(1e-14) + 2000.0 / (T.back() - 200.0) + 0.05 * std::sin(3.0 * i));  // "noise"
+  }
+  const auto fit = [&](const std::vector<double>& values) {
+    return scaleham::fit_vft(scaleham::array_rows<double>{T.data(), values.data(), int(T.size())});
+  };
+  const auto reference = fit(y);
+  ASSERT_EQ(reference.code, scaleham::status::ok);
+  double y_max = 0;
+  for (double v : y) y_max = std::max(y_max, std::fabs(v));
+  EXPECT_TRUE(scaleham::testing::equivalent(fit(y), reference, y_max, T.front()));
+  std::vector<double> moved = y;
+  moved[7] += 1e-9;  // ~1e11 ε: far above the residuals' rounding
+  EXPECT_FALSE(scaleham::testing::equivalent(fit(moved), reference, y_max, T.front()));
+}
+
+}  // namespace
