@@ -10,6 +10,7 @@
 
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
+#include "equivalence.hpp"
 #include "sweep.hpp"
 
 namespace {
@@ -129,49 +130,64 @@ TEST(CudaBackend, WithoutAUsableGpuProbeSaysWhy) {
                scaleham::cuda::unavailable);
 }
 
-// Tolerance of GPU against CPU: the same code, but nvcc contracts a·b + c into
-// FMAs and CUDA's libm (exp, log, pow in the quadrature and the log-spaced
-// axes) differs from glibc by a few ulps. Adaptive step control can amplify
-// that into a different accepted step sequence, so results are compared at
-// 1e-9 relative to the solution tolerance scale, statuses must agree exactly.
+// GPU against the CPU oracle with the rules of docs/numerics.md, kept in one
+// place (tests/equivalence.hpp): statuses equal and every field within the
+// bound derived for it. Points where rounding alone decides the sign of β
+// (numerics.md §7) have no such bound and are skipped, at most a tenth.
 template <class Real>
-void expect_equivalent_to_cpu(const scaleham::sweep_config& c, double tolerance) {
+void expect_equivalent_to_cpu(const scaleham::sweep_config& c) {
   const auto cpu = run_cpu<Real>(c, 1000);
-  scaleham::cuda::sweep_runner<Real> gpu(c, 1000);
+  const scaleham::sweep_plan<Real> plan(c);
+  scaleham::cuda::sweep_runner<Real> gpu(plan.spec(), 1000, false);
+  std::uint64_t skipped = 0;
   for (std::uint64_t first = 0; first < c.size(); first += 1000) {
     const std::uint64_t n = std::min<std::uint64_t>(1000, c.size() - first);
     gpu.start(0, first, n);
     const point_result<Real>* r = gpu.finish(0);
     for (std::uint64_t i = 0; i < n; ++i) {
-      const auto& want = cpu[first + i];
-      const auto& got = r[i];
-      ASSERT_EQ(got.flow_status, want.flow_status) << "point " << first + i;
-      ASSERT_EQ(got.action_status, want.action_status) << "point " << first + i;
-      auto close = [&](Real x, Real y) {
-        return (std::isnan(x) && std::isnan(y)) ||
-               std::fabs(double(x) - double(y)) <= tolerance * (1.0 + std::fabs(double(y)));
-      };
-      EXPECT_TRUE(close(got.g, want.g)) << first + i;
-      EXPECT_TRUE(close(got.p, want.p)) << first + i;
-      EXPECT_TRUE(close(got.S, want.S)) << first + i;
-      EXPECT_TRUE(close(got.action, want.action)) << first + i;
-      ASSERT_EQ(got.fit.code, want.fit.code) << "point " << first + i;
-      EXPECT_TRUE(close(got.fit.B, want.fit.B)) << first + i;
-      EXPECT_TRUE(close(got.fit.T_vf, want.fit.T_vf)) << first + i;
-      EXPECT_TRUE(close(got.fit.a, want.fit.a)) << first + i;
+      Real params[scaleham::param_count];
+      plan.spec().grid.parameters(first + i, params);
+      if (scaleham::testing::rounding_decided(params, c.settings)) {
+        ++skipped;
+        continue;
+      }
+      EXPECT_TRUE(scaleham::testing::equivalent(r[i], cpu[first + i], c.settings)) << "point " << first + i;
     }
   }
+  EXPECT_LE(skipped, c.size() / 10);
+}
+
+// The mixed sweep at float-valid flow tolerances: the default rtol 1e-8 is
+// below 10 ε of float (1.2e-6), which makes every float flow invalid_options.
+scaleham::sweep_config float_mixed_sweep() {
+  scaleham::sweep_config c = mixed_sweep(false);
+  c.settings.dopri5.rtol = 1e-5;
+  c.settings.dopri5.atol = 1e-7;  // g is O(1) K here: atol matters below 0.01 K
+  return c;
+}
+
+TEST(CpuBackend, FloatTestSweepIntegratesItsFlows) {
+  // What the float GPU test compares must be flows, not invalid_options everywhere.
+  const auto c = float_mixed_sweep();
+  const auto results = run_cpu<float>(c, 100);
+  int invalid = 0, integrated = 0;
+  for (const auto& r : results) {
+    invalid += r.flow_status == status::invalid_options;
+    integrated += r.flow_status == status::ok;
+  }
+  EXPECT_EQ(invalid, 0);
+  EXPECT_GT(integrated, int(c.size() / 2));
 }
 
 TEST(CudaBackend, SweepIsEquivalentToCpuOracle) {
   if (!scaleham::cuda::probe().usable) GTEST_SKIP() << scaleham::cuda::probe().reason;
-  expect_equivalent_to_cpu<double>(mixed_sweep(false), 1e-9);
-  expect_equivalent_to_cpu<double>(mixed_sweep(true), 1e-9);
+  expect_equivalent_to_cpu<double>(mixed_sweep(false));
+  expect_equivalent_to_cpu<double>(mixed_sweep(true));
 }
 
 TEST(CudaBackend, FloatSweepIsEquivalentToCpuOracle) {
   if (!scaleham::cuda::probe().usable) GTEST_SKIP() << scaleham::cuda::probe().reason;
-  expect_equivalent_to_cpu<float>(mixed_sweep(false), 1e-3);
+  expect_equivalent_to_cpu<float>(float_mixed_sweep());
 }
 
 }  // namespace
