@@ -61,7 +61,8 @@ bool bitwise_equal(const point_result<Real>& a, const point_result<Real>& b) {
 template <class Real>
 std::vector<point_result<Real>> run_cpu(const scaleham::sweep_config& c, std::uint64_t batch,
                                         std::vector<Real>* curves = nullptr) {
-  scaleham::cpu_runner<Real> runner(c, batch);
+  const scaleham::sweep_plan<Real> plan(c);
+  scaleham::cpu_runner<Real> runner(plan.spec(), batch, c.output.curves);
   std::vector<point_result<Real>> all;
   for (std::uint64_t first = 0; first < c.size(); first += batch) {
     const std::uint64_t n = std::min(batch, c.size() - first);
@@ -78,8 +79,8 @@ std::vector<point_result<Real>> run_cpu(const scaleham::sweep_config& c, std::ui
 TEST(CpuBackend, EqualsTheCoreDirectCallBitwise) {
   for (bool random : {false, true}) {
     const auto c = mixed_sweep(random);
-    const auto storage = scaleham::axis_values_as<double>(c);
-    const auto spec = scaleham::make_sweep_spec<double>(c, scaleham::host_pointers(storage));
+    const scaleham::sweep_plan<double> plan(c);
+    const auto& spec = plan.spec();
     const auto results = run_cpu<double>(c, 37);  // odd batch size: batch edges everywhere
     ASSERT_EQ(results.size(), c.size());
     int failing = 0;
@@ -96,8 +97,8 @@ TEST(CpuBackend, CurvesEqualTheCoreDirectCall) {
   auto c = mixed_sweep(false);
   c.output.curves = true;
   c.settings.relaxation.n_T = 8;
-  const auto storage = scaleham::axis_values_as<double>(c);
-  const auto spec = scaleham::make_sweep_spec<double>(c, scaleham::host_pointers(storage));
+  const scaleham::sweep_plan<double> plan(c);
+  const auto& spec = plan.spec();
   std::vector<double> curves;
   const auto results = run_cpu<double>(c, 50, &curves);
   ASSERT_EQ(curves.size(), c.size() * 8);
@@ -115,8 +116,8 @@ TEST(CpuBackend, CurvesEqualTheCoreDirectCall) {
 
 TEST(CpuBackend, FloatPrecisionRunsTheSameCore) {
   const auto c = mixed_sweep(false);
-  const auto storage = scaleham::axis_values_as<float>(c);
-  const auto spec = scaleham::make_sweep_spec<float>(c, scaleham::host_pointers(storage));
+  const scaleham::sweep_plan<float> plan(c);
+  const auto& spec = plan.spec();
   const auto results = run_cpu<float>(c, 100);
   for (std::uint64_t i = 0; i < c.size(); ++i)
     ASSERT_TRUE(bitwise_equal(results[i], spec.evaluate(i))) << "point " << i;
@@ -126,8 +127,9 @@ TEST(CudaBackend, WithoutAUsableGpuProbeSaysWhy) {
   const auto probe = scaleham::cuda::probe();
   if (probe.usable) GTEST_SKIP() << "a GPU is present: " << probe.device_name;
   EXPECT_FALSE(probe.reason.empty());
-  EXPECT_THROW(scaleham::cuda::sweep_runner<double>(mixed_sweep(false), 16),
-               scaleham::cuda::unavailable);
+  // Built without CUDA: `unavailable`; built with it but no GPU here: CUDA's own error.
+  const scaleham::sweep_plan<double> plan(mixed_sweep(false));
+  EXPECT_THROW(scaleham::cuda::sweep_runner<double>(plan.spec(), 16, false), std::runtime_error);
 }
 
 // GPU against the CPU oracle with the rules of docs/numerics.md, kept in one

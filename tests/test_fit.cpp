@@ -376,7 +376,8 @@ TEST(FitBackends, CudaEqualsCpu) {
   sets.push_back(fit_dataset{"constant", linspace(250, 400, 6), std::vector<double>(6, 1.0)});
   const std::uint64_t replicas = 200;
   const auto cpu = scaleham::fit_datasets_cpu(sets, replicas, 5, {});
-  const auto gpu_fits = scaleham::cuda::fit_datasets(sets, replicas, 5, {});
+  const scaleham::packed_datasets packed(sets);
+  const auto gpu_fits = scaleham::cuda::fit_datasets(packed.table(), replicas, 5, {});
   ASSERT_EQ(cpu.size(), gpu_fits.size());
   // The rules of docs/numerics.md §6 (tests/equivalence.hpp): the rows are the
   // same bits on both backends, so the fits differ by rounding inside the
