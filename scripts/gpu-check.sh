@@ -412,14 +412,24 @@ step_compare() {
   step_sweep "compare-$precision-cpu" "$n_lambda" "$n_a" true 0 cpu "$precision" 1 || rc=$?
   if ((rc != 0)); then echo "cpu run failed (exit $rc)"; return "$rc"; fi
   echo "cpu run: ok" >"$work/compare-$precision.cpu-ok"
-  step_sweep "compare-$precision-cuda" "$n_lambda" "$n_a" true 0 cuda "$precision" 1 || rc=$?
-  if ((rc != 0)); then echo "cuda run failed (exit $rc)"; return "$rc"; fi
   local compare="$repo_root/tests/python/compare_outputs.py"
+  step_sweep "compare-$precision-cuda" "$n_lambda" "$n_a" true 0 cuda "$precision" 1 || rc=$?
+  if ((rc != 0)); then
+    echo "cuda run failed (exit $rc)"
+    if [[ ${SCALEHAM_GPU_CHECK_TINY:-0} == 1 && -f $compare ]]; then
+      # Without a GPU (dry run): the comparison's invocation, on the CPU file against itself.
+      if python3 "$compare" "$work/compare-$precision-cpu.h5" "$work/compare-$precision-cpu.h5"; then
+        echo "ok" >"$work/compare-$precision.selfcompare-ok"
+      fi
+    fi
+    return "$rc"
+  fi
   if [[ ! -f $compare ]]; then
     echo "skipped: tests/python/compare_outputs.py not in the tree (both runs succeeded)"
     return 77
   fi
-  python3 "$compare" "$work/compare-$precision-cpu.h5" "$work/compare-$precision-cuda.h5"
+  # GOT (the GPU) first, WANT (the CPU oracle) second.
+  python3 "$compare" "$work/compare-$precision-cuda.h5" "$work/compare-$precision-cpu.h5"
 }
 
 step_gtest() {
@@ -469,7 +479,7 @@ run_check() {
   outdir=$(cd "$outdir" && pwd)
   carry=${SCALEHAM_GPU_CARRY:-$repo_root/$carry_rel}
   bin="$carry/bin" lib="$carry/lib"
-  work=$(mktemp -d /tmp/gpu-check.XXXXXX)
+  work=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check.XXXXXX")
   log="$outdir/gpu-check.log"
   steps_tsv="$work/steps.tsv"
   : >"$log"
@@ -609,6 +619,8 @@ for line in open(steps_tsv):
                 bench["scaleham_run"][name] = keep
         if name.startswith("compare_"):
             fig["cpu_run_ok"] = os.path.exists(os.path.join(work, name.replace("_", "-") + ".cpu-ok"))
+            if os.environ.get("SCALEHAM_GPU_CHECK_TINY") == "1":
+                fig["self_compare_ok"] = os.path.exists(os.path.join(work, name.replace("_", "-") + ".selfcompare-ok"))
             lines = [l for l in out.strip().splitlines() if l.strip()]
             fig["last_line"] = lines[-1][:300] if lines else ""
     elif name == "bench_gpu":
@@ -770,7 +782,8 @@ dry_run() {
     echo "dry-run: the whole --run at tiny sizes on this machine (GPU steps fail or skip here)"
     local out="$scratch/out"
     rc=0
-    SCALEHAM_GPU_CHECK_TINY=1 SCALEHAM_GPU_CARRY="$staged" SCALEHAM_GPU_CHECK_BUDGET="${SCALEHAM_GPU_CHECK_BUDGET:-300}" \
+    TMPDIR="$scratch" SCALEHAM_GPU_CHECK_TINY=1 SCALEHAM_GPU_CARRY="$staged" \
+      SCALEHAM_GPU_CHECK_BUDGET="${SCALEHAM_GPU_CHECK_BUDGET:-300}" \
       bash "$script" --run "$out" >"$scratch/run.out" 2>&1 || rc=$?
     tail -n 45 "$scratch/run.out"
     [[ -f $out/summary.json ]] || fail "--run wrote no summary.json (exit $rc)"
@@ -781,8 +794,8 @@ dry_run() {
     # GPU tests (skipping), bench_gpu (skipping), the CPU half of each
     # comparison, the peers on the CPU (or a clear skip), and no step skipped for
     # lack of time.
-    python3 - "$out/summary.json" <<'PY' || fail "steps that must pass without a GPU did not"
-import json, sys
+    python3 - "$out/summary.json" "$script" <<'PY' || fail "steps that must pass without a GPU did not"
+import json, os, sys
 summary = json.load(open(sys.argv[1]))
 steps = {s["name"]: s for s in summary["steps"]}
 expected = ["env", "libs", "gtest_gpu", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
@@ -796,10 +809,15 @@ for name in ("libs", "gtest_gpu", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6",
     if name in steps and steps[name]["status"] not in ("ok", "skipped"):
         bad.append(name)
         print(f"dry-run: {name} must pass (or skip cleanly) without a GPU: {steps[name]['status']} {steps[name]['note']}")
+compare_script = os.path.isfile(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[2]))),
+                                              "tests", "python", "compare_outputs.py"))
 for name in ("compare_double", "compare_float"):
     if name in steps and not steps[name]["figures"].get("cpu_run_ok"):
         bad.append(name)
         print(f"dry-run: the CPU run of {name} failed: {steps[name]['figures'].get('last_line')}")
+    elif name in steps and compare_script and not steps[name]["figures"].get("self_compare_ok"):
+        bad.append(name)
+        print(f"dry-run: compare_outputs.py on {name}'s CPU file against itself failed")
 late = [n for n, s in steps.items() if s["note"].startswith("time budget")]
 if late:
     bad.append("budget")
