@@ -684,6 +684,8 @@ for s in steps:
         short = f"{fmt(r.get('points_per_second'))} points/s, {fmt(r.get('seconds_total'))} s, {fmt(r.get('file_bytes', 0) / 1e6)} MB"
     elif s["name"].startswith("compare_"):
         short = fig.get("last_line", "")
+        if short.startswith("compare_outputs:"):
+            short = short.rsplit(": ", 1)[-1]  # the verdict, without the file names
     elif s["name"] == "env":
         short = " ".join(str(v) for v in list(fig.values())[:3])
     print(f"  {s['status']:8s} {s['seconds']:7.1f} s  {s['name']:24s} {s['note'][:60]} {short[:90]}")
@@ -695,8 +697,10 @@ if isinstance(doc, dict):
         what = f"scaleham {r.get('benchmark')}/{r.get('path')}"
         rate = r.get("fits_per_s") or r.get("trajectory_steps_per_s")
         unit = "fits/s" if "fits_per_s" in r else "traj*steps/s"
-        err = (r.get("max_rel_err") or {})
-        err = max((v for v in err.values() if isinstance(v, (int, float))), default=None) if err else None
+        errs = list((r.get("max_rel_err") or {}).values())
+        # bench_gpu writes NaN/inf as strings: a NaN error (a failed path) must show.
+        err = ("nan" if any(isinstance(v, str) for v in errs) else
+               max((v for v in errs if isinstance(v, (int, float))), default=None))
         rows.append((what, r.get("method", "-"), r.get("precision", "-"), r.get("trajectories", r.get("fits", "")),
                      (r.get("timing") or {}).get("median_s"), rate, unit, err,
                      r.get("fraction_of_peak") or r.get("error", "")[:40]))
