@@ -1,0 +1,28 @@
+cmake_minimum_required(VERSION 3.24)
+# Dependencies run one way: include/scaleham (the core) includes only itself,
+# kernels/ includes the core and itself, host/ may include both. Run as
+#   cmake -DSOURCE_DIR=<repo> -P check_layering.cmake
+# Fails naming each offending #include.
+file(GLOB _host_headers RELATIVE ${SOURCE_DIR}/host ${SOURCE_DIR}/host/*.hpp)
+file(GLOB _kernel_headers RELATIVE ${SOURCE_DIR}/kernels ${SOURCE_DIR}/kernels/*.hpp ${SOURCE_DIR}/kernels/*.cuh)
+set(_violations "")
+function(check_layer directory forbidden_headers what)
+  file(GLOB _sources ${SOURCE_DIR}/${directory}/*)
+  foreach(_source IN LISTS _sources)
+    file(STRINGS ${_source} _includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(_line IN LISTS _includes)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" _header "${_line}")
+      if(_header IN_LIST forbidden_headers)
+        list(APPEND _violations "${_source}: includes ${what} header ${_header}")
+      endif()
+    endforeach()
+  endforeach()
+  set(_violations "${_violations}" PARENT_SCOPE)
+endfunction()
+check_layer(kernels "${_host_headers}" "host/")
+check_layer(include/scaleham "${_host_headers};${_kernel_headers}" "host/ or kernels/")
+if(_violations)
+  string(REPLACE ";" "\n" _text "${_violations}")
+  message(FATAL_ERROR "layering violated (host/ -> kernels/ -> include/scaleham only):\n${_text}")
+endif()
+message(STATUS "layering: kernels/ and include/scaleham include nothing of the layers above them")
