@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end sweep throughput of the `scaleham` CLI (DESIGN.md section 4).
+"""End-to-end sweep throughput of the `scaleham` CLI (docs/design.md section 4).
 
 Writes a TOML config for an N x N cartesian sweep of the paper's model
 (lambda linspace [0.05, 0.15, N] x A linspace [25, 75, N], the built-in
@@ -47,7 +47,7 @@ GK15_EVALUATIONS = 15          # integrand evaluations per Gauss-Kronrod 15 call
 FLOP_PER_INTEGRAND = 8         # exp(t) (not counted) + beta (2) + F (3, 1 div) + -F/beta*x (2, 1 div)
 FLOP_GK15_SUMS = 139           # nodes, Kronrod/Gauss/|f| sums, error estimate of one call
 FLOP_PER_GK15_CALL = GK15_EVALUATIONS * FLOP_PER_INTEGRAND + FLOP_GK15_SUMS  # 259 (callgrind: 259)
-H100_FP64_PEAK_GFLOPS = 33500  # DESIGN.md section 4: H100 SXM, non-tensor FP64
+H100_FP64_PEAK_GFLOPS = 33500  # docs/design.md section 4: H100 SXM, non-tensor FP64
 # The HJ action of one point: one GK15 call when the first estimate converges
 # (no bisection). For this grid, in the variable t = ln g the integrand is
 # -(A/lambda) e^{-t} over |dt| <= 1.5, which one GK15 call integrates to 1e-11.
@@ -240,7 +240,7 @@ def main():
                              "i.e. two 256-bit FMA pipes per core: AVX2 FMA in double)")
     parser.add_argument("--gpu-peak-gflops", type=float, default=H100_FP64_PEAK_GFLOPS,
                         help="GPU peak for the FLOP comparison of non-CPU backends "
-                             f"(default {H100_FP64_PEAK_GFLOPS}: H100 SXM FP64, DESIGN.md section 4)")
+                             f"(default {H100_FP64_PEAK_GFLOPS}: H100 SXM FP64, docs/design.md section 4)")
     parser.add_argument("--json-out", default=None, help="also write all results to this JSON file")
     args = parser.parse_args()
 

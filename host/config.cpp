@@ -29,7 +29,7 @@ namespace {
 // The built-in example. examples/paper.toml is a byte-identical copy, checked
 // by tests/test_config.cpp, so users can start from the file.
 constexpr std::string_view paper_example =
-    R"toml(# The paper's worked example (DESIGN.md section 1.4): what `scaleham run` computes
+    R"toml(# The paper's worked example (docs/design.md section 1.4): what `scaleham run` computes
 # when it is given no configuration file (this text is built into the binary).
 #
 # Model: beta(g) = lambda g, F(g) = A / g, with g = c (T - T0) in kelvin. The

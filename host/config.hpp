@@ -30,7 +30,7 @@ sweep_config parse_config_file(const std::string& path);
 /// and is stored in sweep_config::source_name. Throws config_error.
 sweep_config parse_config_text(std::string_view text, const std::string& source_name);
 
-/// TOML text of the built-in example (the paper's worked example, DESIGN §1.4),
+/// TOML text of the built-in example (the paper's worked example, docs/design.md §1.4),
 /// byte-identical to examples/paper.toml.
 std::string_view builtin_example_config();
 

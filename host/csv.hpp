@@ -33,7 +33,7 @@ namespace scaleham {
 
 /// A measured-data file cannot be used: unreadable, no header, an unknown
 /// column, a bad value, too few rows. The message starts with "FILE:LINE: ".
-/// Bad input in the sense of DESIGN §3.1: exit code 2.
+/// Bad input in the sense of docs/design.md §3.1: exit code 2.
 struct csv_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

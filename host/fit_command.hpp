@@ -1,5 +1,5 @@
 // `scaleham fit DATA.csv [...]`: VFT fits of measured relaxation times or
-// viscosities (DESIGN §1.4), with covariance errors, percentile bootstrap
+// viscosities (docs/design.md §1.4), with covariance errors, percentile bootstrap
 // intervals computed on the backend in one batched launch, and the paper's
 // prediction A = λ·c·B for a list of λ.
 //

@@ -1,7 +1,7 @@
 // The journal of finished batches that makes long sweeps crash-safe.
 //
 // HDF5 1.10 has no crash-proof mode: a writer killed mid-write can leave the
-// whole file unreadable (DESIGN §6). So the HDF5 file is never what holds
+// whole file unreadable (docs/design.md §6). So the HDF5 file is never what holds
 // finished work. Every batch is first recorded in OUT.h5.journal/ as a small
 // raw file (written to a temporary name, fsynced, renamed: it exists complete
 // or not at all, and carries a CRC-32 of its payload), and only then written

@@ -70,7 +70,7 @@ constexpr int dimensionless = -1;
 
 // Units come from the config's parameter table where a result is in the
 // units of a parameter (g like g0, p like p0, temperatures like T0); the
-// action is dimensionless (ln tau = ln tau0 + S, DESIGN section 1.4), and so
+// action is dimensionless (ln tau = ln tau0 + S, docs/design.md §1.4), and so
 // are logarithms, counts and codes. `ell` and `p0` are parameter names, so
 // they can be sweep axes (whose coordinates live in every group): the fields
 // reporting them are ell_end and p0_used.

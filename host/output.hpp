@@ -1,4 +1,4 @@
-// The HDF5 result file of a sweep (DESIGN §3.3), and `scaleham inspect`.
+// The HDF5 result file of a sweep (docs/design.md §3.3), and `scaleham inspect`.
 //
 // Layout (cartesian grid with axes lambda, A):
 //   /lambda, /A            the axis coordinates: 1-D dimension scales named
@@ -43,7 +43,7 @@ namespace scaleham {
 
 /// The output file cannot be written (exists without --force, is a
 /// directory, its directory is missing or unwritable, the disk is full, ...):
-/// bad input in the sense of DESIGN §3.1, exit code 2. HDF5 failures while
+/// bad input in the sense of docs/design.md §3.1, exit code 2. HDF5 failures while
 /// writing arrive as this type too, with HDF5's description in the message.
 struct output_error : std::runtime_error {
   using std::runtime_error::runtime_error;

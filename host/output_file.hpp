@@ -1,4 +1,4 @@
-// Writing an output file safely (DESIGN §3.1: nothing is written or
+// Writing an output file safely (docs/design.md §3.1: nothing is written or
 // overwritten by surprise), for every command that writes one (`scaleham
 // run`, `scaleham fit`): check the path before creating anything, write
 // everything into PATH.partial in the same directory, remove that file if

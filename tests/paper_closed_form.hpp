@@ -1,4 +1,4 @@
-// Closed-form solution of the paper's model (β = λg, F = A/g), DESIGN §1.2,
+// Closed-form solution of the paper's model (β = λg, F = A/g), docs/design.md §1.2,
 // written independently of the core's formulas: the reference the tests check
 // the integrators and the quadrature against.
 #pragma once

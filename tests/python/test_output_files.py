@@ -1,6 +1,6 @@
 """The result file as Python users meet it: h5py and xarray (h5netcdf engine)
 see named dimensions with coordinates and units, and the built-in example
-(the paper's model) holds the closed-form solution (DESIGN sections 1.2, 3.3).
+(the paper's model) holds the closed-form solution (docs/design.md sections 1.2, 3.3).
 
 Paper model: beta = lambda g, F = A / g, flow from g0 on the HJ manifold over
 ell in [0, ell_end]:
@@ -8,7 +8,7 @@ ell in [0, ell_end]:
     S(ell) - S(0) = A / (lambda g(ell)) - A / (lambda g0),
 and the quadrature action between g0 and g_end is the same difference.
 
-Relaxation time (DESIGN section 1.4): g = c (T - T0), S(g) = A / (lambda g)
+Relaxation time (docs/design.md section 1.4): g = c (T - T0), S(g) = A / (lambda g)
 measured from g_ref = c (T_ref - T0), so
     ln tau(T) = ln tau0 + A / (lambda c (T - T0)) - A / (lambda c (T_ref - T0)),
 exactly the VFT law with B = A / (lambda c), T_vf = T0,
