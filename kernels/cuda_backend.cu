@@ -192,7 +192,7 @@ sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t bat
   if (write_curves && spec.settings.relaxation.enabled)
     s.curve_values = std::uint64_t(spec.settings.relaxation.n_T);
   for (int slot = 0; slot < 2; ++slot) {
-    s.device_results[slot] = device_buffer<point_result<Real>>(s.capacity);
+    s.device_results[slot] = zeroed_device_buffer<point_result<Real>>(s.capacity, s.streams[slot]);
     s.host_results[slot] = pinned_buffer<point_result<Real>>(s.capacity);
     s.device_curves[slot] = device_buffer<Real>(s.capacity * s.curve_values);
     s.host_curves[slot] = pinned_buffer<Real>(s.capacity * s.curve_values);
@@ -252,7 +252,7 @@ std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>& host_tabl
     const std::uint64_t rows = host_table.offset[host_table.n_datasets];
     const device_buffer<double> T = upload(host_table.T, rows, on), y = upload(host_table.y, rows, on);
     const device_buffer<std::uint64_t> offset = upload(host_table.offset, host_table.n_datasets + 1, on);
-    const device_buffer<vft_fit<double>> fits(count);
+    const device_buffer<vft_fit<double>> fits = zeroed_device_buffer<vft_fit<double>>(count, on);
     const dataset_table<double> table{T.data(), y.data(), offset.data(), host_table.n_datasets};
     fit_batch<<<blocks_for(count, 0), threads_per_block, 0, on.get()>>>(table, replicas, seed, options, count,
                                                                           fits.data());

@@ -117,4 +117,15 @@ device_buffer<T> upload(const T* host, std::size_t count, const stream& on) {
   return buffer;
 }
 
+/// Device memory for structs that kernels fill field by field, zeroed first
+/// (stream-ordered on `on`): a field-wise store never writes the padding
+/// bytes between fields, and the copy back would read them uninitialised
+/// (compute-sanitizer initcheck) and carry garbage into the journal's bytes.
+template <class T>
+device_buffer<T> zeroed_device_buffer(std::size_t count, const stream& on) {
+  device_buffer<T> buffer(count);
+  if (count > 0) SCALEHAM_CUDA_CALL(cudaMemsetAsync(buffer.data(), 0, count * sizeof(T), on.get()));
+  return buffer;
+}
+
 }  // namespace scaleham::cuda

@@ -52,7 +52,8 @@ struct vft_options {
   int max_iterations = 200;  ///< Levenberg–Marquardt iterations
   int scan_points = 48;      ///< T_vf values tried for the start, from 0 to just below min T
   /// Converged when every step component is below xtol·(|θ| + xtol), or the
-  /// relative decrease of the squared residual is below ftol.
+  /// Gauss–Newton step from the current point would lower the squared
+  /// residual by less than ftol times itself.
   Real xtol = Real(100) * real_limits<Real>::epsilon();
   Real ftol = Real(100) * real_limits<Real>::epsilon();
   /// y at the glass transition, in the data's natural-log units: ln(100 s) for
@@ -312,9 +313,17 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
             std::fabs(a_new - a) <= opt.xtol * (std::fabs(a) + opt.xtol) &&
             std::fabs(B_new - B) <= opt.xtol * (std::fabs(B) + opt.xtol) &&
             std::fabs(T_new - T_vf) <= opt.xtol * (std::fabs(T_vf) + opt.xtol);
-        converged = small_step || cost - cost_new <= opt.ftol * cost;
         a = a_new, B = B_new, T_vf = T_new, cost = cost_new;
         qr = detail::vft_system(rows, a, B, T_vf);
+        // The Gauss–Newton step from here would lower the cost by ‖Qᵀr‖² (the
+        // residual's part in the column space of J): when that is below
+        // ftol·cost the minimum is within sqrt(ftol·cost) in the metric of J,
+        // whatever the damping. (The decrease of the damped step just taken
+        // is no such measure: with B and T_vf strongly correlated, damping
+        // shortens the step along the weak direction far more than the
+        // distance that remains.)
+        const Real reducible = qr.z[0] * qr.z[0] + qr.z[1] * qr.z[1] + qr.z[2] * qr.z[2];
+        converged = small_step || reducible <= opt.ftol * cost;
         mu = std::fmax(mu * Real(0.1), Real(1e-12));
         accepted = true;
       } else {
