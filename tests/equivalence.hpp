@@ -103,10 +103,12 @@ double check_vft(detail::field_report& report, const vft_fit<Real>& g, const vft
   };
   const vft_options<Real> fit_options;  // xtol/ftol are the Real defaults (host/sweep.hpp)
   const double xtol = double(fit_options.xtol), ftol = double(fit_options.ftol);
+  // Where each side's LM stopped (§6.2): within its Gauss–Newton xtol step,
+  // or within sqrt(ftol·cost + 2 δcost) of the minimum in the metric of J,
+  // δcost = 8 ε n rms (2 y_max + |a|) being the rounding of the cost itself.
+  const double stop = std::sqrt(n * rms * (ftol * rms + 16.0 * eps * (2.0 * y_max + std::fabs(a))));
   const auto parameter_bound = [&](double value, double c) {
-    // Data change, then where each side's LM stopped: within its xtol step, or
-    // within sqrt(ftol)·‖r‖ of the minimum in the metric of J (§6.2).
-    return std::sqrt(n) * dy * c + 2.0 * xtol * (std::fabs(value) + xtol) + 2.0 * c * std::sqrt(ftol * n) * rms +
+    return std::sqrt(n) * dy * c + 2.0 * xtol * (std::fabs(value) + xtol) + 2.0 * c * stop +
            4.0 * eps * std::fabs(value);
   };
   const double c_a = conditioning(g.a_stderr, w.a_stderr);

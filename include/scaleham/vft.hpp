@@ -51,9 +51,9 @@ template <class Real>
 struct vft_options {
   int max_iterations = 200;  ///< Levenberg–Marquardt iterations
   int scan_points = 48;      ///< T_vf values tried for the start, from 0 to just below min T
-  /// Converged when every step component is below xtol·(|θ| + xtol), or the
-  /// Gauss–Newton step from the current point would lower the squared
-  /// residual by less than ftol times itself.
+  /// Converged when the undamped Gauss–Newton step from the current point
+  /// has every component below xtol·(|θ| + xtol), or would lower the squared
+  /// residual by less than ftol times itself (detail::at_minimum).
   Real xtol = Real(100) * real_limits<Real>::epsilon();
   Real ftol = Real(100) * real_limits<Real>::epsilon();
   /// y at the glass transition, in the data's natural-log units: ln(100 s) for
@@ -164,10 +164,13 @@ struct givens_qr3 {
     return std::sqrt(sum);
   }
 
-  /// Solves R δ = −z; false if R is singular to working precision.
-  SCALEHAM_HD bool solve(Real delta[3]) const {
+  /// Solves R δ = −z over the leading `free` parameters (the QR of a prefix
+  /// of the columns is the leading block: `free` = 2 holds T_vf fixed), with
+  /// δ of the others 0; false if that block is singular to working precision.
+  SCALEHAM_HD bool solve(Real delta[3], int free = 3) const {
     const Real scale = std::fmax(std::fabs(R[0][0]), std::fmax(std::fabs(R[1][1]), std::fabs(R[2][2])));
-    for (int k = 2; k >= 0; --k) {
+    for (int k = 2; k >= free; --k) delta[k] = Real(0);
+    for (int k = free - 1; k >= 0; --k) {
       if (!(std::fabs(R[k][k]) > real_limits<Real>::epsilon() * scale)) return false;
       Real sum = -z[k];
       for (int l = k + 1; l < 3; ++l) sum -= R[k][l] * delta[l];
@@ -176,6 +179,30 @@ struct givens_qr3 {
     return true;
   }
 };
+
+/// Whether (a, B, T_vf) is a minimum to the fit's tolerances, judged by the
+/// undamped Gauss–Newton step from it (R δ = −z): every component below
+/// xtol·(|θ| + xtol), or its cost reduction ‖z‖² below ftol·cost — then the
+/// minimum lies within sqrt(ftol·cost) in the metric of J (docs/numerics.md
+/// §6.2). The damped step just taken is no such measure: with B and T_vf
+/// strongly correlated, damping shortens it along the weak direction far more
+/// than the distance that remains. On the T_vf = 0 bound with the step
+/// pointing below it, T_vf is held and (a, B) judged alone.
+template <class Real>
+SCALEHAM_HD bool at_minimum(const givens_qr3<Real>& qr, Real a, Real B, Real T_vf, Real cost,
+                            const vft_options<Real>& opt) {
+  Real step[3];
+  int free = 3;
+  if (!qr.solve(step, free)) return false;
+  if (T_vf == Real(0) && step[2] < Real(0) && !qr.solve(step, free = 2)) return false;
+  Real reducible = Real(0);
+  for (int k = 0; k < free; ++k) reducible += qr.z[k] * qr.z[k];
+  const Real theta[3] = {a, B, T_vf};
+  bool small_step = true;
+  for (int k = 0; k < free; ++k)
+    small_step = small_step && std::fabs(step[k]) <= opt.xtol * (std::fabs(theta[k]) + opt.xtol);
+  return small_step || reducible <= opt.ftol * cost;
+}
 
 /// Residuals and Jacobian of the VFT model over all rows, as a QR accumulator.
 template <class Real, class Rows>
@@ -309,21 +336,9 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
       const Real cost_new = T_new < T_ceiling ? detail::vft_cost(rows, a_new, B_new, T_new)
                                               : real_limits<Real>::infinity();
       if (cost_new < cost || (cost_new == cost && cost == Real(0))) {
-        const bool small_step =
-            std::fabs(a_new - a) <= opt.xtol * (std::fabs(a) + opt.xtol) &&
-            std::fabs(B_new - B) <= opt.xtol * (std::fabs(B) + opt.xtol) &&
-            std::fabs(T_new - T_vf) <= opt.xtol * (std::fabs(T_vf) + opt.xtol);
         a = a_new, B = B_new, T_vf = T_new, cost = cost_new;
         qr = detail::vft_system(rows, a, B, T_vf);
-        // The Gauss–Newton step from here would lower the cost by ‖Qᵀr‖² (the
-        // residual's part in the column space of J): when that is below
-        // ftol·cost the minimum is within sqrt(ftol·cost) in the metric of J,
-        // whatever the damping. (The decrease of the damped step just taken
-        // is no such measure: with B and T_vf strongly correlated, damping
-        // shortens the step along the weak direction far more than the
-        // distance that remains.)
-        const Real reducible = qr.z[0] * qr.z[0] + qr.z[1] * qr.z[1] + qr.z[2] * qr.z[2];
-        converged = small_step || reducible <= opt.ftol * cost;
+        converged = detail::at_minimum(qr, a, B, T_vf, cost, opt);
         mu = std::fmax(mu * Real(0.1), Real(1e-12));
         accepted = true;
       } else {

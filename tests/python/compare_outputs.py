@@ -245,7 +245,11 @@ def compare(got_path, want_path, verbose=False):
                     return np.maximum(c_g, c_w)
 
                 def bound(value, c):
-                    return (np.sqrt(nT) * dy * c + 2 * xtol * (np.abs(value) + xtol) + 2 * c * np.sqrt(ftol * nT) * rms
+                    # Where LM stops: within sqrt(ftol·cost + 2 δcost) of the minimum in
+                    # the metric of J, δcost = 8 ε n rms (2 y_max + |a|) the rounding of
+                    # the cost itself (numerics.md §6.2).
+                    stop = np.sqrt(nT * rms * (ftol * rms + 16 * eps * (2 * y_max + np.abs(a))))
+                    return (np.sqrt(nT) * dy * c + 2 * xtol * (np.abs(value) + xtol) + 2 * c * stop
                             + 4 * eps * np.abs(value))
 
                 c_k = {k: cond(k) for k in ["a", "B", "T_vf"]}
