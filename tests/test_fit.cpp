@@ -82,7 +82,7 @@ TEST(FitExact, RecoversParametersToNearMachinePrecision) {
     EXPECT_LT(relative(f.T_vf, t.T_vf), 1e-9) << f.T_vf;
     EXPECT_LT(f.rms, 1e-9);
     EXPECT_TRUE(all_finite(f));
-    // Derived quantities follow from the parameters (DESIGN §1.4).
+    // Derived quantities follow from the parameters (docs/design.md §1.4).
     const double Tg = t.T_vf + t.B / (std::log(100.0) - t.a);
     EXPECT_LT(relative(f.Tg, Tg), 1e-9);
     EXPECT_LT(relative(f.D, t.B / t.T_vf), 1e-9);
@@ -384,7 +384,7 @@ TEST(VftStopping, DefaultTolerancesStopWithinTheDerivedDistanceOfTheMinimum) {
   scaleham::vft_options<double> tight;
   tight.xtol = tight.ftol = 0.0;  // run until no step lowers the cost
   tight.max_iterations = 10000;
-  const std::uint64_t replicas = 200;
+  const std::uint64_t replicas = 40;  // ~2.5k fits each way: seconds, also under ASan
   int checked = 0, beyond = 0;
   for (std::uint64_t job = 0; job < sets.size() * (replicas + 1); ++job) {
     const vft_fit<double> f = scaleham::fit_job(packed.table(), replicas, 5, job, loose);
@@ -413,7 +413,7 @@ TEST(VftStopping, DefaultTolerancesStopWithinTheDerivedDistanceOfTheMinimum) {
                     << " T_vf " << m.T_vf << " (stderr " << m.B_stderr << ", " << m.T_vf_stderr << ")";
   }
   EXPECT_EQ(beyond, 0) << "of " << checked;
-  EXPECT_GT(checked, 10000);
+  EXPECT_GT(checked, 2000);
 }
 
 // --- CPU and CUDA: the same fits ------------------------------------------------------
