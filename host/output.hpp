@@ -3,7 +3,7 @@
 // Layout (cartesian grid with axes lambda, A):
 //   /lambda, /A            the axis coordinates: 1-D dimension scales named
 //                          after the axis, attributes units, long_name, parameter
-//   /flow/{g,p,S,ell,h_drift,p0,steps,rejected,status}     (config.output.flow)
+//   /flow/{g,p,S,ell_end,h_drift,p0_used,steps,rejected,status}  (config.output.flow)
 //   /hj/{action,action_error,consistency,status}           (config.output.hj)
 //   /fit/{a,B,T_vf,D,Tg,m,a_stderr,B_stderr,T_vf_stderr,B_T_vf_correlation,
 //         rms,iterations,status,curve_status,B_rel_err}
