@@ -11,6 +11,7 @@
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
 #include "equivalence.hpp"
+#include "mixed_sweep.hpp"
 #include "sweep.hpp"
 
 namespace {
@@ -19,29 +20,7 @@ using scaleham::axis_kind;
 using scaleham::point_result;
 using scaleham::status;
 
-// A 3-axis sweep whose corners include failing points: g0 <= 0 (outside the
-// domain), a β zero for b0 < 0 (paths that stop at the domain edge), and a
-// tight step budget that some points exhaust.
-scaleham::sweep_config mixed_sweep(bool random) {
-  scaleham::sweep_config c;
-  c.base[scaleham::param_b1] = 0.1;
-  c.base[scaleham::param_f_m1] = 50.0;
-  c.base[scaleham::param_g0] = 1.0;
-  c.base[scaleham::param_ell] = 8.0;
-  c.base[scaleham::param_T0] = 400.0;
-  c.base[scaleham::param_c] = 1.0;
-  scaleham::axis_config lambda{"lambda", scaleham::param_b1, axis_kind::linspace, 7, -0.2, 0.4, {}, "1"};
-  scaleham::axis_config b0{"b0", scaleham::param_b0, axis_kind::values, 4, 0, 0, {-0.5, 0.0, 0.1, 2.0}, "K"};
-  scaleham::axis_config g0{"g0", scaleham::param_g0, axis_kind::linspace, 9, -0.5, 3.5, {}, "K"};
-  if (random) b0 = {"b0", scaleham::param_b0, axis_kind::linspace, 2, -0.5, 2.0, {}, "K"};
-  c.axes = {lambda, b0, g0};
-  c.random = random;
-  c.random_points = random ? 500 : 0;
-  c.settings.events.g_min = 0.0;
-  c.settings.events.g_max = 1e6;
-  c.settings.dopri5.max_steps = 60;
-  return c;
-}
+using scaleham::testing::mixed_sweep;
 
 template <class Real>
 bool bitwise_equal(const point_result<Real>& a, const point_result<Real>& b) {

@@ -21,7 +21,6 @@ against the closed form.
     python3 benchmarks/peers/jax_diffrax.py --n 1e6 --method rk4,dopri5 --precision fp64,fp32 --device cuda
 """
 
-import argparse
 import json
 import os
 import sys
@@ -31,43 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paper_ensemble as pe  # noqa: E402
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", default="1e6", help="trajectories, comma-separated list (default 1e6)")
-    parser.add_argument("--method", default="rk4,dopri5", help="rk4, dopri5 or both comma-separated")
-    parser.add_argument("--precision", default="fp64,fp32", help="fp64, fp32 or both comma-separated")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
-    parser.add_argument("--repeats", type=int, default=3, help="timed solves after the compile (default 3)")
-    parser.add_argument("--budget-s", type=float, default=0.0,
-                        help="skip cases that start after this many seconds (0: no limit)")
-    parser.add_argument("--json", dest="json_path", default=None, help="write the JSON here, not stdout")
-    args = parser.parse_args()
-    try:
-        args.n = pe.parse_counts(args.n)
-    except ValueError as e:
-        parser.error(str(e))
-    args.method = args.method.split(",")
-    args.precision = args.precision.split(",")
-    if any(m not in ("rk4", "dopri5") for m in args.method):
-        parser.error("--method: rk4, dopri5")
-    if any(p not in ("fp64", "fp32") for p in args.precision):
-        parser.error("--precision: fp64, fp32")
-    if args.repeats < 1:
-        parser.error("--repeats must be >= 1")
-    return args
-
-
-def emit(doc, path):
-    text = json.dumps(doc, indent=2)
-    if path:
-        with open(path, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
-
-
 def main():
-    args = parse_args()
+    args = pe.parse_args(__doc__, "compile")
     started = time.perf_counter()
     doc = {"peer": "jax+diffrax", "device": args.device, "results": []}
     # Take device memory as needed, not 75 % of it up front (bench_gpu and
@@ -84,7 +48,7 @@ def main():
     except ImportError as e:
         doc["skipped"] = f"module {e.name} missing"
         print(f"jax_diffrax.py: skipped: module {e.name} missing", file=sys.stderr)
-        emit(doc, args.json_path)
+        pe.emit(doc, args.json_path)
         return 0
     doc["versions"] = {"jax": jax.__version__, "diffrax": diffrax.__version__, "equinox": eqx.__version__}
     device, problems = None, []
@@ -97,7 +61,7 @@ def main():
     if device is None:
         doc["error"] = f"no {args.device} device for JAX: {'; '.join(problems)}"
         print(f"jax_diffrax.py: {doc['error']}", file=sys.stderr)
-        emit(doc, args.json_path)
+        pe.emit(doc, args.json_path)
         return 1
     doc["device_name"] = str(device.device_kind)
 
@@ -193,7 +157,7 @@ def main():
                     case["error"] = f"{type(e).__name__}: {e}"[:2000]
                 doc["results"].append(case)
                 print(f"jax_diffrax.py: {json.dumps(case)[:400]}", file=sys.stderr)
-    emit(doc, args.json_path)
+    pe.emit(doc, args.json_path)
     return 1 if any("error" in c for c in doc["results"]) else 0
 
 

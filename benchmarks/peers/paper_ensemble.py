@@ -87,3 +87,43 @@ def median(values):
     v = sorted(values)
     m = len(v) // 2
     return v[m] if len(v) % 2 else 0.5 * (v[m - 1] + v[m])
+
+
+def parse_args(doc, warm_up):
+    """The peers' common command line; `doc` is the calling script's docstring,
+    `warm_up` names what precedes the timed solves ("compile", "warm-up")."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--n", default="1e6", help="trajectories, comma-separated list (default 1e6)")
+    parser.add_argument("--method", default="rk4,dopri5", help="rk4, dopri5 or both comma-separated")
+    parser.add_argument("--precision", default="fp64,fp32", help="fp64, fp32 or both comma-separated")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda")
+    parser.add_argument("--repeats", type=int, default=3, help=f"timed solves after the {warm_up} (default 3)")
+    parser.add_argument("--budget-s", type=float, default=0.0,
+                        help="skip cases that start after this many seconds (0: no limit)")
+    parser.add_argument("--json", dest="json_path", default=None, help="write the JSON here, not stdout")
+    args = parser.parse_args()
+    try:
+        args.n = parse_counts(args.n)
+    except ValueError as e:
+        parser.error(str(e))
+    args.method = args.method.split(",")
+    args.precision = args.precision.split(",")
+    if any(m not in ("rk4", "dopri5") for m in args.method):
+        parser.error("--method: rk4, dopri5")
+    if any(p not in ("fp64", "fp32") for p in args.precision):
+        parser.error("--precision: fp64, fp32")
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    return args
+
+
+def emit(doc, path):
+    """Prints the JSON document, or writes it to `path`."""
+    import json
+    text = json.dumps(doc, indent=2)
+    if path:
+        with open(path, "w") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
