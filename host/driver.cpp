@@ -5,13 +5,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <thread>
 
 #include "backend_choice.hpp"
 #include "batches.hpp"
+#include "interrupt.hpp"
 #include "journal.hpp"
 #include "config.hpp"
 #include "cpu_backend.hpp"
@@ -47,6 +50,7 @@ struct sweep_output {
   run_summary& summary;
   progress_reporter& progress;
   std::uint64_t curve_values;  // per point; 0 when curves are not written
+  std::string writer_path;     // the output file, for messages
   std::uint64_t done = 0;
 
   /// Writes batch k (already recorded in the journal) into the file.
@@ -87,6 +91,19 @@ void replay_recorded(sweep_output<Real>& out, std::uint64_t capacity) {
   }
 }
 
+/// Test hook (SCALEHAM_TEST_HOLD_FILE=PATH): after the first batch computed,
+/// create PATH and wait until it is removed (at most 60 s), so tests can act
+/// on a run in progress at a known point (signals, a second process).
+void hold_for_tests() {
+  const char* path = std::getenv("SCALEHAM_TEST_HOLD_FILE");
+  if (path == nullptr || *path == '\0') return;
+  std::FILE* file = std::fopen(path, "w");
+  if (file == nullptr) return;
+  std::fclose(file);
+  for (int waited = 0; waited < 6000 && std::filesystem::exists(path); ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
 /// Computes the batches the journal lacks. Batch k+1 computes while batch k
 /// is recorded and written; starting it only after k finished keeps the CPU
 /// backend from running two OpenMP loops at once.
@@ -102,11 +119,20 @@ void compute_missing(sweep_output<Real>& out, Runner& runner) {
     const auto wait_start = clock_type::now();
     const point_result<Real>* results = runner.finish(slot);
     out.summary.seconds_waiting += seconds_since(wait_start);
-    if (i + 1 < todo.size())
+    // On a signal the batch in hand is still recorded and written, but no
+    // other is started.
+    const int signal = pending_signal();
+    if (signal == 0 && i + 1 < todo.size())
       runner.start(int((i + 1) % 2), out.batches[todo[i + 1]].first, out.batches[todo[i + 1]].count);
     const Real* curves = runner.curves(slot);
     out.record(todo[i], results, curves);
     out.write(todo[i], results, curves);
+    if (signal != 0)
+      throw interrupted(signal, "interrupted by " + signal_name(signal) + " after " +
+                                    std::to_string(out.journal.recorded()) + " of " +
+                                    std::to_string(out.batches.size()) + " batches, all kept in " +
+                                    batch_journal::directory_for(out.writer_path));
+    if (i == 0) hold_for_tests();
   }
 }
 
@@ -208,7 +234,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   batch_journal journal = resuming ? batch_journal::resume(path, manifest)
                                    : batch_journal::create(path, manifest);
   progress_reporter progress(config.size(), !options.quiet);
-  sweep_output<Real> out{batches, writer, journal, summary, progress, manifest.curve_values};
+  sweep_output<Real> out{batches, writer, journal, summary, progress, manifest.curve_values, path};
 
   replay_recorded(out, capacity);
   if (journal.recorded() < batches.size()) {
@@ -275,6 +301,7 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
                        std::to_string(config.settings.dopri5.rtol) +
                        " is below what --precision float can deliver; use flow.rtol >= 1.2e-6");
 
+  const interrupt_guard signals;  // SIGINT/SIGTERM/SIGHUP: stop after the batch in flight
   run_summary summary;
   summary.output_path = options.output_path;
   summary.precision = options.precision;

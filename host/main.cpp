@@ -5,16 +5,18 @@
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
-#include <iostream>
 #include <string>
 
 #include "config.hpp"
 #include "csv.hpp"
 #include "driver.hpp"
 #include "fit_command.hpp"
+#include "interrupt.hpp"
 #include "output.hpp"
 #include "scaleham/config.hpp"
 
@@ -25,6 +27,25 @@ constexpr int exit_ok = 0, exit_failure = 1, exit_bad_input = 2;
 int report(const char* what, const std::exception& e, int code) {
   std::fprintf(stderr, "scaleham: %s%s\n", what, e.what());
   return code;
+}
+
+/// Standard output could not take what we wrote (a full disk, /dev/full, a
+/// closed descriptor): the results did not reach the user, so this is not a
+/// success. Exit 2, as for any output that cannot be written.
+struct stdout_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Writes `text` to standard output and flushes it; throws stdout_error with
+/// the system's reason when any of it fails.
+void write_stdout(const std::string& text) {
+  errno = 0;
+  const bool written = std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
+  if (!written || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int code = errno;
+    throw stdout_error(std::string("cannot write to standard output: ") +
+                       (code != 0 ? std::strerror(code) : "write error"));
+  }
 }
 
 std::string default_output(const std::string& config_path) {
@@ -159,9 +180,19 @@ int main(int argc, char** argv) {
               ? scaleham::parse_config_text(scaleham::builtin_example_config(), "<built-in example>")
               : scaleham::parse_config_file(config_path);
       if (options.output_path.empty()) options.output_path = default_output(config_path);
-      const scaleham::run_summary summary = scaleham::run_sweep(config, options);
+      scaleham::run_summary summary;
+      try {
+        summary = scaleham::run_sweep(config, options);
+      } catch (const scaleham::interrupted& e) {
+        std::string resume = "scaleham run";
+        if (!config_path.empty()) resume += " " + config_path;
+        resume += " -o " + options.output_path + " --resume";
+        if (options.precision != "double") resume += " --precision " + options.precision;
+        std::fprintf(stderr, "scaleham: %s\nscaleham: to finish it: %s\n", e.what(), resume.c_str());
+        return 128 + e.signal_number;
+      }
       if (json) {
-        std::cout << summary.to_json().dump(2) << '\n';
+        write_stdout(summary.to_json().dump(2) + "\n");
       } else if (!options.quiet) {
         std::fprintf(stderr, "scaleham: wrote %s: %llu points on %s (%s, %s) in %.3g s\n",
                      summary.output_path.c_str(),
@@ -181,10 +212,11 @@ int main(int argc, char** argv) {
       }
       const scaleham::fit_report fitted = scaleham::run_fit_command(fit_options);
       if (fit_json)
-        std::cout << scaleham::fit_report_json(fitted).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << '\n';
+        write_stdout(scaleham::fit_report_json(fitted).dump(2, ' ', false,
+                                                           nlohmann::json::error_handler_t::replace) +
+                     "\n");
       else
-        std::cout << scaleham::fit_report_table(fitted);
+        write_stdout(scaleham::fit_report_table(fitted));
       if (!fit_options.quiet) {
         int failed = 0;
         for (const auto& r : fitted.results) failed += !scaleham::succeeded(r.fit.code);
@@ -198,7 +230,7 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     if (*inspect) {
-      std::cout << scaleham::describe_file(inspect_path);
+      write_stdout(scaleham::describe_file(inspect_path));
       return exit_ok;
     }
   } catch (const scaleham::config_error& e) {
@@ -206,6 +238,8 @@ int main(int argc, char** argv) {
   } catch (const scaleham::csv_error& e) {
     return report("error: ", e, exit_bad_input);
   } catch (const scaleham::output_error& e) {
+    return report("error: ", e, exit_bad_input);
+  } catch (const stdout_error& e) {
     return report("error: ", e, exit_bad_input);
   } catch (const scaleham::backend_error& e) {
     return report("error: ", e, exit_failure);

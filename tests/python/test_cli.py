@@ -227,3 +227,30 @@ def test_peak_memory_does_not_grow_with_the_grid(scaleham_bin, tmp_path):
     small = peak_rss_of_run(scaleham_bin, config(100), tmp_path / "small.h5")
     large = peak_rss_of_run(scaleham_bin, config(1000), tmp_path / "large.h5")
     assert large <= 1.5 * small, f"peak RSS {small} KiB at 1e5 points, {large} KiB at 1e6"
+
+
+# --- standard output that cannot be written is an error, not a silent success -----
+
+
+def test_json_summary_to_a_full_device_is_an_error(scaleham_bin, tmp_path):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([scaleham_bin, "run", "-o", tmp_path / "out.h5", "--json", "--backend", "cpu"],
+                                stdout=full, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 2
+    assert "cannot write to standard output" in result.stderr
+
+
+def test_fit_table_to_a_full_device_or_a_closed_stdout_is_an_error(scaleham_bin, tmp_path):
+    data = tmp_path / "melt.csv"
+    data.write_text("T,tau\n" + "".join(f"{T},{1e-14 * 2.718281828 ** (2000 / (T - 300))}\n"
+                                         for T in range(400, 700, 25)))
+    for extra in ([], ["--json"]):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([scaleham_bin, "fit", data, *extra], stdout=full, stderr=subprocess.PIPE,
+                                    text=True)
+        assert result.returncode == 2, (extra, result.stderr)
+        assert "cannot write to standard output" in result.stderr
+    closed = subprocess.run([scaleham_bin, "fit", data], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 2, closed.stderr
+    assert "cannot write to standard output" in closed.stderr

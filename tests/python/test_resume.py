@@ -410,3 +410,53 @@ def test_full_disk_stops_cleanly_and_resumes(small, tmp_path):
     summary = summary_of(small.run(out, "--resume", "--json"))
     assert summary["batches_resumed"] == recorded
     assert_same_contents(out, small.reference)
+
+
+# --- signals and limits: stop cleanly, keep the journal, say how to resume ---------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_signal_stops_after_the_batch_in_flight_and_resumes_to_the_same_bits(small, tmp_path, sig):
+    out = tmp_path / "out.h5"
+    hold = tmp_path / "hold"
+    # The test hook pauses the run after its first batch until `hold` is gone:
+    # the signal arrives at a known point, not at a racy moment.
+    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
+    proc = subprocess.Popen(run_command(small.bin, small.config, out, small.batch_points),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hold.exists(), "the run never reached its first batch"
+    proc.send_signal(sig)
+    hold.unlink()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, stderr
+    assert f"interrupted by {signal.Signals(sig).name}" in stderr
+    assert "--resume" in stderr and str(out) in stderr
+    assert journal_of(out).is_dir() and not out.exists() and not partial_of(out).exists()
+    recorded = len(batch_files(out))
+    assert 1 <= recorded <= 2  # the first batch and at most the one in flight
+    summary = summary_of(small.run(out, "--resume", "--json"))
+    assert summary["batches_resumed"] == recorded
+    assert contents(out) == small.reference
+
+
+def test_file_size_limit_ends_like_a_full_disk(small, tmp_path):
+    # ulimit -f: without a handler SIGXFSZ kills the process (exit 153); the
+    # write must fail instead and end as a full disk does, journal kept.
+    out = tmp_path / "out.h5"
+    limit = small.size // 3
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(run_command(small.bin, small.config, out, small.batch_points), capture_output=True,
+                            text=True, preexec_fn=limit_file_size, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "too large" in result.stderr.lower() or "space" in result.stderr.lower(), result.stderr
+    assert not out.exists()
+    summary = summary_of(small.run(out, "--resume", "--json"))
+    assert contents(out) == small.reference
+    assert summary["points"] == small.points
