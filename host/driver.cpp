@@ -20,6 +20,7 @@
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
 #include "output.hpp"
+#include "output_file.hpp"
 #include "progress.hpp"
 #include "sweep.hpp"
 
@@ -182,6 +183,12 @@ template <class Real>
 void run_typed(const sweep_config& config, const run_options& options, const backend_choice& backend,
                run_summary& summary, clock_type::time_point start) {
   const std::string& path = options.output_path;
+  // Before anything is created, truncated or removed: one run per output.
+  // (The path is checked first, so no lock file lands next to a device or in
+  // a missing directory; whether an existing output may be replaced is
+  // decided below, once the lock is held.)
+  check_output_path(path, /*force=*/true);
+  const output_lock lock(path);
   journal_manifest manifest;
   manifest.version = SCALEHAM_VERSION_STRING;
   manifest.config_text = config.source_text;

@@ -1,11 +1,14 @@
 #include "output_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -101,6 +104,58 @@ void publish(const std::string& partial, const std::string& path, bool force) {
   // Makes the rename itself durable. Best effort: some filesystems refuse to
   // fsync a directory, and the data are already safe under one name or the other.
   sync_path(directory_of(path).string(), O_RDONLY | O_DIRECTORY);
+}
+
+std::string output_lock::path_for(const std::string& output_path) { return output_path + ".lock"; }
+
+output_lock::output_lock(const std::string& output_path) : path_(path_for(output_path)) {
+  // Another process may remove the lock file between our open and our flock
+  // (it finished and released): then we hold a lock on a file nobody else
+  // will open. Retry until the file we locked is the one under the name.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw output_error("cannot write " + output_path + ": cannot create " + path_ + ": " + errno_text());
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int code = errno;
+      std::string owner(256, '\0');
+      const ssize_t n = ::pread(fd, owner.data(), owner.size(), 0);
+      ::close(fd);
+      owner.resize(n > 0 ? std::size_t(n) : 0);
+      while (!owner.empty() && (owner.back() == '\n' || owner.back() == '\0')) owner.pop_back();
+      if (code == EWOULDBLOCK)
+        throw output_error(output_path + " is being written by another scaleham (" +
+                           (owner.empty() ? std::string("owner unknown") : owner) + ", lock " + path_ +
+                           "); wait for it to finish or stop it first");
+      throw output_error("cannot lock " + path_ + ": " + std::strerror(code));
+    }
+    struct stat held {}, named {};
+    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino) {
+      fd_ = fd;
+      break;
+    }
+    ::close(fd);
+  }
+  if (fd_ < 0) throw output_error("cannot lock " + path_ + ": it keeps being replaced");
+  char host[256] = "unknown host";
+  ::gethostname(host, sizeof host - 1);
+  const std::time_t now = std::time(nullptr);
+  char when[32] = "";
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string owner =
+      "pid " + std::to_string(::getpid()) + " on " + host + ", started " + when + "\n";
+  // Who holds it, for the message of the next one (best effort).
+  if (::ftruncate(fd_, 0) == 0) {
+    const ssize_t written = ::pwrite(fd_, owner.data(), owner.size(), 0);
+    (void)written;
+  }
+}
+
+output_lock::~output_lock() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still holding it: see the retry above
+  ::close(fd_);
 }
 
 }  // namespace scaleham

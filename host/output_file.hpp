@@ -45,6 +45,27 @@ class partial_file {
   std::string path_;
 };
 
+/// One writer per output: an exclusive lock (flock) on PATH.lock, taken
+/// before anything of the run is created, truncated or removed, and held
+/// until the run ends; the kernel releases it when the process dies, so a
+/// crash never leaves a stale lock. A second scaleham on the same output is
+/// refused (output_error, exit 2) naming the owner's pid, host and start
+/// time, and touches nothing. The lock file is removed on release.
+class output_lock {
+ public:
+  explicit output_lock(const std::string& output_path);
+  ~output_lock();
+  output_lock(const output_lock&) = delete;
+  output_lock& operator=(const output_lock&) = delete;
+
+  /// PATH.lock for PATH.
+  static std::string path_for(const std::string& output_path);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
 /// Moves the finished, closed `partial` to `path`. The data are fsynced
 /// first, so after a power cut the final name never points at an empty or
 /// half-flushed file; the directory is fsynced afterwards (best effort), so

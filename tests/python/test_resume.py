@@ -460,3 +460,30 @@ def test_file_size_limit_ends_like_a_full_disk(small, tmp_path):
     summary = summary_of(small.run(out, "--resume", "--json"))
     assert contents(out) == small.reference
     assert summary["points"] == small.points
+
+
+# --- one writer per output ------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_output_is_refused_and_touches_nothing(small, tmp_path):
+    out = tmp_path / "out.h5"
+    hold = tmp_path / "hold"
+    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
+    first = subprocess.Popen(run_command(small.bin, small.config, out, small.batch_points),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not hold.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hold.exists(), "the first run never reached its first batch"
+    before = snapshot(tmp_path)
+    for extra in ([], ["--force"], ["--resume"]):
+        second = small.run(out, *extra)
+        assert second.returncode == 2, (extra, second.stderr)
+        assert "being written by another scaleham" in second.stderr
+        assert f"pid {first.pid}" in second.stderr
+    assert snapshot(tmp_path) == before  # the first run's .partial and journal untouched
+    hold.unlink()
+    _, stderr = first.communicate(timeout=120)
+    assert first.returncode == 0, stderr
+    assert contents(out) == small.reference
+    assert not pathlib.Path(str(out) + ".lock").exists()
