@@ -739,6 +739,16 @@ class config_parser {
       fail(node.source(), path,
            fmt::format("lo = hi = {}: the axis has no extent (set the base value instead)",
                        axis.lo));
+    // Coordinates are lo + (hi − lo)·t and lo·e^(t·ln(hi/lo)) (grid.hpp): an
+    // extent or a ratio beyond double's range would turn coordinates into inf.
+    if (!logspace && !std::isfinite(axis.hi - axis.lo))
+      fail(node.source(), path,
+           fmt::format("hi − lo = {:g} − ({:g}) overflows a double: split the axis or rescale the parameter",
+                       axis.hi, axis.lo));
+    if (logspace && !(std::isfinite(axis.hi / axis.lo) && axis.hi / axis.lo > 0 &&
+                      std::fabs(std::log(axis.hi / axis.lo)) < 700))
+      fail(node.source(), path,
+           fmt::format("hi/lo = {:g}/{:g} spans more than 300 decades: split the axis", axis.hi, axis.lo));
     for (const toml::node* end : {range->get(0), range->get(1)}) check_coordinate(p, *end, path);
   }
 

@@ -67,6 +67,15 @@ BAD_CONFIGS = {
     "mistyped axis key": ('[[grid.axis]]\nname = "A"\nlinspce = [10.0, 20.0, 3]\n',
                           "grid.axis[0].linspce", 3, "linspace"),
     "mistyped output key": ("[output]\ncompression = 4\ncurve = true\n", "output.curve", 3, "curves"),
+    # Extents beyond double's range would make inf coordinates (issue: grids
+    # overflow silently), on cartesian and Halton grids alike.
+    "linspace extent overflows": ('[[grid.axis]]\nname = "A"\nlinspace = [-1e308, 1e308, 5]\n',
+                                  "grid.axis[0].linspace", 3, "overflows"),
+    "logspace ratio overflows": ('[[grid.axis]]\nname = "A"\nlogspace = [1e-160, 1e160, 3]\n',
+                                 "grid.axis[0].logspace", 3, "decades"),
+    "halton logspace ratio overflows": ('[grid]\nsampling = "halton"\npoints = 10\n'
+                                        '[[grid.axis]]\nname = "A"\nlogspace = [1e-300, 1e300]\n',
+                                        "grid.axis[0].logspace", 6, "decades"),
     "mistyped second axis key": ('[[grid.axis]]\nname = "A"\nlinspace = [10.0, 20.0, 3]\n\n'
                                  '[[grid.axis]]\nname = "lambda"\nvalue = [0.1]\n',
                                  "grid.axis[1].value", 7, "values"),
