@@ -888,6 +888,17 @@ class config_parser {
 
 }  // namespace
 
+std::string config_key_location(const sweep_config& config, const std::string& dotted_key) {
+  try {
+    const toml::table root = toml::parse(config.source_text, config.source_name);
+    if (const toml::node* node = root.at_path(dotted_key).node())
+      return fmt::format("{}:{}: key '{}'", config.source_name, node->source().begin.line, dotted_key);
+  } catch (const toml::parse_error&) {
+    // The text parsed once already; fall through to the plain form.
+  }
+  return fmt::format("{}: key '{}' (default)", config.source_name, dotted_key);
+}
+
 sweep_config parse_config_text(std::string_view text, const std::string& source_name) {
   toml::table root;
   try {

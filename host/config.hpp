@@ -30,6 +30,12 @@ sweep_config parse_config_file(const std::string& path);
 /// and is stored in sweep_config::source_name. Throws config_error.
 sweep_config parse_config_text(std::string_view text, const std::string& source_name);
 
+/// "SOURCE:LINE: key 'KEY'" where the config sets `dotted_key` (e.g.
+/// "flow.rtol"), or "SOURCE: key 'KEY' (default)" where it leaves it at its
+/// default: the start of a config_error message about that key found after
+/// parsing (checks that depend on the command line, like --precision).
+std::string config_key_location(const sweep_config& config, const std::string& dotted_key);
+
 /// TOML text of the built-in example (the paper's worked example, docs/design.md §1.4),
 /// byte-identical to examples/paper.toml.
 std::string_view builtin_example_config();

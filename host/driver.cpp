@@ -1,5 +1,7 @@
 #include "driver.hpp"
 
+#include <fmt/format.h>
+
 
 #include <unistd.h>
 
@@ -304,9 +306,10 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   // 10 ε ≈ 1.2e-6, and every point would end in invalid_options. Say so now.
   if (options.precision == "float" && config.settings.method == integrator::dopri5 &&
       !valid_options(settings_as<float>(config.settings).dopri5))
-    throw config_error(config.source_name + ": key 'flow.rtol': " +
-                       std::to_string(config.settings.dopri5.rtol) +
-                       " is below what --precision float can deliver; use flow.rtol >= 1.2e-6");
+    throw config_error(fmt::format("{}: rtol {:g} with atol {:g} is below what --precision float can deliver; "
+                                   "use flow.rtol >= 1.2e-6",
+                                   config_key_location(config, "flow.rtol"), config.settings.dopri5.rtol,
+                                   config.settings.dopri5.atol));
 
   const interrupt_guard signals;  // SIGINT/SIGTERM/SIGHUP: stop after the batch in flight
   run_summary summary;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "config.hpp"
@@ -240,6 +241,10 @@ int main(int argc, char** argv) {
   } catch (const scaleham::output_error& e) {
     return report("error: ", e, exit_bad_input);
   } catch (const stdout_error& e) {
+    return report("error: ", e, exit_bad_input);
+  } catch (const std::invalid_argument& e) {
+    // An argument that passed the command-line parser but not its meaning
+    // (--tg-level nan, --c nan, an unknown precision): bad input.
     return report("error: ", e, exit_bad_input);
   } catch (const scaleham::backend_error& e) {
     return report("error: ", e, exit_failure);

@@ -188,6 +188,12 @@ def test_float_precision_refuses_tolerances_it_cannot_reach(run_cli, tmp_path):
     assert result.returncode == 2
     assert "flow.rtol" in result.stderr
     assert not out.exists()
+    # The message names the line and the value as written, not "0.000000".
+    config = write(tmp_path, "[flow]\n# tight\nrtol = 1e-9\n")
+    result = run_cli("run", config, "-o", out, "--precision", "float")
+    assert result.returncode == 2
+    assert f"{config}:3: key 'flow.rtol': rtol 1e-09" in result.stderr, result.stderr
+    assert "0.000000" not in result.stderr
 
 
 def peak_rss_of_run(scaleham_bin, config, out):

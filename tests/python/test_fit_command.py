@@ -435,3 +435,13 @@ def test_viscosity_column_gets_a_tg_level_note(run_cli, tmp_path):
     assert "--tg-level" not in given.stderr
     [fit] = json.loads(given.stdout)
     assert math.isclose(vft(fit["Tg"], fit["a"], fit["B"], fit["T_vf"]), math.log(1e12), rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("option", ["--tg-level", "--c"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_numeric_options_are_bad_input(run_cli, tmp_path, option, value):
+    data = tmp_path / "melt.csv"
+    data.write_text("T,tau\n400,1\n450,0.1\n500,0.01\n550,0.001\n")
+    result = run_cli("fit", data, f"{option}={value}")
+    assert result.returncode == 2, result.stderr
+    assert option in result.stderr
