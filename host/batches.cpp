@@ -43,6 +43,56 @@ std::vector<batch> plan_batches(const std::vector<std::uint64_t>& shape, std::ui
   return batches;
 }
 
+std::vector<batch> plan_range(const std::vector<std::uint64_t>& shape, std::uint64_t first, std::uint64_t count,
+                              std::uint64_t max_points) {
+  if (max_points == 0) throw std::invalid_argument("plan_range: max_points must be >= 1");
+  const std::uint64_t total = point_count(shape);
+  if (first > total || count > total - first)
+    throw std::invalid_argument("plan_range: [" + std::to_string(first) + ", +" + std::to_string(count) +
+                                ") is outside the grid of " + std::to_string(total) + " points");
+  if (count == 0) return {};
+  if (shape.empty()) return {batch{0, 1}};
+
+  // inner[j] = prod(shape[j+1:]): the points of one row of axis j. They do
+  // not decrease outwards, and alignment to inner[j] implies alignment to
+  // every inner block inside it, so the outermost usable axis is the first
+  // one, from the outside, that the position is aligned to and whose row fits.
+  std::vector<std::uint64_t> inner(shape.size(), 1);
+  for (std::size_t j = shape.size() - 1; j-- > 0;) inner[j] = inner[j + 1] * shape[j + 1];
+
+  std::vector<batch> batches;
+  const std::uint64_t end = first + count;
+  for (std::uint64_t p = first; p < end;) {
+    const std::uint64_t room = std::min(max_points, end - p);
+    std::size_t j = 0;
+    while (p % inner[j] != 0 || inner[j] > room) ++j;  // ends at the last axis: inner 1
+    const std::uint64_t row = p / inner[j] % shape[j];  // where axis j starts
+    const std::uint64_t rows = std::min(room / inner[j], shape[j] - row);  // without wrapping into axis j-1
+    batches.push_back({p, rows * inner[j]});
+    p += rows * inner[j];
+  }
+  return batches;
+}
+
+std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
+                                std::uint64_t max_points) {
+  const std::uint64_t total = point_count(shape);
+  std::vector<batch> missing;
+  std::uint64_t next = 0;  // the first point not yet covered
+  auto plan_gap = [&](std::uint64_t until) {
+    if (until > next)
+      for (const batch& b : plan_range(shape, next, until - next, max_points)) missing.push_back(b);
+  };
+  for (const batch& r : recorded) {
+    if (r.count == 0 || r.first < next || r.first > total || r.count > total - r.first)
+      throw std::invalid_argument("plan_missing: recorded batches must be sorted, disjoint and inside the grid");
+    plan_gap(r.first);
+    next = r.first + r.count;
+  }
+  plan_gap(total);
+  return missing;
+}
+
 hyperslab hyperslab_of(const std::vector<std::uint64_t>& shape, const batch& b) {
   const std::uint64_t total = point_count(shape);
   if (b.count == 0 || b.first >= total || b.count > total - b.first)

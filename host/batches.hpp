@@ -23,6 +23,23 @@ struct batch {
 /// when prod(shape) does not fit in 64 bits.
 std::vector<batch> plan_batches(const std::vector<std::uint64_t>& shape, std::uint64_t max_points);
 
+/// Cuts the points [first, first + count) of the grid into consecutive
+/// batches of at most `max_points` (>= 1), each one rectangular hyperslab:
+/// from each position on, the largest block of whole rows of the outermost
+/// axis the position is aligned to. This is how a resumed run plans the
+/// points its journal lacks with the batch size it can afford now, whatever
+/// size the recorded batches had. Over the whole grid it is plan_batches'
+/// plan. Throws std::invalid_argument for max_points == 0 or a range outside
+/// the grid.
+std::vector<batch> plan_range(const std::vector<std::uint64_t>& shape, std::uint64_t first, std::uint64_t count,
+                              std::uint64_t max_points);
+
+/// The batches (plan_range, in order) that cover every point of the grid
+/// outside `recorded`, which must be sorted by first point and disjoint
+/// (std::invalid_argument otherwise).
+std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
+                                std::uint64_t max_points);
+
 /// Start and count per axis of a rectangular batch (as plan_batches makes
 /// them); both empty for an empty shape.
 struct hyperslab {

@@ -21,6 +21,7 @@
 #include "config.hpp"
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
+#include "h5.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
@@ -47,7 +48,6 @@ constexpr std::uint64_t default_gpu_batch = std::uint64_t(1) << 21;
 /// finished batches, and the bookkeeping of the summary and progress bar.
 template <class Real>
 struct sweep_output {
-  const std::vector<batch>& batches;
   result_writer<Real>& writer;
   batch_journal& journal;
   run_summary& summary;
@@ -56,40 +56,38 @@ struct sweep_output {
   std::string writer_path;     // the output file, for messages
   std::uint64_t done = 0;
 
-  /// Writes batch k (already recorded in the journal) into the file.
-  void write(std::size_t k, const point_result<Real>* results, const Real* curves) {
+  /// Writes batch b (already recorded in the journal) into the file.
+  void write(const batch& b, const point_result<Real>* results, const Real* curves) {
     const auto write_start = clock_type::now();
-    writer.write(batches[k], results, curves);
+    writer.write(b, results, curves);
     summary.seconds_writing += seconds_since(write_start);
-    for (std::uint64_t i = 0; i < batches[k].count; ++i) {
+    for (std::uint64_t i = 0; i < b.count; ++i) {
       ++summary.flow_status[static_cast<int>(results[i].flow_status)];
       ++summary.action_status[static_cast<int>(results[i].action_status)];
       ++summary.fit_status[static_cast<int>(results[i].fit.code)];
     }
-    done += batches[k].count;
+    done += b.count;
     progress.update(done);
   }
 
-  /// Records batch k in the journal: from here on it is never computed again.
-  void record(std::size_t k, const point_result<Real>* results, const Real* curves) {
-    journal.record(k, results, batches[k].count * sizeof(point_result<Real>), curves,
-                   batches[k].count * curve_values * sizeof(Real));
+  /// Records batch b in the journal: from here on it is never computed again.
+  void record(const batch& b, const point_result<Real>* results, const Real* curves) {
+    journal.record(b, results, b.count * sizeof(point_result<Real>), curves, b.count * curve_values * sizeof(Real));
   }
 };
 
-/// Batches already in the journal (a resumed run) go straight into the file.
+/// Batches already in the journal (a resumed run) go straight into the file,
+/// each with the size it was recorded with, whatever the batch size now.
 template <class Real>
-void replay_recorded(sweep_output<Real>& out, std::uint64_t capacity) {
+void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded) {
   std::vector<point_result<Real>> results;
   std::vector<Real> curves;
-  for (std::size_t k = 0; k < out.batches.size(); ++k) {
-    if (!out.journal.has(k)) continue;
-    results.resize(capacity);
-    curves.resize(capacity * out.curve_values);
-    const std::uint64_t n = out.batches[k].count;
-    out.journal.read(k, results.data(), n * sizeof(point_result<Real>), curves.data(),
-                     n * out.curve_values * sizeof(Real));
-    out.write(k, results.data(), out.curve_values > 0 ? curves.data() : nullptr);
+  for (const batch& b : recorded) {
+    results.resize(b.count);
+    curves.resize(b.count * out.curve_values);
+    out.journal.read(b, results.data(), b.count * sizeof(point_result<Real>), curves.data(),
+                     b.count * out.curve_values * sizeof(Real));
+    out.write(b, results.data(), out.curve_values > 0 ? curves.data() : nullptr);
     ++out.summary.batches_resumed;
   }
 }
@@ -107,16 +105,13 @@ void hold_for_tests() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
-/// Computes the batches the journal lacks. Batch k+1 computes while batch k
-/// is recorded and written; starting it only after k finished keeps the CPU
-/// backend from running two OpenMP loops at once.
+/// Computes `todo`, the batches the journal lacks. Batch i+1 computes while
+/// batch i is recorded and written; starting it only after i finished keeps
+/// the CPU backend from running two OpenMP loops at once.
 template <class Real, class Runner>
-void compute_missing(sweep_output<Real>& out, Runner& runner) {
-  std::vector<std::size_t> todo;
-  for (std::size_t k = 0; k < out.batches.size(); ++k)
-    if (!out.journal.has(k)) todo.push_back(k);
+void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<batch>& todo) {
   if (todo.empty()) return;
-  runner.start(0, out.batches[todo[0]].first, out.batches[todo[0]].count);
+  runner.start(0, todo[0].first, todo[0].count);
   for (std::size_t i = 0; i < todo.size(); ++i) {
     const int slot = int(i % 2);
     const auto wait_start = clock_type::now();
@@ -126,14 +121,14 @@ void compute_missing(sweep_output<Real>& out, Runner& runner) {
     // other is started.
     const int signal = pending_signal();
     if (signal == 0 && i + 1 < todo.size())
-      runner.start(int((i + 1) % 2), out.batches[todo[i + 1]].first, out.batches[todo[i + 1]].count);
+      runner.start(int((i + 1) % 2), todo[i + 1].first, todo[i + 1].count);
     const Real* curves = runner.curves(slot);
     out.record(todo[i], results, curves);
     out.write(todo[i], results, curves);
     if (signal != 0)
       throw interrupted(signal, "interrupted by " + signal_name(signal) + " after " +
                                     std::to_string(out.journal.recorded()) + " of " +
-                                    std::to_string(out.batches.size()) + " batches, all kept in " +
+                                    std::to_string(out.summary.batches) + " batches, all kept in " +
                                     batch_journal::directory_for(out.writer_path));
     if (i == 0) hold_for_tests();
   }
@@ -143,6 +138,50 @@ void compute_missing(sweep_output<Real>& out, Runner& runner) {
 std::uint64_t host_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && page_size > 0 ? std::uint64_t(pages) * std::uint64_t(page_size) : 0;
+}
+
+/// Whether OUT.h5 already holds what this run's journal would give, so that
+/// the journal is only what an interrupted clean-up left: OUT.h5 is the very
+/// file the run published (a kill between the publishing rename and the
+/// journal's removal), or, for a run that was not started with --force, a
+/// complete scaleham file of the same configuration, precision and version
+/// (results are per point and deterministic). A run started with --force was
+/// to replace the file there, so only its own publication counts.
+bool output_is_complete(const std::string& path, const journal_manifest& journal) {
+  if (batch_journal::published(path)) return true;
+  if (journal.replaces_output) return false;
+  try {
+    h5::quiet_errors();
+    const h5::file file = h5::open_file_read_only(path);
+    const hid_t root = file.get();
+    for (const char* name : {"complete", "config", "precision", "version"})
+      if (!h5::has_attribute(root, name)) return false;
+    return h5::attribute_text(root, "complete") == "1" && h5::attribute_text(root, "config") == journal.config_text &&
+           h5::attribute_text(root, "precision") == journal.precision &&
+           h5::attribute_text(root, "version") == journal.version;
+  } catch (const std::exception&) {
+    return false;  // not an HDF5 file, or not ours: not this run's result
+  }
+}
+
+/// A dangling symbolic link (or a loop) as the output is refused before any
+/// work: the output is published by renaming the finished file onto its
+/// name, which replaces the link and never creates its target, so without
+/// --force the run could only end, after all its work, in "appeared while
+/// scaleham ran" (every time, resumed or not). Following the link instead
+/// would put the .partial, lock and journal beside a target whose directory
+/// may not exist. --force replaces the link, as it replaces any output.
+void refuse_dangling_link(const std::string& path, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (force || !fs::is_symlink(fs::symlink_status(path, error))) return;
+  std::error_code target_error;
+  if (fs::exists(fs::status(path, target_error))) return;
+  const std::string target = fs::read_symlink(path, error).string();
+  throw output_error(path + " is a symbolic link to " + target +
+                     ", which does not exist; scaleham publishes its output by renaming the finished file onto " +
+                     path + ", which would replace the link rather than create " + target +
+                     ": remove the link, give the target itself with -o, or use --force to replace the link");
 }
 
 /// How many points a batch may hold on the chosen backend: two slots of
@@ -201,59 +240,125 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
                               ? std::uint64_t(config.settings.relaxation.n_T)
                               : 0;
 
+  // What an earlier run may have left (docs/design.md §6): a journal with its
+  // manifest (an unfinished run, or a finished one whose clean-up was
+  // interrupted), or, without a manifest, the leftover of a clean-up. Each
+  // has a way forward that loses no finished work.
+  namespace fs = std::filesystem;
+  refuse_dangling_link(path, options.force);
+  const std::string journal_dir = batch_journal::directory_for(path);
+  std::error_code ignored;
+  const bool output_exists = fs::exists(fs::symlink_status(path, ignored));
   const bool unfinished = batch_journal::exists(path);
-  const bool resuming = unfinished && options.resume && !options.force;
-  if (unfinished && !options.resume && !options.force)
-    throw output_error(path + " has an unfinished run (" + batch_journal::directory_for(path) +
-                       "); rerun with --resume to finish it, or with --force to start over");
-  const sweep_plan<Real> plan(config);
-  const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
-  std::string capacity_notice;
-  std::uint64_t capacity = batch_capacity(config, options, backend, limit, capacity_notice);
-  if (resuming) {
-    const std::uint64_t planned = batch_journal::read_manifest(path).batch_capacity;  // the plan it started with
-    // The batches are fixed by the journal: a smaller device cannot take them.
-    if (planned > limit.points)
-      throw backend_error(path + " was started with batches of " + std::to_string(planned) +
-                          " points, more than fit here (" + std::to_string(limit.points) + ": " + limit.reason +
-                          "); resume it where it started, or on a larger GPU or host");
-    capacity = planned;
-    capacity_notice.clear();
-    std::error_code ignored;
-    if (std::filesystem::exists(path, ignored)) {
-      // Killed after publishing the file, before removing the journal: done.
+  if (!options.force && output_exists) {
+    if (unfinished && output_is_complete(path, batch_journal::read_manifest(path))) {
+      if (!options.resume)
+        throw output_error(path + " is complete, but removing its journal " + journal_dir +
+                           " was interrupted; rerun with --resume to remove it (or with --force to run again)");
       batch_journal::resume(path, manifest).remove();  // resume() checks it is ours
       summary.notice = path + " was already complete; removed its journal";
       summary.points = config.size();
       return;
     }
+    if (!unfinished && batch_journal::leftover(path)) {
+      if (!options.resume)
+        throw output_error(path + " exists; " + journal_dir +
+                           " is what an interrupted clean-up left of its journal: rerun with --resume to remove it, "
+                           "or use --force to overwrite");
+      if (!batch_journal::remove_leftover(path))
+        throw output_error("cannot remove " + journal_dir + ", left by an interrupted clean-up");
+      summary.notice = path + " was already complete; removed what was left of its journal";
+      summary.points = config.size();
+      return;
+    }
+  }
+  const bool resuming = unfinished && options.resume && !options.force;
+  if (unfinished && !options.resume && !options.force)
+    throw output_error(path + " has an unfinished run (" + journal_dir +
+                       "); rerun with --resume to finish it, or with --force to start over");
+  journal_manifest found;  // the manifest of the run being resumed
+  if (resuming) {
+    found = batch_journal::read_manifest(path);
+    // A run started with --force may replace the file there; any other would
+    // fail at the very end with "exists": say now what to do instead.
+    if (output_exists && !found.replaces_output)
+      throw output_error(path + " exists and is not the result of the unfinished run in " + journal_dir +
+                         "; move it away and rerun with --resume (the journal keeps the finished batches), "
+                         "or use --force to start over");
+  }
+  const sweep_plan<Real> plan(config);
+  const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
+  std::string capacity_notice;
+  std::uint64_t capacity = batch_capacity(config, options, backend, limit, capacity_notice);
+  if (resuming) {
+    // The recorded batches are replayed as they are; the points still missing
+    // are planned anew, in batches no larger than the run started with, and
+    // smaller when --batch-points asks for it or they would not fit here (a
+    // batch that ran out of memory, a smaller GPU or host). Results are per
+    // point, so the file is the same bits whatever the batches.
+    std::uint64_t wanted = found.batch_capacity;
+    if (options.batch_points > 0) wanted = std::min(wanted, options.batch_points);
+    capacity_notice.clear();
+    if (wanted > limit.points)
+      capacity_notice = "batches of " + std::to_string(wanted) + " points lowered to " +
+                        std::to_string(limit.points) + " for the points still missing (two batches of results must fit in " +
+                        limit.reason + ")";
+    capacity = std::max<std::uint64_t>(1, std::min({config.size(), wanted, limit.points}));
   }
   if (!capacity_notice.empty()) {
     if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", capacity_notice.c_str());
     summary.notice += (summary.notice.empty() ? "" : "; ") + capacity_notice;
   }
-  const std::vector<batch> batches = plan_batches(config.shape(), capacity);
-  manifest.batch_capacity = capacity;
-  manifest.batches = batches.size();
-  summary.batches = batches.size();
+  std::vector<batch> todo;  // the batches to compute
+  if (!resuming) {
+    todo = plan_batches(config.shape(), capacity);
+    manifest.batch_capacity = capacity;
+    manifest.batches = todo.size();
+    manifest.replaces_output = options.force;
+  }
 
   // The writer checks the output path before anything is created; the journal
   // comes second, so bad input leaves no trace.
-  result_writer<Real> writer(path, config, options.force);
+  result_writer<Real> writer(path, config, options.force || (resuming && found.replaces_output));
   batch_journal journal = resuming ? batch_journal::resume(path, manifest)
                                    : batch_journal::create(path, manifest);
+  std::vector<batch> replay;  // the recorded batches, replayed
+  if (resuming) {
+    // Only rectangular batches can be written; the journal cannot check that
+    // (it does not know the grid's shape), and a valid checksum on a batch of
+    // this run that is not one is a forgery: computed again like the rest.
+    std::uint64_t unusable = 0;
+    for (const batch& b : journal.recorded_batches()) {
+      try {
+        hyperslab_of(config.shape(), b);
+        replay.push_back(b);
+      } catch (const std::invalid_argument&) {
+        ++unusable;
+      }
+    }
+    todo = plan_missing(config.shape(), replay, capacity);
+    rejected_batches rejected = journal.rejected();
+    rejected.damaged += unusable;
+    if (rejected.total() > 0) {
+      const std::string notice = "ignored " + rejected.describe() + " in " + journal_dir +
+                                 "; their points are computed again";
+      if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", notice.c_str());
+      summary.notice += (summary.notice.empty() ? "" : "; ") + notice;
+    }
+  }
+  summary.batches = replay.size() + todo.size();
   progress_reporter progress(config.size(), !options.quiet);
-  sweep_output<Real> out{batches, writer, journal, summary, progress, manifest.curve_values, path};
+  sweep_output<Real> out{writer, journal, summary, progress, manifest.curve_values, path};
 
-  replay_recorded(out, capacity);
-  if (journal.recorded() < batches.size()) {
+  replay_recorded(out, replay);
+  if (!todo.empty()) {
     const bool curves = manifest.curve_values > 0;
     if (backend.use_cuda) {
       cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
-      compute_missing(out, runner);
+      compute_missing(out, runner, todo);
     } else {
       cpu_runner<Real> runner(plan.spec(), capacity, curves);
-      compute_missing(out, runner);
+      compute_missing(out, runner, todo);
     }
   }
   progress.finish();
@@ -267,6 +372,9 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   info.points = out.done;
   info.seconds_compute = summary.seconds_waiting;
   info.seconds_total = seconds_since(start);
+  // Which file is about to become OUT.h5, so that a kill between the rename
+  // and the journal's removal is recognised as finished (published()).
+  journal.mark_publishing(path + ".partial");
   writer.finish(info);
   journal.remove();  // only now: until the rename, the journal is the safe copy
 }

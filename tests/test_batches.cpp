@@ -128,4 +128,66 @@ TEST(Batches, RejectsBadInput) {
   EXPECT_NO_THROW(hyperslab_of({3, 4}, {4, 8}));
 }
 
+// --- re-planning what a resumed run lacks (issue 9, item 6) ----------------------------
+
+TEST(Batches, PlanRangeOverTheWholeGridIsPlanBatches) {
+  for (const shape_t& shape : small_shapes(4, 4)) {
+    const std::uint64_t total = scaleham::point_count(shape);
+    for (std::uint64_t max_points = 1; max_points <= total + 1; ++max_points) {
+      const auto want = plan_batches(shape, max_points);
+      const auto got = scaleham::plan_range(shape, 0, total, max_points);
+      ASSERT_EQ(got.size(), want.size()) << "total " << total << ", max " << max_points;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].first, want[i].first);
+        ASSERT_EQ(got[i].count, want[i].count);
+      }
+    }
+  }
+}
+
+TEST(Batches, PlanRangeCutsAnyRangeIntoRectanglesThatFit) {
+  std::size_t checked = 0;
+  for (const shape_t& shape : small_shapes(3, 4)) {
+    const std::uint64_t total = scaleham::point_count(shape);
+    for (std::uint64_t first = 0; first < total; ++first)
+      for (std::uint64_t count = 1; first + count <= total; ++count)
+        for (std::uint64_t max_points : {std::uint64_t(1), std::uint64_t(2), std::uint64_t(5), total}) {
+          std::uint64_t next = first;
+          for (const batch& b : scaleham::plan_range(shape, first, count, max_points)) {
+            ASSERT_EQ(b.first, next);
+            ASSERT_GE(b.count, 1u);
+            ASSERT_LE(b.count, max_points);
+            const auto slab = hyperslab_of(shape, b);  // throws unless rectangular
+            ASSERT_EQ(linear_indices(shape, slab).size(), b.count);
+            next += b.count;
+          }
+          ASSERT_EQ(next, first + count);
+          ++checked;
+        }
+  }
+  EXPECT_GT(checked, 10000u);
+  EXPECT_THROW(scaleham::plan_range({3, 4}, 10, 3, 4), std::invalid_argument);
+  EXPECT_THROW(scaleham::plan_range({3, 4}, 0, 3, 0), std::invalid_argument);
+}
+
+TEST(Batches, PlanMissingCoversExactlyWhatIsNotRecorded) {
+  // {4, 5, 3}: batches of 30 points recorded (the run's first plan), the rest
+  // planned in batches of at most 6 (a resume with smaller batches).
+  const shape_t shape{4, 5, 3};
+  const std::vector<batch> recorded{{0, 15}, {30, 15}, {45, 15}};
+  const auto missing = scaleham::plan_missing(shape, recorded, 6);
+  std::uint64_t covered = 0;
+  for (const batch& b : missing) {
+    EXPECT_GE(b.first, 15u);
+    EXPECT_LE(b.first + b.count, 30u);
+    EXPECT_LE(b.count, 6u);
+    hyperslab_of(shape, b);
+    covered += b.count;
+  }
+  EXPECT_EQ(covered, 15u);
+  EXPECT_TRUE(scaleham::plan_missing(shape, {{0, 60}}, 6).empty());
+  EXPECT_THROW(scaleham::plan_missing(shape, {{30, 15}, {0, 15}}, 6), std::invalid_argument);  // unsorted
+  EXPECT_THROW(scaleham::plan_missing(shape, {{0, 20}, {15, 15}}, 6), std::invalid_argument);  // overlapping
+}
+
 }  // namespace
