@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "paper_closed_form.hpp"
@@ -95,6 +96,14 @@ TEST(Grid, PortableExpIsWithinTwoUlpOfLibm) {
     ASSERT_LE(std::fabs(got - want), 2 * std::fabs(std::nextafter(want, 0.0) - want)) << "x = " << x;
   }
   EXPECT_EQ(scaleham::portable_exp(0.0), 1.0);
+  // Beyond double's range: inf and 0 as libm gives, no undefined conversion
+  // (a fuzzed config with a 600-decade Halton axis reached it).
+  EXPECT_EQ(scaleham::portable_exp(1e4), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(scaleham::portable_exp(std::numeric_limits<double>::infinity()), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(scaleham::portable_exp(-1e4), 0.0);
+  EXPECT_TRUE(std::isnan(scaleham::portable_exp(std::nan(""))));
+  EXPECT_NEAR(scaleham::portable_exp(709.0) / std::exp(709.0), 1.0, 1e-15);
+  EXPECT_NEAR(scaleham::portable_exp(-745.0) / std::exp(-745.0), 1.0, 1e-2);  // subnormal result
 }
 
 // Positions are computed in double and rounded to the sweep's precision last:

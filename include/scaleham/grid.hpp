@@ -40,6 +40,10 @@ enum class axis_kind : int {
 /// for |x| < 700; used where reproducibility across backends matters more than
 /// speed (Halton sampling of log-uniform axes).
 SCALEHAM_HD inline double portable_exp(double x) {
+  // Outside (−746, 710) e^x is 0 or inf in double; NaN stays NaN. (Converting
+  // an infinite k to int below would be undefined.)
+  if (!(x < 710.0)) return x != x ? x : real_limits<double>::infinity();
+  if (!(x > -746.0)) return 0.0;
   // x = k ln 2 + r with |r| <= ln 2 / 2; ln 2 split in two so k·ln2 is exact enough.
   const double k = std::rint(x * 1.4426950408889634074);
   double r = std::fma(-k, 6.93147180369123816490e-01, x);
