@@ -487,3 +487,148 @@ def test_a_second_run_on_the_same_output_is_refused_and_touches_nothing(small, t
     assert first.returncode == 0, stderr
     assert contents(out) == small.reference
     assert not pathlib.Path(str(out) + ".lock").exists()
+
+
+# --- resume dead ends and batches bound to their run (issue 9, items 6 and 7) ---------
+
+
+def killed_at_hold(scaleham_bin, config, out, batch_points, hold, *extra):
+    """A run SIGKILLed while the test hook holds it after its first computed
+    batch (recorded and written): a known number of new batch files."""
+    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
+    proc = subprocess.Popen(run_command(scaleham_bin, config, out, batch_points, *extra),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hold.exists(), f"the run never reached its first batch: {proc.communicate()[1]}"
+    assert kill(proc)
+    hold.unlink()
+
+
+def test_resume_continues_with_other_batch_sizes_to_the_same_bits(small, tmp_path):
+    """A batch too large for memory must not be a dead end: --resume
+    --batch-points N replays the recorded batches as they are and plans only
+    the missing points in batches of N; killed again, a resume with yet
+    another size finishes it, bit for bit the uninterrupted file."""
+    out = tmp_path / "out.h5"
+    recorded = small.interrupted(out)  # batches of 30 points
+    first = batch_files(out)
+    sizes = {stat[2] for stat in first.values()}
+    assert len(sizes) == 1, "all batches of the first run have one size"
+
+    # Resumed with batches of 6 points, killed after its first new batch.
+    killed_at_hold(small.bin, small.config, out, 6, tmp_path / "hold", "--resume")
+    second = batch_files(out)
+    assert {name: second[name] for name in first} == first, "recorded batches are never rewritten"
+    new = {name: stat for name, stat in second.items() if name not in first}
+    assert len(new) == 1, new
+    assert next(iter(new.values()))[2] < min(sizes), "the new batch has the new, smaller size"
+
+    # Resumed again with another size: everything recorded is replayed.
+    summary = summary_of(run(small.bin, small.config, out, 12, "--resume", "--json"))
+    assert summary["batches_resumed"] == recorded + 1
+    missing_points = small.points - recorded * SMALL_BATCH_POINTS - 6
+    # At most 12 points per new batch (fewer where a batch must end at a row of the grid).
+    assert summary["batches"] >= recorded + 1 + -(-missing_points // 12)
+    assert not journal_of(out).exists()
+    assert_same_contents(out, small.reference)
+
+
+def test_resume_finishes_a_force_run_over_an_older_file(small, tmp_path):
+    """A run with --force over an existing file, killed: the older file is
+    still there (it is replaced only once the new one is complete). --resume
+    must finish the new run and replace it, not take the older file for the
+    result and delete the journal."""
+    out = tmp_path / "out.h5"
+    older = small.run(out, "--precision", "float")  # a complete file, but not this run's
+    assert older.returncode == 0, older.stderr
+    killed_at_hold(small.bin, small.config, out, small.batch_points, tmp_path / "hold", "--force")
+    assert journal_of(out).is_dir() and len(batch_files(out)) == 1
+    summary = summary_of(small.run(out, "--resume", "--json"))
+    assert summary["batches_resumed"] == 1
+    assert not journal_of(out).exists()
+    assert_same_contents(out, small.reference)
+
+
+def test_every_state_of_an_interrupted_clean_up_has_a_way_forward(small, tmp_path):
+    """Killed after publishing OUT.h5 while removing the journal: the journal
+    whole (with the mark of the file it published), without its manifest (a
+    partial removal), or an empty directory. A plain run says to use
+    --resume; --resume removes what is left and leaves OUT.h5 alone."""
+    out = tmp_path / "out.h5"
+    small.interrupted(out)
+    kept = tmp_path / "kept.journal"
+    shutil.copytree(journal_of(out), kept)
+    summary_of(small.run(out, "--resume", "--json"))
+    published = out.read_bytes()
+    st = out.stat()
+
+    def left_as(state):
+        shutil.rmtree(journal_of(out), ignore_errors=True)
+        shutil.copytree(kept, journal_of(out))
+        # What mark_publishing() records just before the rename: the file's device and inode.
+        (journal_of(out) / "published").write_text(f"{st.st_dev} {st.st_ino}\n")
+        if state in ("no manifest", "empty"):
+            (journal_of(out) / "manifest.json").unlink()
+        if state == "empty":
+            for entry in journal_of(out).iterdir():
+                entry.unlink()
+
+    for state in ("whole", "no manifest", "empty"):
+        left_as(state)
+        plain = small.run(out)
+        assert plain.returncode == 2, (state, plain.stderr)
+        assert "--resume" in plain.stderr, (state, plain.stderr)
+        assert plain.stderr.count("\n") == 1, (state, plain.stderr)
+        result = small.run(out, "--resume", "--json")
+        summary = summary_of(result)
+        assert "already complete" in summary["notice"], (state, summary["notice"])
+        assert not journal_of(out).exists(), state
+        assert not partial_of(out).exists(), state
+        assert out.read_bytes() == published and out.stat().st_mtime_ns == st.st_mtime_ns, state
+
+
+def test_dangling_symlink_as_output_is_refused_up_front(small, tmp_path):
+    """-o naming a dangling link: the file is published by rename, which
+    would replace the link (never create its target), so without --force the
+    run could only fail at the end. Refused before any work, exit 2; --force
+    replaces the link like any existing output."""
+    out = tmp_path / "out.h5"
+    os.symlink("/nonexistent/x.h5", out)
+    started = time.monotonic()
+    result = small.run(out)
+    assert result.returncode == 2, result.stderr
+    assert "symbolic link" in result.stderr and "/nonexistent/x.h5" in result.stderr, result.stderr
+    assert "--force" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert time.monotonic() - started < small.seconds / 2 + 1, "refused before the sweep ran"
+    assert not journal_of(out).exists() and not partial_of(out).exists()
+    assert os.readlink(out) == "/nonexistent/x.h5", "the link is left as it was"
+    again = small.run(out, "--resume")
+    assert again.returncode == 2 and "symbolic link" in again.stderr, again.stderr
+
+    summary_of(small.run(out, "--force", "--json"))
+    assert not out.is_symlink() and out.is_file()
+    assert_same_contents(out, small.reference)
+
+
+def test_a_batch_file_of_another_run_is_rejected(small, tmp_path):
+    """A batch file copied from the journal of another config with the same
+    layout passes its own checksum, but carries its run's identity: --resume
+    rejects it with a notice and computes its points again."""
+    out = tmp_path / "out.h5"
+    recorded = small.interrupted(out)
+    other_config = tmp_path / "other.toml"
+    other_config.write_text(small.config.read_text().replace("rk4_steps = 10000", "rk4_steps = 9999"))
+    other = tmp_path / "other.h5"
+    killed_at_hold(small.bin, other_config, other, small.batch_points, tmp_path / "hold")
+    (name,) = batch_files(other)
+    assert name in batch_files(out), "the same batch in both journals"
+    shutil.copyfile(journal_of(other) / name, journal_of(out) / name)
+
+    result = small.run(out, "--resume", "--json")
+    summary = summary_of(result)
+    assert summary["batches_resumed"] == recorded - 1
+    assert "from another run" in summary["notice"], summary["notice"]
+    assert_same_contents(out, small.reference)
