@@ -412,8 +412,8 @@ TEST_F(Output, StatusFlagsAndRootAttributes) {
     codes.push_back(static_cast<std::uint8_t>(code));
     meanings += (code ? " " : "") + std::string(status_name(static_cast<status>(code)));
   }
-  EXPECT_EQ(status_count, 13);
-  EXPECT_EQ(meanings.substr(meanings.rfind(' ') + 1), "no_vft_minimum");
+  EXPECT_EQ(status_count, 14);
+  EXPECT_EQ(meanings.substr(meanings.rfind(' ') + 1), "out_of_range");
   for (const char* name : {"/flow/status", "/hj/status", "/fit/status", "/fit/curve_status"}) {
     const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
     EXPECT_EQ(numeric_attribute<std::uint8_t>(set.get(), "flag_values", H5T_NATIVE_UINT8), codes) << name;
@@ -727,8 +727,8 @@ TEST_F(Output, DescribeFileNamesDatasetsAndCountsStatuses) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected << "\n" << text;
   EXPECT_EQ(text.find("INCOMPLETE"), std::string::npos) << text;
 
-  // Status counts, per status name: flow codes are i % 13 over 24 points,
-  // action codes 7 i % 13, fit codes (3 i + 1) % 13, curve codes (5 i + 2) % 13.
+  // Status counts, per status name: flow codes are i % 14 over 24 points,
+  // action codes 7 i % 14, fit codes (3 i + 1) % 14, curve codes (5 i + 2) % 14.
   std::map<int, int> flow, action, fit, curve;
   for (int i = 0; i < 24; ++i) {
     ++flow[i % status_count];
@@ -749,7 +749,7 @@ TEST_F(Output, DescribeFileNamesDatasetsAndCountsStatuses) {
   EXPECT_NE(text.find("status counts: " + counts_text(curve)), std::string::npos) << text;
   EXPECT_NE(text.find("ok 2, target_reached 2, left_domain 2, non_finite 2, max_steps 2, step_size_underflow 2, "
                       "invalid_options 2, invalid_initial_state 2, singular_integrand 2, not_converged 2, "
-                      "at_bound 2, too_few_points 1, no_vft_minimum 1"),
+                      "at_bound 1, too_few_points 1, no_vft_minimum 1, out_of_range 1"),
             std::string::npos)
       << text;
 }

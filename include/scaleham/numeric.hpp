@@ -16,6 +16,7 @@ template <>
 struct real_limits<double> {
   SCALEHAM_HD static constexpr double epsilon() { return DBL_EPSILON; }
   SCALEHAM_HD static constexpr double min_normal() { return DBL_MIN; }
+  SCALEHAM_HD static constexpr double max_finite() { return DBL_MAX; }
   SCALEHAM_HD static constexpr double infinity() { return __builtin_huge_val(); }
   SCALEHAM_HD static constexpr double quiet_nan() { return __builtin_nan(""); }
 };
@@ -24,6 +25,7 @@ template <>
 struct real_limits<float> {
   SCALEHAM_HD static constexpr float epsilon() { return FLT_EPSILON; }
   SCALEHAM_HD static constexpr float min_normal() { return FLT_MIN; }
+  SCALEHAM_HD static constexpr float max_finite() { return FLT_MAX; }
   SCALEHAM_HD static constexpr float infinity() { return __builtin_huge_valf(); }
   SCALEHAM_HD static constexpr float quiet_nan() { return __builtin_nanf(""); }
 };

@@ -74,18 +74,22 @@ struct point_result {
   Real p0;               ///< initial momentum used
   Real action;           ///< S(g_end) − S(g0) = −∫ F/β dg by quadrature
   Real action_error;     ///< its error estimate
-  Real hj_consistency;   ///< |S_flow − action| / max(|action|, ε) (NaN where either failed)
+  Real hj_consistency;   ///< |S_flow − action| / max(|action|, ε); NaN unless flow and action both succeeded
+                         ///< (a ratio beyond the range of Real makes the action out_of_range)
   std::int32_t steps;    ///< accepted steps
   std::int32_t rejected; ///< rejected steps
   status flow_status;
   status action_status;
   status curve_status;   ///< worst quadrature status along the ln τ(T) curve
   vft_fit<Real> fit;     ///< VFT fit of the curve (code = curve_status when the curve failed)
-  Real B_rel_err;        ///< B / (A/(λc)) − 1: departure from the paper's prediction (f_m1, b1)
+  Real B_rel_err;        ///< B / (A/(λc)) − 1: departure from the paper's prediction (f_m1, b1);
+                         ///< NaN unless the fit succeeded and A/(λc) and the ratio are finite and nonzero
 };
 
 /// ln τ(T_j) of the point's model on the temperature grid, into log_tau[0 .. n_T).
-/// Returns the first failing quadrature status (ok when all succeeded).
+/// Returns the first failing quadrature status (ok when all succeeded), or
+/// out_of_range when every piece succeeded but the chained sum ln τ0 + S
+/// overflowed (a curve with a succeeded status is finite throughout).
 /// S is chained from the top of the grid down: S(T_j) = S(T_{j+1}) + ∫ over
 /// [g_{j+1}, g_j] alone, so each quadrature spans one grid step.
 template <class Real>
@@ -106,6 +110,9 @@ SCALEHAM_HD status relaxation_curve(const model<Real>& m, Real T0, Real c,
     log_tau[j] = rs.log_tau0 + S;
     g_upper = g;
   }
+  if (succeeded(worst))
+    for (int j = 0; j < n; ++j)
+      if (!std::isfinite(log_tau[j])) worst = status::out_of_range;
   return worst;
 }
 
@@ -155,11 +162,19 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
     r.action = action.value;
     r.action_error = action.error;
     r.action_status = action.code;
-    r.hj_consistency =
-        succeeded(path.code) && succeeded(action.code)
-            ? std::fabs(path.end.S - action.value) /
-                  std::fmax(std::fabs(action.value), real_limits<Real>::epsilon())
-            : nan;
+    r.hj_consistency = nan;
+    if (succeeded(path.code) && succeeded(action.code)) {
+      const Real size = std::fmax(std::fabs(action.value), real_limits<Real>::epsilon());
+      r.hj_consistency = std::fabs(path.end.S - action.value) / size;
+      // S and the action of opposite signs near the top of the range: halve
+      // both before the difference. A ratio still beyond the range is a
+      // disagreement the type cannot express: the action is then out_of_range.
+      if (!std::isfinite(r.hj_consistency)) {
+        const Real half = std::fabs(Real(0.5) * path.end.S - Real(0.5) * action.value) / size;
+        r.hj_consistency = half < real_limits<Real>::max_finite() / Real(2) ? Real(2) * half : nan;
+        if (!std::isfinite(r.hj_consistency)) r.action_status = status::out_of_range;
+      }
+    }
   }
 
   const relaxation_settings<Real>& rs = settings.relaxation;
@@ -177,7 +192,11 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
   r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
                                      : unfitted_vft<Real>(r.curve_status, rs.n_T);
   const Real predicted_B = params[param_f_m1] / (params[param_b1] * c);
-  r.B_rel_err = r.fit.B / predicted_B - Real(1);
+  const Real ratio = r.fit.B / predicted_B;
+  r.B_rel_err = succeeded(r.fit.code) && std::isfinite(predicted_B) && predicted_B != Real(0) &&
+                        std::isfinite(ratio)
+                    ? ratio - Real(1)
+                    : nan;
   return r;
 }
 

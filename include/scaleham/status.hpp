@@ -26,10 +26,12 @@ enum class status : std::uint8_t {
   at_bound = 10,             ///< fit ended on a bound: T_vf = 0 (Arrhenius limit) or T_vf → min T
   too_few_points = 11,       ///< fit needs at least 4 finite points (3 parameters + 1 for errors)
   no_vft_minimum = 12,       ///< no VFT curve with B > 0 fits: the data do not slow down on cooling
+  out_of_range = 13,         ///< finite inputs whose magnitudes the floating type cannot carry through
+                             ///< the computation (an intermediate or result over- or underflows)
 };
 
 /// Number of status codes; valid codes are 0 .. status_count - 1.
-inline constexpr int status_count = 13;
+inline constexpr int status_count = 14;
 
 /// Short snake_case name of a status code, as written into HDF5 attributes.
 SCALEHAM_HD inline const char* status_name(status s) {
@@ -47,6 +49,7 @@ SCALEHAM_HD inline const char* status_name(status s) {
     case status::at_bound: return "at_bound";
     case status::too_few_points: return "too_few_points";
     case status::no_vft_minimum: return "no_vft_minimum";
+    case status::out_of_range: return "out_of_range";
   }
   return "unknown";
 }

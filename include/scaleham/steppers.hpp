@@ -57,12 +57,25 @@ struct path_result {
 
 /// Relative drift of H between two states, measured against the size of H's
 /// terms at the first (H itself is zero on the HJ manifold).
+///
+/// Where p·β overflows (|p| near the top of the range) the ratio is taken
+/// again with p and F divided by 4·max(|p_start|, |p_end|, 1): the same ratio,
+/// with every term below a quarter of the range. It is non-finite only when β
+/// or F is itself Inf/NaN at one of the two states.
 template <class Real>
 SCALEHAM_HD Real relative_h_drift(const model<Real>& m, const phase_point<Real>& start,
                                   const phase_point<Real>& end) {
   const Real change = std::fabs(hamiltonian(m, end.g, end.p) - hamiltonian(m, start.g, start.p));
   const Real scale = hamiltonian_scale(m, start.g, start.p);
-  return scale > Real(0) ? change / scale : change;
+  const Real drift = scale > Real(0) ? change / scale : change;
+  if (std::isfinite(drift)) return drift;
+  const Real shrink = Real(4) * std::fmax(std::fmax(std::fabs(start.p), std::fabs(end.p)), Real(1));
+  const Real beta0 = m.beta.eval(start.g).value, beta1 = m.beta.eval(end.g).value;
+  const Real F0 = m.F.eval(start.g).value / shrink, F1 = m.F.eval(end.g).value / shrink;
+  const Real t0 = (start.p / shrink) * beta0, t1 = (end.p / shrink) * beta1;
+  const Real scaled_change = std::fabs((t1 - t0) + (F1 - F0));
+  const Real scaled_scale = std::fabs(t0) + std::fabs(F0);
+  return scaled_scale > Real(0) ? scaled_change / scaled_scale : scaled_change;
 }
 
 /// One classic Runge–Kutta step of size h (4 RHS evaluations).
@@ -210,11 +223,16 @@ SCALEHAM_INLINE SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const ph
   return std::sqrt((rg * rg + rp * rp + rS * rS) / Real(3));
 }
 
+/// The path's result. A path that claims success has a finite H drift: H
+/// itself Inf/NaN at the start or the end (F or β infinite there, e.g. g
+/// stopped exactly on a pole) makes it non_finite.
 template <class Real>
 SCALEHAM_HD path_result<Real> finish(const model<Real>& m, const phase_point<Real>& y0,
                                      const phase_point<Real>& end, Real ell, int steps,
                                      int rejected, int evaluations, status code) {
-  return {end, ell, steps, rejected, evaluations, relative_h_drift(m, y0, end), code};
+  const Real drift = relative_h_drift(m, y0, end);
+  if (succeeded(code) && !std::isfinite(drift)) code = status::non_finite;
+  return {end, ell, steps, rejected, evaluations, drift, code};
 }
 
 }  // namespace detail

@@ -34,17 +34,31 @@ SCALEHAM_HD Real vft_log_tau(Real a, Real B, Real T_vf, Real T) {
 }
 
 /// The temperature where the VFT law reaches log_level (e.g. Tg where τ = 100 s:
-/// log_level = ln 100). NaN when the law never reaches that level above T_vf.
+/// log_level = ln 100). NaN when the law never reaches that level at a finite
+/// temperature above T_vf: log_level <= a (the law stays above the level), or
+/// a temperature beyond the range of Real.
 template <class Real>
 SCALEHAM_HD Real vft_temperature_at(Real a, Real B, Real T_vf, Real log_level) {
-  return log_level > a ? T_vf + B / (log_level - a) : real_limits<Real>::quiet_nan();
+  const Real T = log_level > a ? T_vf + B / (log_level - a) : real_limits<Real>::quiet_nan();
+  return std::isfinite(T) ? T : real_limits<Real>::quiet_nan();
 }
 
 /// Fragility m = d log10 τ / d(Tg/T) at Tg = B·Tg / (ln 10 · (Tg − T_vf)²).
+/// (B/gap)·(Tg/gap)/ln 10 where the plain form over- or underflows on the way.
 template <class Real>
 SCALEHAM_HD Real vft_fragility(Real B, Real T_vf, Real Tg) {
   const Real gap = Tg - T_vf;
-  return B * Tg / (Real(2.302585092994045684) * gap * gap);
+  const Real m = B * Tg / (Real(2.302585092994045684) * gap * gap);
+  return std::isfinite(m) || !std::isfinite(Tg) ? m : (B / gap) * (Tg / gap) / Real(2.302585092994045684);
+}
+
+/// Largest |y|, T and 1/T the fitter accepts: 2^(max exponent / 4), about
+/// 1.2e77 in double and 4.3e9 in float. Within it the sums of squares and the
+/// Jacobian of the VFT model (terms up to y², 1/(T − T_vf)²) stay within the
+/// range of Real; beyond it a fit is out_of_range.
+template <class Real>
+SCALEHAM_HD constexpr Real vft_data_limit() {
+  return sizeof(Real) == sizeof(double) ? Real(1.157920892373162e77) : Real(4294967296.0);
 }
 
 template <class Real>
@@ -71,7 +85,11 @@ struct vft_fit {
   Real D, Tg, m;                         ///< B/T_vf; T where y = tg_log_level; fragility
   std::int32_t iterations;
   std::int32_t n_points;
-  status code;  ///< ok, at_bound, not_converged, too_few_points, no_vft_minimum, non_finite
+  /// ok, at_bound, not_converged, too_few_points, no_vft_minimum, non_finite, out_of_range.
+  /// When the code is ok or at_bound every number is finite except D = +inf on
+  /// the T_vf = 0 bound, and Tg and m, NaN when the law never reaches the Tg
+  /// level at a finite temperature (vft_temperature_at).
+  status code;
 };
 
 /// A fit result with every number NaN and the given status: what a fit that
@@ -155,6 +173,16 @@ struct givens_qr3 {
       r = c * r - s * zk;
     }
     rest += r * r;
+  }
+
+  /// True when R, z and the residual norm are all finite (no over- or underflow to Inf/NaN).
+  SCALEHAM_HD bool finite() const {
+    bool all = std::isfinite(rest);
+    for (int i = 0; i < 3; ++i) {
+      all = all && std::isfinite(z[i]);
+      for (int j = 0; j < 3; ++j) all = all && std::isfinite(R[i][j]);
+    }
+    return all;
   }
 
   /// ‖J e_j‖: the column norms of J, read off R.
@@ -261,8 +289,11 @@ SCALEHAM_HD Real linear_vft(const Rows& rows, Real T_vf, Real& a, Real& B) {
 /// or T_vf pressed against min T; the parameters are the best within the
 /// bounds, T_vf_stderr is 0 when T_vf is fixed at 0); not_converged (iteration
 /// budget spent; best parameters so far); too_few_points (n < 4, fewer than
-/// 3 distinct temperatures, or a Jacobian of rank < 3); no_vft_minimum (no B > 0 fits); non_finite (a
-/// row with T <= 0 or a non-finite value).
+/// 3 distinct temperatures, or a Jacobian of rank < 3: fewer than 3
+/// temperatures that working precision tells apart); no_vft_minimum (no B > 0
+/// fits); non_finite (a row with T <= 0 or a non-finite value); out_of_range
+/// (finite rows beyond vft_data_limit, or any other over- or underflow on the
+/// way: every number of such a fit is NaN).
 template <class Rows, class Real = typename Rows::real_type>
 SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt = {}) {
   const Real nan = real_limits<Real>::quiet_nan();
@@ -273,6 +304,7 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
     return fit;
   }
   Real T_min = real_limits<Real>::infinity();
+  bool out_of_range = false;
   Real distinct[3];  // the first three distinct temperatures seen
   int n_distinct = 0;
   for (int i = 0; i < n; ++i) {
@@ -282,10 +314,18 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
       fit.code = status::non_finite;
       return fit;
     }
+    if (!(std::fabs(y) <= vft_data_limit<Real>() && t <= vft_data_limit<Real>() &&
+          t * vft_data_limit<Real>() >= Real(1)))
+      out_of_range = true;  // reported after the scan for non-finite rows
+
     T_min = std::fmin(T_min, t);
     bool seen = false;
     for (int k = 0; k < n_distinct; ++k) seen = seen || distinct[k] == t;
     if (!seen && n_distinct < 3) distinct[n_distinct++] = t;
+  }
+  if (out_of_range) {
+    fit.code = status::out_of_range;
+    return fit;
   }
   if (n_distinct < 3) {  // three parameters need three temperatures
     fit.code = status::too_few_points;
@@ -306,11 +346,19 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
     fit.code = status::no_vft_minimum;
     return fit;
   }
+  if (!std::isfinite(a) || !std::isfinite(B)) {  // the start itself over- or underflowed
+    fit.code = status::out_of_range;
+    return fit;
+  }
 
   // Levenberg–Marquardt with Marquardt scaling: damping rows √μ·‖J e_j‖ e_j.
   const Real T_ceiling = T_min * (Real(1) - Real(16) * real_limits<Real>::epsilon());
   detail::givens_qr3<Real> qr = detail::vft_system(rows, a, B, T_vf);
   Real cost = qr.z[0] * qr.z[0] + qr.z[1] * qr.z[1] + qr.z[2] * qr.z[2] + qr.rest;
+  if (!std::isfinite(cost) || !qr.finite()) {
+    fit.code = status::out_of_range;
+    return fit;
+  }
   Real mu = Real(1e-3);
   bool converged = false;
   int iteration = 0;
@@ -365,7 +413,11 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
     code = status::at_bound;
   }
   if (!(B > Real(0))) {
-    fit.code = status::no_vft_minimum;
+    fit.code = std::isfinite(B) ? status::no_vft_minimum : status::out_of_range;
+    return fit;
+  }
+  if (!qr.finite() || !std::isfinite(a)) {
+    fit.code = status::out_of_range;
     return fit;
   }
   // Rank: a free parameter whose Jacobian column is (to rounding) a combination
@@ -422,6 +474,18 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
   fit.Tg = vft_temperature_at(a, B, T_vf, opt.tg_log_level);
   fit.m = vft_fragility(B, T_vf, fit.Tg);
   fit.code = code;
+  // A number of a fit that claims success is finite, but for the documented
+  // D = +inf on the T_vf = 0 bound and Tg, m = NaN out of reach of the level.
+  const Real numbers[] = {fit.a, fit.B, fit.T_vf, fit.a_stderr, fit.B_stderr, fit.T_vf_stderr,
+                          fit.cov_a_B, fit.cov_a_T_vf, fit.cov_B_T_vf, fit.B_T_vf_correlation, fit.rms};
+  bool all_finite = std::isfinite(fit.D) || T_vf == Real(0);
+  all_finite = all_finite && (std::isfinite(fit.m) || !std::isfinite(fit.Tg));
+  for (const Real x : numbers) all_finite = all_finite && std::isfinite(x);
+  if (!all_finite) {
+    const int iterations = fit.iterations;
+    fit = unfitted_vft<Real>(status::out_of_range, n);
+    fit.iterations = iterations;
+  }
   return fit;
 }
 
