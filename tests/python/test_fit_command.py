@@ -445,3 +445,47 @@ def test_non_finite_numeric_options_are_bad_input(run_cli, tmp_path, option, val
     result = run_cli("fit", data, f"{option}={value}")
     assert result.returncode == 2, result.stderr
     assert option in result.stderr
+
+
+# --- statuses tell the truth (issue 9, item 8) ---------------------------------------------
+
+def test_row_near_1e300_is_out_of_range_not_too_few_points(run_cli, tmp_path):
+    # Finite rows the fitter's arithmetic cannot carry (ln y = 2.3e300): the
+    # fit says so (out_of_range, exit 0, numbers null), never too_few_points
+    # or no_vft_minimum on 30 distinct temperatures.
+    temperatures = np.linspace(250, 400, 30)
+    rows = [(t, vft(t, -30, 2000, 200) / LN10) for t in temperatures]
+    rows[7] = (rows[7][0], "1e300")
+    one = write_csv(tmp_path / "one.csv", "T,log10_tau", rows)
+    every = write_csv(tmp_path / "every.csv", "T,log10_tau", [(t, 1e300 * (1 + i / 10))
+                                                             for i, t in enumerate(temperatures)])
+    good = write_csv(tmp_path / "good.csv", "T,log10_tau", [(t, vft(t, -30, 2000, 200) / LN10)
+                                                            for t in temperatures])
+    out = tmp_path / "fit.h5"
+    result = run_cli("fit", one, every, good, "--json", "-o", out)
+    assert result.returncode == 0, result.stderr
+    fits = json.loads(result.stdout)
+    assert [f["status"] for f in fits] == ["out_of_range", "out_of_range", "ok"]
+    for f in fits[:2]:
+        assert f["n_points"] == 30
+        assert all(f[key] is None for key in ("a", "B", "T_vf", "D", "Tg", "m", "rms")), f
+    assert "2 of 3 datasets could not be fitted" in result.stderr
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(out, "r") as f:
+        meanings = f["status"].attrs["flag_meanings"]
+        meanings = (meanings.decode() if isinstance(meanings, bytes) else str(meanings)).split()
+        assert meanings.index("out_of_range") == 13
+        assert list(f["status"][:]) == [13, 13, 0]
+
+
+def test_tg_out_of_reach_is_null_with_a_successful_fit(run_cli, tmp_path):
+    # The documented per-field rule: a fitted law that never comes down to the
+    # Tg level (here tau = 1e-20 s, below tau0 = 1e-14 s) has Tg and m null,
+    # and the fit itself is fine.
+    path = write_csv(tmp_path / "d.csv", "T,log10_tau", [(t, vft(t, math.log(1e-14), 2000, 200) / LN10)
+                                                         for t in np.linspace(250, 400, 12)])
+    [fit] = fit_json(run_cli, path, "--tg-level", "1e-20")
+    assert fit["status"] == "ok"
+    assert fit["a"] >= math.log(1e-20)
+    assert fit["Tg"] is None and fit["m"] is None
+    assert all(fit[key] is not None for key in ("a", "B", "T_vf", "D", "rms", "B_stderr"))
