@@ -95,17 +95,21 @@ const std::vector<field<Real>>& result_fields() {
       {result_group::hj, "action_error", dimensionless, "error estimate of the quadrature action",
        &r::action_error},
       {result_group::hj, "consistency", dimensionless,
-       "|S_flow - action| / max(|action|, eps): agreement of flow and HJ action", &r::hj_consistency},
+       "|S_flow - action| / max(|action|, eps): agreement of flow and HJ action "
+       "(NaN unless both the flow and the action succeeded)",
+       &r::hj_consistency},
       {result_group::hj, "status", dimensionless, "how the action quadrature ended", &r::action_status},
       {result_group::fit, "a", dimensionless,
        "VFT a = ln tau0 of the fitted law ln tau = a + B/(T - T_vf) (natural log of seconds)", &v::a},
       {result_group::fit, "B", param_T0, "VFT B in ln tau = a + B/(T - T_vf) (B = D T_vf)", &v::B},
       {result_group::fit, "T_vf", param_T0, "VFT temperature T_vf, where tau diverges", &v::T_vf},
-      {result_group::fit, "D", dimensionless, "strength D = B / T_vf", &v::D},
+      {result_group::fit, "D", dimensionless, "strength D = B / T_vf (+inf on the T_vf = 0 bound)", &v::D},
       {result_group::fit, "Tg", param_T0,
-       "glass transition Tg: where the fit reaches tau = tg_tau (root attribute ln_tg_tau = ln(tg_tau / 1 s))",
+       "glass transition Tg: where the fit reaches tau = tg_tau (root attribute ln_tg_tau = ln(tg_tau / 1 s)); "
+       "NaN when the fitted law never comes down to tg_tau at a finite temperature (a >= ln_tg_tau)",
        &v::Tg},
-      {result_group::fit, "m", dimensionless, "fragility m = B Tg / (ln 10 (Tg - T_vf)^2)", &v::m},
+      {result_group::fit, "m", dimensionless, "fragility m = B Tg / (ln 10 (Tg - T_vf)^2) (NaN where Tg is)",
+       &v::m},
       {result_group::fit, "a_stderr", dimensionless, "standard error of a", &v::a_stderr},
       {result_group::fit, "B_stderr", param_T0, "standard error of B", &v::B_stderr},
       {result_group::fit, "T_vf_stderr", param_T0, "standard error of T_vf (0 when T_vf is held at 0)",
@@ -120,7 +124,9 @@ const std::vector<field<Real>>& result_fields() {
       {result_group::fit, "curve_status", dimensionless,
        "worst quadrature status along the ln tau(T) curve", &r::curve_status},
       {result_group::fit, "B_rel_err", dimensionless,
-       "B / (A/(lambda c)) - 1: departure from the paper's prediction", &r::B_rel_err},
+       "B / (A/(lambda c)) - 1: departure from the paper's prediction "
+       "(NaN unless the fit succeeded and A/(lambda c) is finite and nonzero)",
+       &r::B_rel_err},
   };
   return fields;
 }
