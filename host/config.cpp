@@ -15,11 +15,13 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "input_file.hpp"
 #include "scaleham/quadrature.hpp"
 #include "scaleham/steppers.hpp"
 
@@ -219,6 +221,11 @@ std::string suggestion(std::string_view word, const Candidates& candidates) {
   std::string_view best;
   std::size_t best_distance = 3;
   for (std::string_view candidate : candidates) {
+    // The distance is at least the difference in length: skip the quadratic
+    // table for a 100 kB key.
+    const std::size_t length_gap = word.size() > candidate.size() ? word.size() - candidate.size()
+                                                                   : candidate.size() - word.size();
+    if (length_gap >= best_distance) continue;
     const std::size_t distance = edit_distance(word, candidate);
     if (distance < best_distance) best = candidate, best_distance = distance;
   }
@@ -339,10 +346,12 @@ class config_parser {
 
   [[noreturn]] void fail(const toml::source_region& where, std::string_view key,
                          std::string_view message) const {
+    // The key is the user's text (a TOML key may be any quoted string): shown()
+    // escapes control characters and caps its length.
     if (where.begin.line > 0)
       throw config_error(
-          fmt::format("{}:{}: key '{}': {}", source_, where.begin.line, key, message));
-    throw config_error(fmt::format("{}: key '{}': {}", source_, key, message));
+          fmt::format("{}:{}: key '{}': {}", source_, where.begin.line, shown(key), message));
+    throw config_error(fmt::format("{}: key '{}': {}", source_, shown(key), message));
   }
 
   const toml::table* section(const toml::table& root, std::string_view name) const {
@@ -409,7 +418,7 @@ class config_parser {
     for (std::string_view c : choices)
       if (value == c) return c;
     fail(node.source(), key,
-         fmt::format("unknown value \"{}\"{}", value, suggestion(value, choices)));
+         fmt::format("unknown value \"{}\"{}", shown(value), suggestion(value, choices)));
   }
 
   /// Checks a number written for parameter `p` (base value or axis coordinate).
@@ -678,7 +687,7 @@ class config_parser {
     const parameter_info* p = find_parameter(axis.name);
     if (p == nullptr)
       fail(name_node->source(), prefix + ".name",
-           fmt::format("unknown parameter '{}'{}", axis.name,
+           fmt::format("unknown parameter '{}'{}", shown(axis.name),
                        suggestion(axis.name, parameter_names())));
     axis.slot = p->slot;
     axis.unit = p->unit;
@@ -712,7 +721,19 @@ class config_parser {
     else
       read_range(*kind_node, kind_path, *p, kind_key == "logspace", axis);
 
-    if (const toml::node* node = t.get("unit")) axis.unit = string(*node, prefix + ".unit");
+    if (const toml::node* node = t.get("unit")) {
+      axis.unit = string(*node, prefix + ".unit");
+      // Stored as a C string attribute: a NUL would cut it short, and other
+      // control characters have no place in a unit.
+      const auto control = std::find_if(axis.unit.begin(), axis.unit.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == '\x7F';
+      });
+      if (control != axis.unit.end())
+        fail(node->source(), prefix + ".unit",
+             fmt::format("\"{}\" contains a control character (byte {} is {}); a unit is printable text",
+                         shown(axis.unit), control - axis.unit.begin() + 1,
+                         shown(std::string_view(&*control, 1))));
+    }
     config_.axes.push_back(std::move(axis));
     axis_nodes_.push_back(&t);
   }
@@ -762,9 +783,17 @@ class config_parser {
     if (values == nullptr || values->empty())
       fail(node.source(), path, "expected a non-empty array of numbers");
     axis.kind = axis_kind::values;
+    // A coordinate given twice computes the same point twice and makes the
+    // axis useless as a dimension scale (xarray's .sel needs unique labels).
+    std::map<double, std::size_t> position_of;  // -0.0 and 0.0 are one value here, as in .sel
     for (const toml::node& v : *values) {
       axis.values.push_back(finite_number(v, path));
       check_coordinate(p, v, path);
+      const auto [it, inserted] = position_of.try_emplace(axis.values.back(), axis.values.size());
+      if (!inserted)
+        fail(v.source(), path,
+             fmt::format("value {} appears twice (elements {} and {}); the values of an axis must be distinct",
+                         axis.values.back(), it->second, axis.values.size()));
     }
     axis.count = static_cast<std::int64_t>(axis.values.size());
   }
@@ -900,12 +929,17 @@ std::string config_key_location(const sweep_config& config, const std::string& d
 }
 
 sweep_config parse_config_text(std::string_view text, const std::string& source_name) {
+  // toml++ would stop at a NUL with a message that quotes it (and so ends
+  // there where it is printed), and reads UTF-16 as garbage: say what it is.
+  int binary_line = 0;
+  const std::string binary = not_text_reason(text, binary_line);
+  if (!binary.empty()) throw config_error(fmt::format("{}:{}: {}", source_name, binary_line, binary));
   toml::table root;
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     throw config_error(fmt::format("{}:{}: TOML syntax error: {}", source_name,
-                                   e.source().begin.line, e.description()));
+                                   e.source().begin.line, shown(e.description(), 200)));
   }
   sweep_config config = config_parser(source_name).parse(root);
   config.source_name = source_name;
@@ -914,17 +948,14 @@ sweep_config parse_config_text(std::string_view text, const std::string& source_
 }
 
 sweep_config parse_config_file(const std::string& path) {
-  // An ifstream opens a directory without complaint and then reads nothing.
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored))
-    throw config_error(fmt::format("{}: cannot read the configuration: is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw config_error(
-        fmt::format("{}: cannot read the configuration: {}", path, std::strerror(errno)));
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad())
-    throw config_error(fmt::format("{}: cannot read the configuration: read error", path));
+  // Only a regular file of at most max_config_bytes: a directory reads as
+  // nothing, /dev/zero until memory runs out, a FIFO without a writer forever.
+  std::string text;
+  try {
+    text = read_input_file(path, max_config_bytes, "a configuration");
+  } catch (const input_file_error& e) {
+    throw config_error(fmt::format("{}: {}", path, e.what()));
+  }
   return parse_config_text(text, path);
 }
 

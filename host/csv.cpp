@@ -9,10 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string_view>
+
+#include "input_file.hpp"
 
 namespace scaleham {
 namespace {
@@ -53,9 +53,13 @@ std::string lower(std::string s) {
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+/// "'T', 'tau'": the names as messages show them (see shown()); at most 20,
+/// so that a header of a million columns does not become a message of megabytes.
 std::string quoted_list(const std::vector<std::string>& names) {
+  constexpr std::size_t most = 20;
   std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", '" : "'") + names[i] + "'";
+  for (std::size_t i = 0; i < names.size() && i < most; ++i) out += (i ? ", '" : "'") + shown(names[i]) + "'";
+  if (names.size() > most) out += fmt::format(", ... ({} columns)", names.size());
   return out;
 }
 
@@ -123,23 +127,43 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
   std::map<std::string, std::size_t> dataset_index;  // dataset value -> index in out.datasets
   const std::string stem = stem_of(source);
 
+  // NUL bytes would cut every message that quotes a field, and a UTF-16
+  // file would read as a header of garbled names: refuse both, saying why.
+  int binary_line = 0;
+  const std::string reason = not_text_reason(text, binary_line);
+  if (!reason.empty()) throw fail(binary_line, reason);
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the first name.
+  std::size_t position = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+
   int line_number = 0;
-  std::size_t position = 0;
   while (position < text.size()) {
-    std::size_t end = text.find('\n', position);
+    // Lines end with LF, CRLF or a lone CR (old Mac files, some instrument
+    // software): each counts as one line, so CR-only files are read too.
+    std::size_t end = text.find_first_of("\r\n", position);
     if (end == std::string::npos) end = text.size();
     const std::string_view line = trim(std::string_view(text).substr(position, end - position));
-    position = end + 1;
+    position = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
     ++line_number;
     if (line.empty() || line.front() == '#') continue;
 
     if (header.empty()) {
       header = split_fields(line);
       header_line = line_number;
+      // Columns are found by name, so a repeated name would silently pick the
+      // first of the two (T_K,T_K). Empty names cannot be asked for: allowed.
+      std::map<std::string_view, std::size_t> column_of;
+      for (std::size_t i = 0; i < header.size(); ++i) {
+        if (header[i].empty()) continue;
+        const auto [it, inserted] = column_of.try_emplace(header[i], i);
+        if (!inserted)
+          throw fail(line_number, fmt::format("column name '{}' appears twice in the header (columns {} and {}); "
+                                              "column names must be unique",
+                                              shown(header[i]), it->second + 1, i + 1));
+      }
       const auto choose = [&](const std::string& given, const char* option) {
         const int column = find_exact(header, given);
         if (column < 0)
-          throw fail(line_number, fmt::format("no column '{}' ({}); the header has {}", given, option,
+          throw fail(line_number, fmt::format("no column '{}' ({}); the header has {}", shown(given), option,
                                               quoted_list(header)));
         return column;
       };
@@ -162,10 +186,10 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
         throw fail(line_number, fmt::format("the header has {} but a temperature and a y column are needed",
                                             quoted_list(header)));
       if (T_col == y_col)
-        throw fail(line_number, fmt::format("column '{}' cannot be both the temperature and y", header[T_col]));
+        throw fail(line_number, fmt::format("column '{}' cannot be both the temperature and y", shown(header[T_col])));
       if (set_col >= 0 && (set_col == T_col || set_col == y_col))
         throw fail(line_number, fmt::format("column '{}' cannot be the dataset column and a value column",
-                                            header[set_col]));
+                                            shown(header[set_col])));
       out.T_column = header[T_col];
       out.y_column = header[y_col];
       out.dataset_column = set_col >= 0 ? header[set_col] : std::string();
@@ -179,19 +203,20 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
                                           header_line, header.size()));
     const auto number = [&](int column) {
       const std::string& f = fields[column];
-      if (f.empty()) throw fail(line_number, fmt::format("empty value in column '{}'", header[column]));
-      char* stop = nullptr;
-      const double value = std::strtod(f.c_str(), &stop);
-      if (stop != f.c_str() + f.size())
-        throw fail(line_number, fmt::format("'{}' in column '{}' is not a number", f, header[column]));
+      if (f.empty()) throw fail(line_number, fmt::format("empty value in column '{}'", shown(header[column])));
+      // Decimal only: strtod alone would read 0x2BC as 700.
+      double value = 0;
+      if (!parse_decimal(f, value))
+        throw fail(line_number, fmt::format("'{}' in column '{}' is not a number", shown(f),
+                                            shown(header[column])));
       if (!std::isfinite(value))
-        throw fail(line_number, fmt::format("'{}' in column '{}' is not finite", f, header[column]));
+        throw fail(line_number, fmt::format("'{}' in column '{}' is not finite", shown(f), shown(header[column])));
       return value;
     };
     const double T = number(T_col);
     if (!(T > 0))
       throw fail(line_number, fmt::format("temperature {} in column '{}' is not positive (kelvin)",
-                                          fields[T_col], header[T_col]));
+                                          shown(fields[T_col]), shown(header[T_col])));
     const double value = number(y_col);
     double y = 0;
     switch (out.scale) {
@@ -199,19 +224,20 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
         if (!(value > 0))
           throw fail(line_number, fmt::format("{} in column '{}' is not positive (linear scale; use "
                                               "--y-scale log10 or ln for logarithms)",
-                                              fields[y_col], header[y_col]));
+                                              shown(fields[y_col]), shown(header[y_col])));
         y = std::log(value);
         break;
       case y_scale::log10: y = value * 2.302585092994045684; break;
       case y_scale::ln: y = value; break;
     }
     if (!std::isfinite(y))
-      throw fail(line_number, fmt::format("{} in column '{}' overflows its natural log", fields[y_col], header[y_col]));
+      throw fail(line_number, fmt::format("{} in column '{}' overflows its natural log", shown(fields[y_col]),
+                                          shown(header[y_col])));
 
     std::string key;
     if (set_col >= 0) {
       key = fields[set_col];
-      if (key.empty()) throw fail(line_number, fmt::format("empty value in dataset column '{}'", header[set_col]));
+      if (key.empty()) throw fail(line_number, fmt::format("empty value in dataset column '{}'", shown(header[set_col])));
     }
     auto [it, inserted] = dataset_index.try_emplace(key, out.datasets.size());
     if (inserted) {
@@ -233,7 +259,7 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
     const std::size_t rows = out.datasets[d].T.size();
     if (rows < std::size_t(min_rows)) {
       const std::string what =
-          set_col >= 0 ? fmt::format("dataset '{}' (first row here) has {} row{}", out.datasets[d].name, rows,
+          set_col >= 0 ? fmt::format("dataset '{}' (first row here) has {} row{}", shown(out.datasets[d].name), rows,
                                      rows == 1 ? "" : "s")
                        : fmt::format("{} data row{}", rows, rows == 1 ? "" : "s");
       throw fail(out.first_line[d], fmt::format("{}; a VFT fit needs at least {}", what, min_rows));
@@ -243,14 +269,15 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
 }
 
 csv_file read_fit_csv(const std::string& path, const csv_options& options) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) throw csv_error(path + ": is a directory, not a CSV file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw csv_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw csv_error(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  return parse_fit_csv(text.str(), path, options);
+  // Only regular files of at most max_csv_bytes: /dev/zero would be read until
+  // memory runs out and a FIFO without a writer would block forever.
+  std::string text;
+  try {
+    text = read_input_file(path, max_csv_bytes, "a CSV file");
+  } catch (const input_file_error& e) {
+    throw csv_error(fmt::format("{}: {}", path, e.what()));
+  }
+  return parse_fit_csv(text, path, options);
 }
 
 std::vector<csv_file> read_fit_csvs(const std::vector<std::string>& paths, const csv_options& options) {
@@ -265,6 +292,24 @@ std::vector<csv_file> read_fit_csvs(const std::vector<std::string>& paths, const
     const std::string stem = stem_of(f.path);
     for (fit_dataset& d : f.datasets) d.name = f.path + d.name.substr(stem.size());
   }
+  // The names label the results (the table, the JSON, the `dataset` scale of
+  // the HDF5 file): two datasets with one name could not be told apart. They
+  // can still clash: a file given twice, or "x.csv" with dataset value "b"
+  // beside a file "x:b.csv".
+  std::map<std::string, std::pair<std::size_t, std::size_t>> seen;  // name -> (file, dataset)
+  for (std::size_t f = 0; f < files.size(); ++f)
+    for (std::size_t d = 0; d < files[f].datasets.size(); ++d) {
+      const auto [it, inserted] = seen.try_emplace(files[f].datasets[d].name, f, d);
+      if (inserted) continue;
+      const csv_file& earlier = files[it->second.first];
+      if (earlier.path == files[f].path)
+        throw csv_error(fmt::format("{}: the file is given twice", shown(files[f].path, 200)));
+      throw csv_error(fmt::format(
+          "{}:{}: dataset name '{}' is also the name of a dataset of {} (line {}); every dataset needs its own "
+          "name: rename a file or a dataset value",
+          files[f].path, files[f].first_line[d], shown(files[f].datasets[d].name), earlier.path,
+          earlier.first_line[it->second.second]));
+    }
   return files;
 }
 

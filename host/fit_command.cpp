@@ -14,6 +14,7 @@
 #include "cuda_backend.hpp"
 #include "backend_choice.hpp"
 #include "h5.hpp"
+#include "input_file.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
 #include "scaleham/config.hpp"
@@ -27,12 +28,10 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 /// host memory at once (about 150 bytes each). Datasets are never split.
 constexpr std::uint64_t max_fits_per_call = std::uint64_t(1) << 22;
 
+/// A decimal number (parse_decimal: no hexadecimal, which strtod would read).
 double parse_number(const std::string& text, const std::string& what) {
-  const std::string s = text;
-  char* stop = nullptr;
-  const double v = s.empty() ? nan : std::strtod(s.c_str(), &stop);
-  if (s.empty() || stop != s.c_str() + s.size())
-    throw std::invalid_argument(fmt::format("'{}' in {} is not a number", text, what));
+  double v = nan;
+  if (!parse_decimal(text, v)) throw std::invalid_argument(fmt::format("'{}' in {} is not a number", shown(text), what));
   return v;
 }
 
@@ -227,12 +226,12 @@ std::vector<double> parse_lambda_spec(const std::string& spec) {
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
-    if (parts.size() != 3) throw std::invalid_argument("--lambda range must be lo:hi:count, not '" + spec + "'");
+    if (parts.size() != 3) throw std::invalid_argument("--lambda range must be lo:hi:count, not '" + shown(spec) + "'");
     const double lo = parse_number(parts[0], "--lambda"), hi = parse_number(parts[1], "--lambda");
     char* stop = nullptr;
     const long count = std::strtol(parts[2].c_str(), &stop, 10);
     if (parts[2].empty() || stop != parts[2].c_str() + parts[2].size() || count < 1 || count > 1000000)
-      throw std::invalid_argument("--lambda count '" + parts[2] + "' must be an integer from 1 to 1000000");
+      throw std::invalid_argument("--lambda count '" + shown(parts[2]) + "' must be an integer from 1 to 1000000");
     if (count == 1 && lo != hi) throw std::invalid_argument("--lambda range with count 1 needs lo == hi");
     for (long i = 0; i < count; ++i)
       values.push_back(count == 1 ? lo : i == count - 1 ? hi : lo + (hi - lo) * double(i) / double(count - 1));

@@ -5,18 +5,24 @@
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "config.hpp"
 #include "csv.hpp"
 #include "driver.hpp"
 #include "fit_command.hpp"
+#include "input_file.hpp"
 #include "interrupt.hpp"
 #include "output.hpp"
 #include "scaleham/config.hpp"
@@ -49,6 +55,50 @@ void write_stdout(const std::string& text) {
   }
 }
 
+/// Validators of option values. CLI11's own ones print CLI::PositiveNumber's
+/// range with a 309-digit maximum, accept hexadecimal (0x2BC) and clamp
+/// integers beyond 2^64, so the values that need it are checked as text here.
+/// Every message quotes the value through shown() (capped, escaped).
+const CLI::Validator non_empty(
+    [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");
+
+/// A finite decimal number > 0 (--c, --tg-level).
+const CLI::Validator positive_number(
+    [](std::string& text) {
+      double value = 0;
+      if (!scaleham::parse_decimal(text, value) || !std::isfinite(value) || !(value > 0))
+        return "must be a finite decimal number > 0, not '" + scaleham::shown(text) + "'";
+      return std::string();
+    },
+    "NUMBER > 0");
+
+/// An unsigned 64-bit integer in decimal digits (--seed): CLI11 2.1 reads "-3"
+/// as 2^64 - 3 and clamps 10^30 to 2^64 - 1.
+const CLI::Validator uint64_text(
+    [](std::string& text) {
+      const std::string max = std::to_string(std::numeric_limits<std::uint64_t>::max());
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      const std::size_t first = digits ? std::min(text.find_first_not_of('0'), text.size()) : 0;
+      const std::string_view significant = std::string_view(text).substr(first);
+      const bool fits = digits && (significant.size() < max.size() ||
+                                   (significant.size() == max.size() && significant <= max));
+      return fits ? std::string() : "must be an integer from 0 to " + max + ", not '" + scaleham::shown(text) + "'";
+    },
+    "UINT64");
+
+/// An option written `--name=` with nothing after the '=', or empty; CLI11
+/// then takes the next argument as the value (`--lambda= --json` reads
+/// "--json" as the lambda list). Returns the option, or empty.
+std::string empty_equals_option(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;  // what follows is positional
+    if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1)
+      return arg.substr(0, arg.size() - 1);
+  }
+  return {};
+}
+
 std::string default_output(const std::string& config_path) {
   if (config_path.empty()) return "scaleham-example.h5";
   return std::filesystem::path(config_path).stem().string() + ".h5";
@@ -66,10 +116,13 @@ int main(int argc, char** argv) {
   scaleham::run_options options;
   bool json = false;
   CLI::App* run = app.add_subcommand("run", "Run a sweep (the built-in example without CONFIG)");
-  run->add_option("config", config_path, "TOML sweep configuration (see docs/config.md)")
-      ->check(CLI::ExistingFile);
+  // No CLI::ExistingFile: it says "File does not exist" of a symlink loop or
+  // an unreadable file; the reader gives the system's reason.
+  run->add_option("config", config_path, "TOML sweep configuration (see docs/config.md)")->check(non_empty);
+  // Empty is refused rather than taken as "the default name".
   run->add_option("-o,--output", options.output_path,
-                  "HDF5 output file (default: CONFIG's name with .h5, or scaleham-example.h5)");
+                  "HDF5 output file (default: CONFIG's name with .h5, or scaleham-example.h5)")
+      ->check(non_empty);
   run->add_option("--backend", options.backend, "auto picks the GPU when one is usable")
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
       ->capture_default_str();
@@ -94,7 +147,7 @@ int main(int argc, char** argv) {
   CLI::App* inspect = app.add_subcommand("inspect", "Describe what a scaleham output file holds");
   inspect->add_option("file", inspect_path, "scaleham HDF5 output")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(non_empty);
 
   scaleham::fit_command_options fit_options;
   std::string y_scale_text, lambda_spec;
@@ -104,7 +157,8 @@ int main(int argc, char** argv) {
   fit->add_option("data", fit_options.files,
                   "CSV files: a header line, then T (K) and tau, log10_tau, eta, ... per row")
       ->required();
-  fit->add_option("-o,--output", fit_options.output_path, "also write the results to this HDF5 file");
+  fit->add_option("-o,--output", fit_options.output_path, "also write the results to this HDF5 file")
+      ->check(non_empty);
   fit->add_flag("--force", fit_options.force, "overwrite an existing output file");
   fit->add_flag("--json", fit_json, "print a JSON array (one object per dataset) instead of the table");
   fit->add_flag("-q,--quiet", fit_options.quiet, "no notices on stderr");
@@ -120,22 +174,17 @@ int main(int argc, char** argv) {
       [](std::string& text) {
         const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
         if (!digits || text.size() > 7 || std::stoull(text) > scaleham::max_bootstrap)
-          return "must be an integer from 0 to " + std::to_string(scaleham::max_bootstrap) + ", not '" + text + "'";
+          return "must be an integer from 0 to " + std::to_string(scaleham::max_bootstrap) + ", not '" +
+                 scaleham::shown(text) + "'";
         return std::string();
       },
       "0.." + std::to_string(scaleham::max_bootstrap));
-  const CLI::Validator unsigned_integer(
-      [](std::string& text) {
-        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-        return digits ? std::string() : "must be a non-negative integer, not '" + text + "'";
-      },
-      "UINT");
   fit->add_option("--bootstrap", fit_options.bootstrap,
                   "bootstrap replicas per dataset for 95% percentile intervals (0: none)")
       ->check(count_up_to_max)
       ->capture_default_str();
   fit->add_option("--seed", fit_options.seed, "seed of the bootstrap resampling")
-      ->check(unsigned_integer)
+      ->check(uint64_text)
       ->capture_default_str();
   fit->add_option("--lambda", lambda_spec,
                   "lambda values for the prediction A = lambda*c*B: a list 0.05,0.1 or a range lo:hi:count")
@@ -150,22 +199,31 @@ int main(int argc, char** argv) {
           },
           "LIST|LO:HI:COUNT"));
   fit->add_option("--c", fit_options.c, "c of g = c (T - T0), for A = lambda*c*B")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number)
       ->capture_default_str();
   fit->add_option("--tg-level", fit_options.tg_level,
                   "value of y at Tg in its own linear units (100 for tau in s; 1e12 for eta in Pa s)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number)
       ->capture_default_str();
+  // Empty names are refused: an empty value means "the default" inside.
   fit->add_option("--T-column", fit_options.csv.T_column,
-                  "temperature column (default: T, T_K, temperature, or the first column)");
+                  "temperature column (default: T, T_K, temperature, or the first column)")
+      ->check(non_empty);
   fit->add_option("--y-column", fit_options.csv.y_column,
-                  "relaxation column (default: tau, tau_s, log10_tau, log10_tau_s, or the next column)");
+                  "relaxation column (default: tau, tau_s, log10_tau, log10_tau_s, or the next column)")
+      ->check(non_empty);
   fit->add_option("--dataset-column", fit_options.csv.dataset_column,
-                  "column whose values split a file into datasets (default: `dataset` if present)");
+                  "column whose values split a file into datasets (default: `dataset` if present)")
+      ->check(non_empty);
   fit->add_option("--y-scale", y_scale_text,
                   "scale of the y column (default: log10 for names log10*, ln for ln_*, else linear)")
       ->check(CLI::IsMember({"linear", "log10", "ln"}));
 
+  if (const std::string option = empty_equals_option(argc, argv); !option.empty()) {
+    std::fprintf(stderr, "scaleham: error: %s= has an empty value; give one (%s=VALUE) or leave the option out\n",
+                 scaleham::shown(option).c_str(), scaleham::shown(option).c_str());
+    return exit_bad_input;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "h5.hpp"
+#include "input_file.hpp"
 #include "output_file.hpp"
 #include "scaleham/config.hpp"
 #include "sweep.hpp"
@@ -650,6 +651,9 @@ void describe_dataset(std::ostringstream& out, hid_t location, const std::string
 std::string coordinate_summary(hid_t set) {
   const std::vector<hsize_t> dims = h5::shape_of(set);
   if (dims.size() != 1 || dims[0] == 0) return {};
+  // The `dataset` scale of a fit file holds names, which do not convert to double.
+  if (type_name(set) == "string")
+    return fmt::format("{} names  {}", dims[0], attribute_or(set, "long_name", ""));
   std::array<double, 2> ends{};
   h5::read_hyperslab(set, H5T_NATIVE_DOUBLE, {0}, {1}, &ends[0]);
   h5::read_hyperslab(set, H5T_NATIVE_DOUBLE, {dims[0] - 1}, {1}, &ends[1]);
@@ -707,8 +711,13 @@ void describe_group(std::ostringstream& out, hid_t group, const std::string& pat
 
 std::string describe_file(const std::string& path) {
   h5::quiet_errors();
-  std::error_code error;
-  if (!fs::is_regular_file(path, error)) throw output_error(path + ": no such file");
+  // The real reason: "no such file" was also said of /dev/null and of a
+  // symlink loop.
+  try {
+    check_regular_file(path);
+  } catch (const input_file_error& e) {
+    throw output_error(path + ": " + e.what());
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     throw output_error(path + " is not an HDF5 file");
@@ -716,8 +725,20 @@ std::string describe_file(const std::string& path) {
   try {
     const h5::file file = h5::open_file_read_only(path);
     std::ostringstream out;
-    const bool complete = attribute_or(file.get(), "complete", "0") == "1";
-    out << path << ": scaleham sweep" << (complete ? "" : " - INCOMPLETE (the run did not finish)") << "\n";
+    // What scaleham writes at the root: a sweep has `config` and `complete`
+    // from its creation on (complete = 0 until the run finishes); a fit file
+    // (`scaleham fit -o`) has `command_line` and `files` and is only ever
+    // published complete. Anything else is someone else's HDF5 file, not an
+    // unfinished sweep.
+    const hid_t root = file.get();
+    const bool sweep = h5::has_attribute(root, "config") && h5::has_attribute(root, "complete");
+    const bool fit = !sweep && h5::has_attribute(root, "command_line") && h5::has_attribute(root, "files");
+    if (!sweep && !fit)
+      throw output_error(path + ": an HDF5 file, but not a scaleham file (its root has neither the 'config' and "
+                                "'complete' attributes of a sweep nor the 'command_line' and 'files' of a fit)");
+    const bool complete = fit || attribute_or(root, "complete", "0") == "1";
+    out << path << (fit ? ": scaleham fit results" : ": scaleham sweep")
+        << (complete ? "" : " - INCOMPLETE (the run did not finish)") << "\n";
 
     out << "root attributes:\n";
     std::vector<std::string> names;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "input_file.hpp"
 
 #ifndef SCALEHAM_SOURCE_DIR
 #error "tests/CMakeLists.txt must define SCALEHAM_SOURCE_DIR (the project root)"
@@ -693,6 +694,93 @@ TEST(ConfigErrors, BetaIdenticallyZero) {
   EXPECT_TRUE(fails_at("[model]\nlambda = 0\n", 2, "model.lambda", "identically zero"));
   // Sweeping a beta coefficient makes it non-zero somewhere: accepted.
   EXPECT_NO_THROW(parse("[model]\nlambda = 0\n[[grid.axis]]\nname = \"b2\"\nvalues = [0.1]\n"));
+}
+
+// Issue 9 item 10: what used to be accepted silently or reported badly.
+TEST(ConfigErrors, RepeatedAxisValuesAreRefused) {
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"A\"\nvalues = [1, 1, 1]\n", 3, "grid.axis[0].values",
+                       "value 1 appears twice (elements 1 and 2)"));
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"A\"\nvalues = [\n  1.0,\n  2.0,\n  1,\n]\n", 6,
+                       "grid.axis[0].values", "elements 1 and 3"));
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"b0\"\nvalues = [0.0, -0.0]\n", 3, "grid.axis[0].values",
+                       "appears twice"));
+  EXPECT_NO_THROW(parse("[[grid.axis]]\nname = \"A\"\nvalues = [1, 2, 3]\n"));
+}
+
+TEST(ConfigErrors, UnitWithAControlCharacterIsRefused) {
+  // HDF5 stores the unit as a C string: "K\0x" would be stored as "K".
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"A\"\nvalues = [1]\nunit = \"K\\u0000x\"\n", 4,
+                       "grid.axis[0].unit", "control character (byte 2 is \\x00)"));
+  EXPECT_TRUE(fails_at("[[grid.axis]]\nname = \"A\"\nvalues = [1]\nunit = \"K\\tx\"\n", 4,
+                       "grid.axis[0].unit", "control character"));
+}
+
+TEST(ConfigErrors, LongKeysAndValuesAreCappedInMessages) {
+  const std::string key(100000, 'k');
+  try {
+    parse("[flow]\n" + key + " = 1\n");
+    FAIL() << "no error";
+  } catch (const config_error& e) {
+    const std::string message = e.what();
+    EXPECT_LT(message.size(), 400u) << message.substr(0, 400);
+    EXPECT_EQ(message.rfind("test.toml:2: key 'flow." + std::string(75, 'k') + "… (100005 bytes)': unknown key", 0),
+              0u)
+        << message.substr(0, 400);
+  }
+  const std::string value(100000, 'v');
+  try {
+    parse("[flow]\nintegrator = \"" + value + "\"\n");
+    FAIL() << "no error";
+  } catch (const config_error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u);
+    EXPECT_NE(std::string(e.what()).find("(100000 bytes)"), std::string::npos) << e.what();
+  }
+  // Control characters in a quoted key are escaped, so the whole message prints.
+  EXPECT_TRUE(fails_at("[flow]\n\"a\\u001bb\" = 1\n", 2, "flow.a\\x1bb", "unknown key"));
+}
+
+TEST(ConfigErrors, BinaryAndUtf16TextIsNamedAsSuch) {
+  const auto message_of = [](const std::string& text) {
+    try {
+      parse(text);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message_of(std::string("[flow]\ng0 = 1\0\n", 15)).rfind("test.toml:2: a NUL byte: a binary or UTF-16", 0),
+            0u);
+  // "[flow]" in UTF-16LE with its byte-order mark.
+  const std::string utf16("\xFF\xFE[\0f\0l\0o\0w\0]\0\n\0", 16);
+  EXPECT_EQ(message_of(utf16).rfind("test.toml:1: a UTF-16", 0), 0u) << message_of(utf16);
+  EXPECT_NE(message_of(utf16.substr(2)).find("binary or UTF-16"), std::string::npos);
+}
+
+TEST(ConfigErrors, InputFilesMustBeRegularAndSmall) {
+  const auto message_of = [](const std::string& path) {
+    try {
+      scaleham::parse_config_file(path);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message_of("/dev/zero"), "/dev/zero: is a character device, not a regular file");
+  EXPECT_NE(message_of(examples_dir.string()).find("is a directory, not a regular file"), std::string::npos);
+  const std::filesystem::path big = std::filesystem::temp_directory_path() / "scaleham-test-config-too-big.toml";
+  { std::ofstream(big) << "# big\n"; }
+  std::filesystem::resize_file(big, scaleham::max_config_bytes + 1);
+  const std::string big_message = message_of(big.string());
+  std::filesystem::remove(big);
+  EXPECT_NE(big_message.find("is 1048577 bytes; a configuration may have at most 1048576 (1 MiB)"),
+            std::string::npos)
+      << big_message;
+  const std::filesystem::path loop = std::filesystem::temp_directory_path() / "scaleham-test-config-loop";
+  std::filesystem::remove(loop);
+  std::filesystem::create_symlink(loop, loop);
+  const std::string loop_message = message_of(loop.string());
+  std::filesystem::remove(loop);
+  EXPECT_NE(loop_message.find("symbolic links"), std::string::npos) << loop_message;
 }
 
 }  // namespace

@@ -1,13 +1,16 @@
 // Measured-data CSV reader of `scaleham fit` (host/csv.hpp): format, column
 // selection, y scales, datasets, and every class of bad input with FILE:LINE.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "csv.hpp"
+#include "input_file.hpp"
 #include "scratch_directory.hpp"
 
 namespace {
@@ -276,6 +279,116 @@ TEST_F(CsvFiles, UnreadableFileEmptyFileAndDirectory) {
   } catch (const csv_error& e) {
     EXPECT_EQ(std::string(e.what()).rfind(bad + ":6:", 0), 0u) << e.what();
   }
+}
+
+// --- issue 9 item 10: inputs that were read wrongly or reported badly ---------------------
+
+TEST(Csv, CrOnlyCrlfAndLfLineEndsAllCount) {
+  const csv_file cr = parse("# old Mac file\rT,tau\r300,10\r310,5\r320,2.5\r330,1\r");
+  ASSERT_EQ(cr.datasets.size(), 1u);
+  EXPECT_EQ(cr.datasets[0].T.size(), 4u);
+  EXPECT_EQ(cr.first_line[0], 3);
+  // Line numbers count each CR, CRLF or LF once.
+  EXPECT_EQ(error_of("T,tau\r300,1\r\n310,2\n320,x\r330,4\r").rfind("dir/data.csv:4: ", 0), 0u)
+      << error_of("T,tau\r300,1\r\n310,2\n320,x\r330,4\r");
+  // A UTF-8 byte-order mark (spreadsheets) is not part of the first column's name.
+  EXPECT_EQ(parse("\xEF\xBB\xBFT,tau\n" + four_rows).T_column, "T");
+}
+
+TEST(Csv, RepeatedColumnNamesAreRefused) {
+  EXPECT_EQ(error_of("T_K,T_K\n" + four_rows),
+            "dir/data.csv:1: column name 'T_K' appears twice in the header (columns 1 and 2); column names must be "
+            "unique");
+  EXPECT_NE(error_of("# c\nT,tau,x,tau\n1,2,0,2\n2,3,0,3\n3,4,0,4\n4,5,0,5\n").find(":2: column name 'tau' appears "
+                                                                                  "twice in the header (columns 2 "
+                                                                                  "and 4)"),
+            std::string::npos);
+  // Empty names cannot be asked for by name: allowed (a trailing comma).
+  EXPECT_NO_THROW(parse("T,tau,,\n1,2,,\n2,3,,\n3,4,,\n4,5,,\n"));
+}
+
+TEST(Csv, OnlyDecimalNumbers) {
+  // strtod alone reads hexadecimal: 0x2BC would be 700 K.
+  EXPECT_EQ(error_of("T,tau\n0x2BC,1\n310,2\n320,3\n330,4\n"),
+            "dir/data.csv:2: '0x2BC' in column 'T' is not a number");
+  for (const char* bad : {"0x1p3", "nan(1)", "1e", "1e+", ".", "+", "1.2.3", "1,5e3"})
+    EXPECT_NE(error_of(std::string("T,log10_tau\n300,1\n310,") + bad + "\n320,3\n330,4\n").find(":3: "),
+              std::string::npos)
+        << bad;
+  for (const char* good : {"1", "-1", "+1.5", ".5", "5.", "1e3", "1E-3", "-2.5e+2"}) {
+    const csv_file f = parse(std::string("T,log10_tau\n300,1\n310,") + good + "\n320,3\n330,4\n");
+    EXPECT_DOUBLE_EQ(f.datasets[0].y[1] / ln10, std::strtod(good, nullptr)) << good;
+  }
+  EXPECT_NE(error_of("T,log10_tau\n300,1\n310,-Infinity\n320,3\n330,4\n").find(":3: '-Infinity' in column "
+                                                                                "'log10_tau' is not finite"),
+            std::string::npos);
+}
+
+TEST(Csv, LongFieldsAndNamesAreCappedInMessages) {
+  const std::string field(10 << 20, '9');
+  const std::string message = error_of("T,tau\n300,1\n310,x" + field + "\n320,3\n330,4\n");
+  EXPECT_LT(message.size(), 300u) << message.substr(0, 300);
+  EXPECT_EQ(message, "dir/data.csv:3: 'x" + std::string(79, '9') + "… (10485761 bytes)' in column 'tau' is not a number");
+  // A header of many columns lists the first 20.
+  std::string header = "T";
+  for (int i = 0; i < 1000; ++i) header += ",c" + std::to_string(i);
+  csv_options options;
+  options.y_column = "tau";
+  const std::string listed = error_of(header + "\n", options);
+  EXPECT_LT(listed.size(), 400u) << listed;
+  EXPECT_NE(listed.find("... (1001 columns)"), std::string::npos) << listed;
+}
+
+TEST(Csv, BinaryAndUtf16FilesAreNamedAsSuch) {
+  EXPECT_EQ(error_of(std::string("T,tau\n300,1\n3\0" "10,2\n320,3\n330,4\n", 31)),
+            "dir/data.csv:3: a NUL byte: a binary or UTF-16 file, not UTF-8 text");
+  std::string utf16le = "\xFF\xFE";
+  for (char c : std::string("T,tau\n300,1\n")) utf16le += std::string{c, '\0'};
+  EXPECT_EQ(error_of(utf16le).rfind("dir/data.csv:1: a UTF-16", 0), 0u) << error_of(utf16le);
+  EXPECT_NE(error_of(utf16le.substr(2)).find("binary or UTF-16"), std::string::npos);
+}
+
+TEST_F(CsvFiles, DuplicateDatasetNamesAreRefused) {
+  const std::string a = write("x.csv", "dataset,T,tau\nb,1,2\nb,2,3\nb,3,4\nb,4,5\n");
+  const std::string b = write("x:b.csv", "# the same name\nT,tau\n" + four_rows);
+  try {
+    scaleham::read_fit_csvs({a, b}, {});
+    FAIL() << "no error";
+  } catch (const csv_error& e) {
+    EXPECT_EQ(std::string(e.what()), b + ":3: dataset name 'x:b' is also the name of a dataset of " + a +
+                                         " (line 2); every dataset needs its own name: rename a file or a dataset "
+                                         "value");
+  }
+  try {
+    scaleham::read_fit_csvs({a, a}, {});
+    FAIL() << "no error";
+  } catch (const csv_error& e) {
+    EXPECT_EQ(std::string(e.what()), a + ": the file is given twice");
+  }
+}
+
+TEST_F(CsvFiles, OnlyRegularFilesOfBoundedSize) {
+  const auto message_of = [](const std::string& path) {
+    try {
+      scaleham::read_fit_csv(path, {});
+    } catch (const csv_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message_of("/dev/zero"), "/dev/zero: is a character device, not a regular file");
+  EXPECT_EQ(message_of(dir.string()), dir.string() + ": is a directory, not a regular file");
+  // A FIFO without a writer: refused at once instead of blocking in open().
+  const std::string fifo = (dir / "pipe.csv").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(message_of(fifo), fifo + ": is a FIFO (named pipe), not a regular file");
+  // Over the limit (a sparse file: nothing is written or read).
+  const std::string big = write("big.csv", "T,tau\n");
+  std::filesystem::resize_file(big, scaleham::max_csv_bytes + 1);
+  EXPECT_EQ(message_of(big), big + ": is 1073741825 bytes; a CSV file may have at most 1073741824 (1 GiB)");
+  const std::string loop = (dir / "loop.csv").string();
+  std::filesystem::create_symlink(loop, loop);
+  EXPECT_NE(message_of(loop).find("symbolic links"), std::string::npos) << message_of(loop);
 }
 
 }  // namespace

@@ -241,3 +241,169 @@ def test_fit_output_on_a_full_disk(scaleham_bin, tmp_path):
     assert "fit.h5" in result.stderr and "File too large" in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1
     assert snapshot(tmp_path) == before, "no fit.h5, no fit.h5.partial"
+
+
+# --- input files that are not files, or too large (issue 9 item 5, inputs) ----------------
+#
+# /dev/zero used to be read until memory ran out and a FIFO without a writer
+# blocked forever: every input must be a regular file, a configuration at most
+# 1 MiB and a CSV at most 1 GiB, checked before anything is read.
+
+def special_inputs(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    return {"/dev/zero": "a character device", str(fifo): "a FIFO (named pipe)",
+            str(tmp_path): "a directory"}
+
+
+@pytest.mark.parametrize("command", ["run", "fit", "inspect"])
+def test_inputs_must_be_regular_files(run_cli, tmp_path, command):
+    inputs = special_inputs(tmp_path)
+    out = tmp_path / "out.h5"
+    before = snapshot(tmp_path)
+    for path, kind in inputs.items():
+        args = {"run": ["run", path, "-o", out, "--quiet", "--backend", "cpu"],
+                "fit": ["fit", path, "--quiet"], "inspect": ["inspect", path]}[command]
+        result = run_cli(*args, timeout=60)
+        assert_bad_input(result, path, f"is {kind}, not a regular file")
+    assert snapshot(tmp_path) == before
+
+
+def test_oversized_inputs_are_refused_with_the_numbers(run_cli, tmp_path):
+    config = tmp_path / "big.toml"
+    config.write_text("# a configuration of more than 1 MiB\n")
+    os.truncate(config, (1 << 20) + 1)  # sparse: nothing is read to find out
+    data = tmp_path / "big.csv"
+    data.write_text("T,tau\n")
+    os.truncate(data, (1 << 30) + 1)
+    before = snapshot(tmp_path)
+    result = run_cli("run", config, "-o", tmp_path / "out.h5", "--quiet", "--backend", "cpu")
+    assert_bad_input(result, "big.toml: is 1048577 bytes; a configuration may have at most 1048576 (1 MiB)")
+    result = run_cli("fit", data, "--quiet")
+    assert_bad_input(result, "big.csv: is 1073741825 bytes; a CSV file may have at most 1073741824 (1 GiB)")
+    assert snapshot(tmp_path) == before
+
+
+# --- messages that misled, and input accepted silently (issue 9 item 10) -------------------
+
+@pytest.mark.parametrize("command", ["run", "fit", "inspect"])
+def test_symlink_loop_is_named_as_such(run_cli, tmp_path, command):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    args = {"run": ["run", loop, "-o", tmp_path / "out.h5", "--quiet"], "fit": ["fit", loop, "--quiet"],
+            "inspect": ["inspect", loop]}[command]
+    result = run_cli(*args)
+    assert_bad_input(result, str(loop), "Too many levels of symbolic links")
+    assert "does not exist" not in result.stderr and "no such file" not in result.stderr
+
+
+def test_inspect_of_a_foreign_hdf5_file(run_cli, tmp_path):
+    h5py = pytest.importorskip("h5py")
+    foreign = tmp_path / "theirs.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = [1.0, 2.0]
+        f.attrs["creator"] = "someone else"
+    result = run_cli("inspect", foreign)
+    assert_bad_input(result, "theirs.h5", "not a scaleham file")
+    assert "INCOMPLETE" not in result.stderr
+
+
+def test_inspect_of_a_fit_file_is_not_an_incomplete_sweep(run_cli, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("T,log10_tau\n" + "".join(f"{t},{-14 + 900 / (t - 200):.6f}\n" for t in range(300, 500, 20)))
+    assert run_cli("fit", data, "-o", tmp_path / "fit.h5", "--quiet").returncode == 0
+    result = run_cli("inspect", tmp_path / "fit.h5")
+    assert result.returncode == 0, result.stderr
+    assert "scaleham fit results" in result.stdout and "INCOMPLETE" not in result.stdout
+
+
+# Each: (TOML text, the key named, the line, what the message says).
+SILENTLY_ACCEPTED_CONFIGS = {
+    "repeated values": ('[[grid.axis]]\nname = "A"\nvalues = [1, 1, 1]\n', "grid.axis[0].values", 3,
+                        "value 1 appears twice"),
+    "unit with a NUL": ('[[grid.axis]]\nname = "A"\nvalues = [1, 2]\nunit = "K\\u0000x"\n', "grid.axis[0].unit",
+                        4, "control character"),
+    "100 kB key": ("[flow]\n" + "k" * 100000 + " = 1\n", "flow." + "k" * 75 + "… (100005 bytes)", 2,
+                   "unknown key"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SILENTLY_ACCEPTED_CONFIGS))
+def test_config_refusals_name_the_key_briefly(run_cli, tmp_path, kind):
+    text, key, line, hint = SILENTLY_ACCEPTED_CONFIGS[kind]
+    config = tmp_path / "sweep.toml"
+    config.write_text(text, encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = run_cli("run", config, "-o", tmp_path / "out.h5", "--backend", "cpu")
+    assert_bad_input(result, f"sweep.toml:{line}: key '{key}'", hint)
+    assert len(result.stderr) < 400, "the key is capped, not echoed whole"
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "nul"])
+def test_binary_or_utf16_config_is_named_as_such(run_cli, tmp_path, encoding):
+    config = tmp_path / "sweep.toml"
+    text = "[flow]\ng0 = 100.0\n"
+    config.write_bytes(text.replace("100.0", "100.0\0").encode() if encoding == "nul" else text.encode(encoding))
+    result = run_cli("run", config, "-o", tmp_path / "out.h5", "--backend", "cpu")
+    assert_bad_input(result, "sweep.toml:", "UTF-16")
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_run_with_an_empty_output_name_is_refused(run_cli, tmp_path):
+    before = snapshot(tmp_path)
+    result = run_cli("run", "-o", "", "--quiet", "--backend", "cpu", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "--output" in result.stderr and "must not be empty" in result.stderr
+    assert snapshot(tmp_path) == before, "no fall back to scaleham-example.h5"
+
+
+# --- only ever touch what scaleham wrote ----------------------------------------------
+
+
+def test_a_partial_file_that_is_not_scalehams_is_refused(run_cli, tmp_path):
+    out = tmp_path / "out.h5"
+    partial = tmp_path / "out.h5.partial"
+    partial.write_text("my notes, not an HDF5 file\n")
+    before = snapshot(tmp_path)
+    for extra in ([], ["--force"]):
+        result = run_cli("run", "-o", out, "--quiet", "--backend", "cpu", *extra)
+        assert_bad_input(result, "out.h5.partial", "move it away")
+    assert snapshot(tmp_path) == before
+    partial.write_bytes(b"")  # what a writer killed at once leaves: scaleham's to replace
+    assert run_cli("run", "-o", out, "--quiet", "--backend", "cpu").returncode == 0
+    assert not partial.exists() and out.exists()
+
+
+def test_an_output_that_is_an_input_is_refused(run_cli, tmp_path):
+    data = tmp_path / "melt.csv"
+    data.write_text("T,tau\n400,1\n450,0.1\n500,0.01\n550,0.001\n")
+    config = tmp_path / "sweep.toml"
+    config.write_text('[[grid.axis]]\nname = "A"\nlinspace = [10.0, 20.0, 3]\n')
+    before = snapshot(tmp_path)
+    assert_bad_input(run_cli("fit", data, "-o", data, "--force", "--quiet"), "is the input")
+    assert_bad_input(run_cli("run", config, "-o", config, "--force", "--quiet", "--backend", "cpu"), "is the input")
+    assert snapshot(tmp_path) == before
+
+
+# --- impossible sizes are refused before any work ---------------------------------------
+
+
+def test_a_sweep_whose_journal_cannot_fit_the_disk_is_refused(run_cli, tmp_path):
+    # 10^12 points: hundreds of TB of journal, on any disk.
+    config = tmp_path / "huge.toml"
+    config.write_text('[[grid.axis]]\nname = "lambda"\nlinspace = [0.05, 0.15, 1000000]\n'
+                      '[[grid.axis]]\nname = "A"\nlinspace = [10.0, 100.0, 1000000]\n')
+    before = snapshot(tmp_path)
+    result = run_cli("run", config, "-o", tmp_path / "out.h5", "--quiet", "--backend", "cpu")
+    assert_bad_input(result, "1000000000000 points", "free", "--no-space-check")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("count", ["1000000000000", "9223372036854775807"])
+def test_an_axis_too_long_for_memory_is_refused(run_cli, tmp_path, count):
+    config = tmp_path / "long.toml"
+    config.write_text(f'[[grid.axis]]\nname = "A"\nlinspace = [10.0, 20.0, {count}]\n')
+    result = run_cli("run", config, "-o", tmp_path / "out.h5", "--quiet", "--backend", "cpu", "--no-space-check")
+    assert_bad_input(result, f"{count} values", "memory")
+    assert not (tmp_path / "out.h5").exists()

@@ -447,6 +447,113 @@ def test_non_finite_numeric_options_are_bad_input(run_cli, tmp_path, option, val
     assert option in result.stderr
 
 
+# --- issue 9 item 10: CSV input that was misread or reported badly ---------------------------
+
+def assert_refused(result, *needles):
+    """Exit 2, one line on stderr with every needle, nothing on stdout."""
+    assert result.returncode == 2, (result.returncode, result.stderr[:2000])
+    for needle in needles:
+        assert needle in result.stderr, (needle, result.stderr[:2000])
+    assert result.stderr.count("\n") == 1, result.stderr[:2000]
+    assert result.stdout == ""
+
+
+def four_rows_csv(path, header="T,log10_tau"):
+    return write_csv(path, header, [(t, vft(t, -30, 2000, 200) / LN10) for t in (300, 320, 340, 360)])
+
+
+def test_cr_only_line_ends_are_line_ends(run_cli, tmp_path):
+    path = tmp_path / "mac.csv"
+    rows = [(t, vft(t, -30, 2000, 200) / LN10) for t in np.linspace(300, 500, 8)]
+    path.write_bytes(("# classic Mac OS\rT,log10_tau\r" + "".join(f"{t},{y}\r" for t, y in rows)).encode())
+    [fit] = fit_json(run_cli, path)
+    assert fit["n_points"] == 8 and fit["status"] == "ok"
+    path.write_bytes(b"T,log10_tau\r300,1\r310,x\r320,3\r330,4\r")
+    assert_refused(run_cli("fit", path), "mac.csv:3: ", "not a number")
+
+
+def test_repeated_column_name_is_refused(run_cli, tmp_path):
+    path = four_rows_csv(tmp_path / "d.csv", "T_K,T_K")
+    assert_refused(run_cli("fit", path), "d.csv:1: column name 'T_K' appears twice in the header (columns 1 and 2)")
+
+
+@pytest.mark.parametrize("text", ["0x2BC", "0x1p9", "nan(7)", " 1e3e"])
+def test_only_decimal_numbers_are_numbers(run_cli, tmp_path, text):
+    path = tmp_path / "d.csv"
+    path.write_text(f"T,tau\n300,1\n{text},2\n320,3\n330,4\n")
+    assert_refused(run_cli("fit", path), "d.csv:3: ", "not a number")
+
+
+def test_hexadecimal_options_are_refused(run_cli, tmp_path):
+    path = four_rows_csv(tmp_path / "d.csv")
+    for args in (["--lambda", "0x1"], ["--tg-level", "0x64"], ["--c", "0x2"]):
+        result = run_cli("fit", path, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert args[0] in result.stderr and "0x" in result.stderr, result.stderr
+
+
+def test_range_errors_do_not_print_309_digits(run_cli, tmp_path):
+    path = four_rows_csv(tmp_path / "d.csv")
+    for option in ("--tg-level", "--c"):
+        result = run_cli("fit", path, option, "-1")
+        assert result.returncode == 2
+        assert f"{option}: must be a finite decimal number > 0, not '-1'" in result.stderr, result.stderr
+        assert len(result.stderr) < 200, result.stderr
+
+
+def test_long_field_is_capped_in_the_message(run_cli, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("T,tau\n300,1\n310," + "9" * (10 << 20) + "x\n320,3\n330,4\n")
+    result = run_cli("fit", path)
+    assert_refused(result, "d.csv:3: '" + "9" * 80 + "… (10485761 bytes)' in column 'tau' is not a number")
+    assert len(result.stderr) < 300
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "nul"])
+def test_binary_or_utf16_csv_is_named_as_such(run_cli, tmp_path, encoding):
+    path = tmp_path / "d.csv"
+    text = "T,tau\n300,1\n310,2\n320,3\n330,4\n"
+    path.write_bytes(text.replace("320", "3\x0020").encode() if encoding == "nul" else text.encode(encoding))
+    line = 4 if encoding == "nul" else 1
+    assert_refused(run_cli("fit", path), f"d.csv:{line}: ", "UTF-16")
+
+
+def test_duplicate_dataset_names_are_refused(run_cli, tmp_path):
+    a = write_csv(tmp_path / "x.csv", "dataset,T,tau", [("b", 300, 1), ("b", 310, 2), ("b", 320, 3), ("b", 330, 4)])
+    b = four_rows_csv(tmp_path / "x:b.csv")
+    assert_refused(run_cli("fit", a, b), "x:b.csv:2: dataset name 'x:b' is also the name of a dataset of")
+    assert_refused(run_cli("fit", a, a), "x.csv: the file is given twice")
+
+
+def test_empty_lambda_does_not_swallow_the_next_option(run_cli, tmp_path):
+    path = four_rows_csv(tmp_path / "d.csv")
+    for args in (["--lambda=", "--json"], ["--json", "--lambda="], ["--lambda", ""]):
+        result = run_cli("fit", path, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "--lambda" in result.stderr and "empty" in result.stderr, (args, result.stderr)
+        assert result.stdout == ""
+
+
+def test_seed_beyond_64_bits_is_refused(run_cli, tmp_path):
+    path = four_rows_csv(tmp_path / "d.csv")
+    for seed in ("18446744073709551616", "99999999999999999999999", "-1", "0x10"):
+        result = run_cli("fit", path, "--bootstrap", "2", "--seed", seed, "--json")
+        assert result.returncode == 2, (seed, result.stderr)
+        assert "--seed" in result.stderr and "18446744073709551615" in result.stderr, result.stderr
+    ok = run_cli("fit", path, "--bootstrap", "2", "--seed", "18446744073709551615", "--json", "--quiet")
+    assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("option", ["-o", "--T-column", "--y-column", "--dataset-column"])
+def test_empty_names_are_refused_not_defaulted(run_cli, tmp_path, option):
+    path = four_rows_csv(tmp_path / "d.csv")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("fit", path, option, "", "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "must not be empty" in result.stderr and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 # --- statuses tell the truth (issue 9, item 8) ---------------------------------------------
 
 def test_row_near_1e300_is_out_of_range_not_too_few_points(run_cli, tmp_path):
