@@ -20,6 +20,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -284,20 +285,31 @@ struct corpus_rng {
   }
 };
 
+/// double to Real, beyond Real's range to ±inf (a plain cast would be undefined).
+template <class Real>
+struct to_real {
+  Real operator()(double x) const {
+    const double top = double(std::numeric_limits<Real>::max());
+    return x > top ? std::numeric_limits<Real>::infinity()
+                   : (x < -top ? -std::numeric_limits<Real>::infinity() : static_cast<Real>(x));
+  }
+};
+
 template <class Real>
 void fill_extreme_point(corpus_rng& rng, Real* params, scaleham::point_settings<Real>& s) {
+  const to_real<Real> Real_;
   for (int k = 0; k < scaleham::param_count; ++k) params[k] = Real(0);
-  params[scaleham::param_b1] = Real(rng.maybe(0.1, true));
-  params[scaleham::param_f_m1] = Real(rng.maybe(50.0, true));
-  if (rng.below(4) == 0) params[scaleham::param_b0] = Real(rng.extreme(true));
-  if (rng.below(4) == 0) params[scaleham::param_b2] = Real(rng.extreme(true));
-  if (rng.below(4) == 0) params[scaleham::param_f_m2] = Real(rng.extreme(true));
-  if (rng.below(4) == 0) params[scaleham::param_f1] = Real(rng.extreme(true));
-  params[scaleham::param_g0] = Real(rng.maybe(100.0, true));
-  params[scaleham::param_p0] = Real(rng.maybe(-5.0, true));
-  params[scaleham::param_ell] = Real(rng.maybe(1.0, true, 4));
-  params[scaleham::param_T0] = Real(rng.maybe(400.0, true, 4));
-  params[scaleham::param_c] = Real(rng.maybe(1.0, true, 4));
+  params[scaleham::param_b1] = Real_(rng.maybe(0.1, true));
+  params[scaleham::param_f_m1] = Real_(rng.maybe(50.0, true));
+  if (rng.below(4) == 0) params[scaleham::param_b0] = Real_(rng.extreme(true));
+  if (rng.below(4) == 0) params[scaleham::param_b2] = Real_(rng.extreme(true));
+  if (rng.below(4) == 0) params[scaleham::param_f_m2] = Real_(rng.extreme(true));
+  if (rng.below(4) == 0) params[scaleham::param_f1] = Real_(rng.extreme(true));
+  params[scaleham::param_g0] = Real_(rng.maybe(100.0, true));
+  params[scaleham::param_p0] = Real_(rng.maybe(-5.0, true));
+  params[scaleham::param_ell] = Real_(rng.maybe(1.0, true, 4));
+  params[scaleham::param_T0] = Real_(rng.maybe(400.0, true, 4));
+  params[scaleham::param_c] = Real_(rng.maybe(1.0, true, 4));
   s = scaleham::point_settings<Real>{};
   s.method = rng.below(3) == 0 ? scaleham::integrator::rk4 : scaleham::integrator::dopri5;
   s.rk4_steps = 200;
@@ -305,18 +317,18 @@ void fill_extreme_point(corpus_rng& rng, Real* params, scaleham::point_settings<
   if (s.dopri5.rtol < Real(1e-5) && sizeof(Real) == sizeof(float)) s.dopri5.rtol = Real(1e-5);
   s.p0_on_manifold = rng.below(2) == 0;
   if (rng.below(3) == 0) s.events.g_min = Real(0);
-  if (rng.below(5) == 0) s.events.g_max = Real(rng.extreme(false));
+  if (rng.below(5) == 0) s.events.g_max = Real_(rng.extreme(false));
   auto& rs = s.relaxation;
   rs.enabled = rng.below(10) != 0;
   rs.n_T = 4 + rng.below(29);
-  rs.T_min = Real(rng.maybe(420.0, false, 4));
-  rs.T_max = Real(rng.maybe(700.0, false, 4));
+  rs.T_min = Real_(rng.maybe(420.0, false, 4));
+  rs.T_max = Real_(rng.maybe(700.0, false, 4));
   if (rs.T_max < rs.T_min) {
     const Real t = rs.T_max;
     rs.T_max = rs.T_min, rs.T_min = t;
   }
-  rs.T_ref = rng.below(2) ? rs.T_max : Real(rng.maybe(700.0, false, 3));
-  rs.log_tau0 = Real(rng.maybe(-32.0, true, 5));
+  rs.T_ref = rng.below(2) ? rs.T_max : Real_(rng.maybe(700.0, false, 3));
+  rs.log_tau0 = Real_(rng.maybe(-32.0, true, 5));
   rs.fit.max_iterations = 60;
 }
 

@@ -58,7 +58,10 @@ SCALEHAM_HD Real vft_fragility(Real B, Real T_vf, Real Tg) {
 /// range of Real; beyond it a fit is out_of_range.
 template <class Real>
 SCALEHAM_HD constexpr Real vft_data_limit() {
-  return sizeof(Real) == sizeof(double) ? Real(1.157920892373162e77) : Real(4294967296.0);
+  if constexpr (sizeof(Real) == sizeof(double))
+    return Real(1.157920892373162e77);  // 2^256
+  else
+    return Real(4294967296.0);  // 2^32
 }
 
 template <class Real>
