@@ -86,6 +86,17 @@ const CLI::Validator uint64_text(
     },
     "UINT64");
 
+/// Decimal digits only, checked before CLI::Range: CLI11 2.1 converts integers
+/// with base 0, so "0x10" would be 16 and "010" would be 8.
+const CLI::Validator decimal_digits(
+    [](std::string& text) {
+      const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+      const bool octal_looking = text.size() > 1 && text[0] == '0';
+      return digits && !octal_looking ? std::string()
+                                      : "must be written in decimal digits, not '" + scaleham::shown(text) + "'";
+    },
+    "");
+
 /// An option written `--name=` with nothing after the '=', or empty; CLI11
 /// then takes the next argument as the value (`--lambda= --json` reads
 /// "--json" as the lambda list). Returns the option, or empty.
@@ -137,9 +148,11 @@ int main(int argc, char** argv) {
   run->add_flag("--json", json, "print a machine-readable summary on stdout");
   run->add_option("--batch-points", options.batch_points,
                   "points per batch (default: 65536 on the CPU, 2097152 on the GPU; lowered to what memory holds)")
+      ->check(decimal_digits)
       ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40, "at least 1"));
   run->add_option("--device", options.device,
                   "CUDA device index among those CUDA_VISIBLE_DEVICES leaves visible")
+      ->check(decimal_digits)
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();
 
@@ -167,6 +180,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   fit->add_option("--device", fit_options.device,
                   "CUDA device index among those CUDA_VISIBLE_DEVICES leaves visible")
+      ->check(decimal_digits)
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();
   // CLI11 2.1 reads "-3" into an unsigned as 2^64 - 3: check the text first.

@@ -260,3 +260,17 @@ def test_fit_table_to_a_full_device_or_a_closed_stdout_is_an_error(scaleham_bin,
                             text=True, preexec_fn=lambda: os.close(1))
     assert closed.returncode == 2, closed.stderr
     assert "cannot write to standard output" in closed.stderr
+
+
+def test_integer_options_are_decimal(run_cli, tmp_path):
+    """CLI11 reads integers with base 0: --batch-points 0x10 was 16 and
+    --device 010 was 8. Only decimal digits are accepted (issue 9 item 10)."""
+    for args in (["--batch-points", "0x10"], ["--batch-points", "010"], ["--device", "010"], ["--device", "0x1"]):
+        result = run_cli("run", "-o", tmp_path / "out.h5", "--quiet", "--backend", "cpu", *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert f"{args[0]}: must be written in decimal digits, not '{args[1]}'" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+    data = tmp_path / "d.csv"
+    data.write_text("T,tau\n300,1\n310,2\n320,3\n330,4\n")
+    result = run_cli("fit", data, "--device", "0x0")
+    assert result.returncode == 2 and "--device" in result.stderr, result.stderr
