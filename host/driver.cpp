@@ -140,6 +140,38 @@ std::uint64_t host_memory_bytes() {
   return pages > 0 && page_size > 0 ? std::uint64_t(pages) * std::uint64_t(page_size) : 0;
 }
 
+/// Refuses (output_error, exit 2) before anything is created a sweep that
+/// cannot finish: one whose journal — which holds every finished batch's raw
+/// results until the file is complete — would not fit the free space of the
+/// output's filesystem (unless options.no_space_check: a deliberate huge sweep
+/// on storage that grows, say), or whose coordinate datasets would not fit in
+/// a quarter of the host's memory.
+void check_sizes(const sweep_config& config, const journal_manifest& manifest, const run_options& options) {
+  const auto gigabytes = [](double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); };
+  const std::uint64_t memory = host_memory_bytes();
+  for (const axis_config& axis : config.axes)
+    if (!config.random && memory > 0 && double(axis.count) * sizeof(double) > double(memory) / 4)
+      throw output_error(fmt::format("axis {} has {} values: its coordinate dataset alone needs {} of memory, "
+                                     "more than a quarter of this host's {}",
+                                     axis.name, axis.count, gigabytes(double(axis.count) * sizeof(double)),
+                                     gigabytes(double(memory))));
+  if (options.no_space_check) return;
+  const double per_point = double(manifest.result_bytes) +
+                           double(manifest.curve_values) * (manifest.precision == "float" ? 4.0 : 8.0);
+  const double journal_bytes = double(manifest.points) * per_point;
+  std::error_code error;
+  const std::filesystem::space_info space =
+      std::filesystem::space(std::filesystem::absolute(options.output_path, error).parent_path(), error);
+  if (error || space.available == static_cast<std::uintmax_t>(-1)) return;  // unknown: nothing to check against
+  if (journal_bytes > double(space.available))
+    throw output_error(fmt::format(
+        "{} points need at least {} of disk ({} bytes each in the journal of finished batches, kept until the "
+        "file is complete, and the file itself), but the filesystem of {} has {} free; free space, split "
+        "the sweep, or pass --no-space-check to run anyway",
+        manifest.points, gigabytes(journal_bytes), per_point, options.output_path,
+        gigabytes(double(space.available))));
+}
+
 /// Whether OUT.h5 already holds what this run's journal would give, so that
 /// the journal is only what an interrupted clean-up left: OUT.h5 is the very
 /// file the run published (a kill between the publishing rename and the
@@ -229,6 +261,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   // a missing directory; whether an existing output may be replaced is
   // decided below, once the lock is held.)
   check_output_path(path, /*force=*/true);
+  check_not_an_input(path, {config.source_name});
   const output_lock lock(path);
   journal_manifest manifest;
   manifest.version = SCALEHAM_VERSION_STRING;
@@ -309,6 +342,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", capacity_notice.c_str());
     summary.notice += (summary.notice.empty() ? "" : "; ") + capacity_notice;
   }
+  if (!resuming) check_sizes(config, manifest, options);  // a resumed run passed them when it started
   std::vector<batch> todo;  // the batches to compute
   if (!resuming) {
     todo = plan_batches(config.shape(), capacity);

@@ -24,6 +24,7 @@ struct run_options {
   bool quiet = false;                ///< no progress bar, no notices
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
   int device = 0;                    ///< CUDA device index (among the visible ones)
+  bool no_space_check = false;       ///< run even if the journal will not fit the free disk space
 };
 
 struct run_summary {

@@ -310,7 +310,10 @@ fit_report run_fit_command(const fit_command_options& options) {
     report.y_columns.push_back(fmt::format("T: {}, y: {} ({})", f.T_column, f.y_column, y_scale_name(f.scale)));
     datasets.insert(datasets.end(), f.datasets.begin(), f.datasets.end());
   }
-  if (!options.output_path.empty()) check_output_path(options.output_path, options.force);
+  if (!options.output_path.empty()) {
+    check_output_path(options.output_path, options.force);
+    check_not_an_input(options.output_path, options.files);
+  }
 
   const backend_choice backend = choose_backend(options.backend, "fitting", options.quiet, options.device);
   const bool use_cuda = backend.use_cuda;

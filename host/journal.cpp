@@ -267,7 +267,24 @@ batch_journal::batch_journal(std::string directory, journal_manifest manifest, s
 batch_journal batch_journal::create(const std::string& output_path, const journal_manifest& manifest) {
   const std::string directory = directory_for(output_path);
   std::error_code error;
-  fs::remove_all(directory, error);
+  // An old journal (--force over an unfinished run) goes, but only what
+  // scaleham provably wrote: a file, or a directory holding anything else
+  // under this name is someone's, and is refused before it is touched.
+  const fs::file_status old = fs::symlink_status(directory, error);
+  if (fs::exists(old)) {
+    if (!fs::is_directory(old))
+      throw output_error(directory + " exists and is not a scaleham journal (not a directory): move it away");
+    std::vector<fs::path> ours;
+    for (const auto& entry : fs::directory_iterator(directory, error)) {
+      const std::string name = entry.path().filename().string();
+      if (name != manifest_name && !journal_file(entry))
+        throw output_error(directory + " holds " + name +
+                           ", which scaleham did not write: it is not a scaleham journal; move it away");
+      ours.push_back(entry.path());
+    }
+    for (const fs::path& file : ours) fs::remove(file, error);
+    fs::remove(directory, error);
+  }
   if (!fs::create_directory(directory, error))
     throw output_error("cannot create " + directory + ": " + error.message());
   journal_manifest m = manifest;

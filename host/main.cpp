@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
                   "points per batch (default: 65536 on the CPU, 2097152 on the GPU; lowered to what memory holds)")
       ->check(decimal_digits)
       ->check(CLI::Range(std::uint64_t(1), std::uint64_t(1) << 40, "at least 1"));
+  run->add_flag("--no-space-check", options.no_space_check,
+                "run even when the journal of the sweep will not fit the free disk space");
   run->add_option("--device", options.device,
                   "CUDA device index among those CUDA_VISIBLE_DEVICES leaves visible")
       ->check(decimal_digits)

@@ -41,6 +41,36 @@ bool sync_path(const std::string& path, int flags) {
 
 }  // namespace
 
+namespace {
+
+/// A .partial that a scaleham writer can have left behind: created by
+/// H5Fcreate, so empty (killed at once) or starting with the HDF5 signature.
+void check_partial_is_ours(const std::string& partial) {
+  std::error_code error;
+  const fs::file_status status = fs::symlink_status(partial, error);
+  if (!fs::exists(status)) return;
+  if (!fs::is_regular_file(status))
+    throw output_error(partial + " exists and is not a regular file: it is not scaleham's, move it away");
+  char signature[8] = {};
+  std::FILE* file = std::fopen(partial.c_str(), "rb");
+  const std::size_t n = file != nullptr ? std::fread(signature, 1, sizeof signature, file) : 0;
+  if (file != nullptr) std::fclose(file);
+  static constexpr char hdf5_signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  const bool ours = n == 0 || (n == sizeof signature && std::memcmp(signature, hdf5_signature, n) == 0);
+  if (!ours)
+    throw output_error(partial + " exists and is not an unfinished scaleham output (not an HDF5 file): "
+                       "scaleham would overwrite it; move it away");
+}
+
+}  // namespace
+
+void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs) {
+  std::error_code error;
+  for (const std::string& input : inputs)
+    if (fs::equivalent(output, input, error))
+      throw output_error("the output " + output + " is the input " + input + ": it would be overwritten; choose another -o");
+}
+
 void check_output_path(const std::string& path, bool force) {
   if (path.empty()) throw output_error("output path is empty");
   std::error_code error;
@@ -50,6 +80,7 @@ void check_output_path(const std::string& path, bool force) {
     if (!force) throw output_error(path + " exists; use --force to overwrite");
     if (!fs::is_regular_file(target)) throw output_error(path + " exists and is not a regular file");
   }
+  check_partial_is_ours(path + ".partial");
   const fs::path directory = directory_of(path);
   const fs::file_status parent = fs::status(directory, error);
   if (!fs::exists(parent)) throw output_error("directory " + directory.string() + " of " + path + " does not exist");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace scaleham {
 
@@ -19,7 +20,14 @@ namespace scaleham {
 /// regular file: the new file replaces it by rename, which must never happen
 /// to a device, a pipe or a socket, think -o /dev/null as root); its
 /// directory exists and is writable. Throws output_error.
+/// Also PATH.partial: scaleham replaces only a .partial it can have left
+/// itself (an HDF5 file, or empty: a writer that crashed); anything else there
+/// is someone's file and is refused, with or without force.
 void check_output_path(const std::string& path, bool force);
+
+/// Refuses (output_error) an output that is one of the command's inputs
+/// (`fit data.csv -o data.csv --force` would replace the data by the result).
+void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs);
 
 /// The .partial of a writer that has not finished: removed when the guard is
 /// destroyed while armed (the writer's destructor, an exception). Arm it once

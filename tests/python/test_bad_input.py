@@ -407,3 +407,20 @@ def test_an_axis_too_long_for_memory_is_refused(run_cli, tmp_path, count):
     result = run_cli("run", config, "-o", tmp_path / "out.h5", "--quiet", "--backend", "cpu", "--no-space-check")
     assert_bad_input(result, f"{count} values", "memory")
     assert not (tmp_path / "out.h5").exists()
+
+
+@pytest.mark.parametrize("kind", ["file", "directory with notes"])
+def test_a_journal_name_that_is_not_scalehams_is_refused_untouched(run_cli, tmp_path, kind):
+    out = tmp_path / "out.h5"
+    journal = tmp_path / "out.h5.journal"
+    if kind == "file":
+        journal.write_text("my journal, the paper kind\n")
+    else:
+        journal.mkdir()
+        (journal / "notes.txt").write_text("ideas for the next sweep\n")
+    before = snapshot(tmp_path)
+    for extra in ([], ["--force"]):
+        result = run_cli("run", "-o", out, "--quiet", "--backend", "cpu", *extra)
+        assert result.returncode == 2, (extra, result.stderr)
+        assert "out.h5.journal" in result.stderr and "move it away" in result.stderr
+    assert snapshot(tmp_path) == before
