@@ -71,8 +71,28 @@ void check_not_an_input(const std::string& output, const std::vector<std::string
       throw output_error("the output " + output + " is the input " + input + ": it would be overwritten; choose another -o");
 }
 
+/// A dangling symbolic link (or a loop) as the output is refused before any
+/// work: the output is published by renaming the finished file onto its
+/// name, which replaces the link and never creates its target, so without
+/// --force the run could only end, after all its work, in "appeared while
+/// scaleham ran" (every time, resumed or not). Following the link instead
+/// would put the .partial, lock and journal beside a target whose directory
+/// may not exist. --force replaces the link, as it replaces any output.
+void refuse_dangling_link(const std::string& path, bool force) {
+  std::error_code error;
+  if (force || !fs::is_symlink(fs::symlink_status(path, error))) return;
+  std::error_code target_error;
+  if (fs::exists(fs::status(path, target_error))) return;
+  const std::string target = fs::read_symlink(path, error).string();
+  throw output_error(path + " is a symbolic link to " + target +
+                     ", which does not exist; scaleham publishes its output by renaming the finished file onto " +
+                     path + ", which would replace the link rather than create " + target +
+                     ": remove the link, give the target itself with -o, or use --force to replace the link");
+}
+
 void check_output_path(const std::string& path, bool force) {
   if (path.empty()) throw output_error("output path is empty");
+  refuse_dangling_link(path, force);
   std::error_code error;
   const fs::file_status target = fs::status(path, error);  // follows symlinks
   if (fs::is_directory(target)) throw output_error(path + " is a directory");

@@ -25,6 +25,12 @@ namespace scaleham {
 /// is someone's file and is refused, with or without force.
 void check_output_path(const std::string& path, bool force);
 
+/// Refuses (output_error) a dangling symbolic link as the output unless
+/// `force` (publishing renames onto the name: it would replace the link, not
+/// create its target, and fail only after all the work). check_output_path
+/// calls it with its own `force`.
+void refuse_dangling_link(const std::string& path, bool force);
+
 /// Refuses (output_error) an output that is one of the command's inputs
 /// (`fit data.csv -o data.csv --force` would replace the data by the result).
 void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs);

@@ -424,3 +424,14 @@ def test_a_journal_name_that_is_not_scalehams_is_refused_untouched(run_cli, tmp_
         assert result.returncode == 2, (extra, result.stderr)
         assert "out.h5.journal" in result.stderr and "move it away" in result.stderr
     assert snapshot(tmp_path) == before
+
+
+def test_fit_output_that_is_a_dangling_link_is_refused_before_fitting(run_cli, tmp_path):
+    data = tmp_path / "melt.csv"
+    data.write_text("T,tau\n400,1\n450,0.1\n500,0.01\n550,0.001\n")
+    link = tmp_path / "fit.h5"
+    link.symlink_to(tmp_path / "missing" / "fit.h5")
+    before = snapshot(tmp_path)
+    result = run_cli("fit", data, "-o", link, "--quiet")
+    assert_bad_input(result, "symbolic link", "does not exist")
+    assert snapshot(tmp_path) == before
