@@ -412,6 +412,20 @@ def test_full_disk_stops_cleanly_and_resumes(small, tmp_path):
     assert_same_contents(out, small.reference)
 
 
+def start_held(scaleham_bin, config, out, batch_points, hold, *extra):
+    """A run paused by the test hook (SCALEHAM_TEST_HOLD_FILE) after its first
+    computed batch, recorded and written, until `hold` is removed: tests act
+    on a run in progress at a known point, not at a racy moment."""
+    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
+    proc = subprocess.Popen(run_command(scaleham_bin, config, out, batch_points, *extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hold.exists(), f"the run never reached its first batch: {proc.communicate()[1]}"
+    return proc
+
+
 # --- signals and limits: stop cleanly, keep the journal, say how to resume ---------
 
 
@@ -420,15 +434,7 @@ def test_full_disk_stops_cleanly_and_resumes(small, tmp_path):
 def test_signal_stops_after_the_batch_in_flight_and_resumes_to_the_same_bits(small, tmp_path, sig):
     out = tmp_path / "out.h5"
     hold = tmp_path / "hold"
-    # The test hook pauses the run after its first batch until `hold` is gone:
-    # the signal arrives at a known point, not at a racy moment.
-    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
-    proc = subprocess.Popen(run_command(small.bin, small.config, out, small.batch_points),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert hold.exists(), "the run never reached its first batch"
+    proc = start_held(small.bin, small.config, out, small.batch_points, hold)
     proc.send_signal(sig)
     hold.unlink()
     _, stderr = proc.communicate(timeout=120)
@@ -468,13 +474,7 @@ def test_file_size_limit_ends_like_a_full_disk(small, tmp_path):
 def test_a_second_run_on_the_same_output_is_refused_and_touches_nothing(small, tmp_path):
     out = tmp_path / "out.h5"
     hold = tmp_path / "hold"
-    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
-    first = subprocess.Popen(run_command(small.bin, small.config, out, small.batch_points),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while not hold.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert hold.exists(), "the first run never reached its first batch"
+    first = start_held(small.bin, small.config, out, small.batch_points, hold)
     before = snapshot(tmp_path)
     for extra in ([], ["--force"], ["--resume"]):
         second = small.run(out, *extra)
@@ -495,13 +495,7 @@ def test_a_second_run_on_the_same_output_is_refused_and_touches_nothing(small, t
 def killed_at_hold(scaleham_bin, config, out, batch_points, hold, *extra):
     """A run SIGKILLed while the test hook holds it after its first computed
     batch (recorded and written): a known number of new batch files."""
-    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
-    proc = subprocess.Popen(run_command(scaleham_bin, config, out, batch_points, *extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 60
-    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert hold.exists(), f"the run never reached its first batch: {proc.communicate()[1]}"
+    proc = start_held(scaleham_bin, config, out, batch_points, hold, *extra)
     assert kill(proc)
     hold.unlink()
 
