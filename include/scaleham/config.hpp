@@ -24,6 +24,16 @@
 #define SCALEHAM_INLINE inline
 #endif
 
+/// Unrolls the short loop that follows in device code, where local arrays
+/// indexed by a loop counter otherwise live in local memory (nvcc honours
+/// `#pragma unroll`; host compilers, nvcc's host pass included, unroll on
+/// their own and would warn about the pragma).
+#if defined(__CUDA_ARCH__)
+#define SCALEHAM_UNROLL _Pragma("unroll")
+#else
+#define SCALEHAM_UNROLL
+#endif
+
 #define SCALEHAM_VERSION_MAJOR 0
 #define SCALEHAM_VERSION_MINOR 1
 #define SCALEHAM_VERSION_PATCH 0
