@@ -1,8 +1,6 @@
 #include "driver.hpp"
 
 #include <fmt/format.h>
-
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -140,13 +138,27 @@ std::uint64_t host_memory_bytes() {
   return pages > 0 && page_size > 0 ? std::uint64_t(pages) * std::uint64_t(page_size) : 0;
 }
 
+/// Values of the ln τ curve stored per point: n_T when the config writes
+/// curves (and computes them), else 0.
+std::uint64_t curve_values_of(const sweep_config& config) {
+  return config.output.curves && config.settings.relaxation.enabled ? std::uint64_t(config.settings.relaxation.n_T)
+                                                                    : 0;
+}
+
+/// Bytes one point's results (and curve) take in a batch slot and in the journal.
+template <class Real>
+std::uint64_t bytes_per_point(const sweep_config& config) {
+  return sizeof(point_result<Real>) + curve_values_of(config) * sizeof(Real);
+}
+
 /// Refuses (output_error, exit 2) before anything is created a sweep that
 /// cannot finish: one whose journal — which holds every finished batch's raw
 /// results until the file is complete — would not fit the free space of the
 /// output's filesystem (unless options.no_space_check: a deliberate huge sweep
 /// on storage that grows, say), or whose coordinate datasets would not fit in
 /// a quarter of the host's memory.
-void check_sizes(const sweep_config& config, const journal_manifest& manifest, const run_options& options) {
+template <class Real>
+void check_sizes(const sweep_config& config, const run_options& options) {
   const auto gigabytes = [](double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); };
   const std::uint64_t memory = host_memory_bytes();
   for (const axis_config& axis : config.axes)
@@ -156,9 +168,8 @@ void check_sizes(const sweep_config& config, const journal_manifest& manifest, c
                                      axis.name, axis.count, gigabytes(double(axis.count) * sizeof(double)),
                                      gigabytes(double(memory))));
   if (options.no_space_check) return;
-  const double per_point = double(manifest.result_bytes) +
-                           double(manifest.curve_values) * (manifest.precision == "float" ? 4.0 : 8.0);
-  const double journal_bytes = double(manifest.points) * per_point;
+  const double per_point = double(bytes_per_point<Real>(config));
+  const double journal_bytes = double(config.size()) * per_point;
   std::error_code error;
   const std::filesystem::space_info space =
       std::filesystem::space(std::filesystem::absolute(options.output_path, error).parent_path(), error);
@@ -168,7 +179,7 @@ void check_sizes(const sweep_config& config, const journal_manifest& manifest, c
         "{} points need at least {} of disk ({} bytes each in the journal of finished batches, kept until the "
         "file is complete, and the file itself), but the filesystem of {} has {} free; free space, split "
         "the sweep, or pass --no-space-check to run anyway",
-        manifest.points, gigabytes(journal_bytes), per_point, options.output_path,
+        config.size(), gigabytes(journal_bytes), per_point, options.output_path,
         gigabytes(double(space.available))));
 }
 
@@ -207,9 +218,8 @@ struct batch_limit {
 template <class Real>
 batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& spec,
                             const backend_choice& backend) {
-  const bool curves = config.output.curves && config.settings.relaxation.enabled;
-  const std::uint64_t per_point =
-      sizeof(point_result<Real>) + (curves ? std::uint64_t(config.settings.relaxation.n_T) * sizeof(Real) : 0);
+  const bool curves = curve_values_of(config) > 0;
+  const std::uint64_t per_point = bytes_per_point<Real>(config);
   batch_limit limit;
   if (const std::uint64_t memory = host_memory_bytes(); memory > 0)
     limit = {std::max<std::uint64_t>(1, memory / 4 / (2 * per_point)), "a quarter of the host memory"};
@@ -220,15 +230,14 @@ batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& 
   return limit;
 }
 
-/// Points per batch: the user's choice, else the backend's default, within the
-/// limit; a --batch-points above it is lowered and `notice` says so.
-std::uint64_t batch_capacity(const sweep_config& config, const run_options& options,
-                             const backend_choice& backend, const batch_limit& limit, std::string& notice) {
-  std::uint64_t wanted = options.batch_points;
-  if (wanted == 0) wanted = backend.use_cuda ? default_gpu_batch : default_cpu_batch;
-  if (options.batch_points > limit.points)
-    notice = "--batch-points " + std::to_string(options.batch_points) + " lowered to " +
-             std::to_string(limit.points) + " (two batches of results must fit in " + limit.reason + ")";
+/// Points per batch: `wanted` within the limit and the grid; when `wanted`
+/// is something asked for (`asked`: "--batch-points N", or the batches a
+/// resumed run started with) and the limit lowers it, `notice` says so.
+std::uint64_t batch_capacity(const sweep_config& config, std::uint64_t wanted, const std::string& asked,
+                             const batch_limit& limit, std::string& notice) {
+  if (!asked.empty() && wanted > limit.points)
+    notice = asked + " lowered to " + std::to_string(limit.points) + " (two batches of results must fit in " +
+             limit.reason + ")";
   return std::max<std::uint64_t>(1, std::min({config.size(), wanted, limit.points}));
 }
 
@@ -249,9 +258,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   manifest.precision = options.precision;
   manifest.points = config.size();
   manifest.result_bytes = sizeof(point_result<Real>);
-  manifest.curve_values = config.output.curves && config.settings.relaxation.enabled
-                              ? std::uint64_t(config.settings.relaxation.n_T)
-                              : 0;
+  manifest.curve_values = curve_values_of(config);
 
   // What an earlier run may have left (docs/design.md §6): a journal with its
   // manifest (an unfinished run, or a finished one whose clean-up was
@@ -302,7 +309,12 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   const sweep_plan<Real> plan(config);
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string capacity_notice;
-  std::uint64_t capacity = batch_capacity(config, options, backend, limit, capacity_notice);
+  std::uint64_t capacity =
+      options.batch_points > 0
+          ? batch_capacity(config, options.batch_points, "--batch-points " + std::to_string(options.batch_points),
+                           limit, capacity_notice)
+          : batch_capacity(config, backend.use_cuda ? default_gpu_batch : default_cpu_batch, "", limit,
+                           capacity_notice);
   if (resuming) {
     // The recorded batches are replayed as they are; the points still missing
     // are planned anew, in batches no larger than the run started with, and
@@ -312,17 +324,15 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     std::uint64_t wanted = found.batch_capacity;
     if (options.batch_points > 0) wanted = std::min(wanted, options.batch_points);
     capacity_notice.clear();
-    if (wanted > limit.points)
-      capacity_notice = "batches of " + std::to_string(wanted) + " points lowered to " +
-                        std::to_string(limit.points) + " for the points still missing (two batches of results must fit in " +
-                        limit.reason + ")";
-    capacity = std::max<std::uint64_t>(1, std::min({config.size(), wanted, limit.points}));
+    capacity = batch_capacity(config, wanted,
+                              "batches of " + std::to_string(wanted) + " points (for the points still missing)", limit,
+                              capacity_notice);
   }
   if (!capacity_notice.empty()) {
     if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", capacity_notice.c_str());
     summary.notice += (summary.notice.empty() ? "" : "; ") + capacity_notice;
   }
-  if (!resuming) check_sizes(config, manifest, options);  // a resumed run passed them when it started
+  if (!resuming) check_sizes<Real>(config, options);  // a resumed run passed them when it started
   std::vector<batch> todo;  // the batches to compute
   if (!resuming) {
     todo = plan_batches(config.shape(), capacity);
