@@ -126,29 +126,48 @@ struct curve_rows {
   SCALEHAM_HD void row(int i, Real& T, Real& y) const { T = grid.temperature(i), y = log_tau[i]; }
 };
 
-/// Runs the fused per-point pipeline for the parameter vector `params`. When
-/// `curve_out` is given, the ln τ curve (n_T values) is written there too.
+/// What a point's flow starts from: its model, initial state and ℓ span.
 template <class Real>
-SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
-                                              const point_settings<Real>& settings,
-                                              Real* curve_out = nullptr) {
+struct flow_start {
+  model<Real> m;
+  phase_point<Real> y0;
+  Real ell_end;
+};
+
+/// Stage 1 of a point: the model and the initial state (p0 given, or on the
+/// HJ manifold) from the parameter vector.
+template <class Real>
+SCALEHAM_HD flow_start<Real> start_of_flow(const Real* params, const point_settings<Real>& settings) {
   const model<Real> m = model_from(params);
   const Real g0 = params[param_g0];
   const Real p0 = settings.p0_on_manifold ? on_manifold_momentum(m, g0) : params[param_p0];
-  const phase_point<Real> y0{g0, p0, Real(0)};
-  const Real ell_end = params[param_ell];
-  const path_result<Real> path =
-      settings.method == integrator::rk4
-          ? integrate_rk4(m, y0, ell_end, settings.rk4_steps, settings.events)
-          : integrate_dopri5(m, y0, ell_end, settings.dopri5, settings.events);
+  return {m, phase_point<Real>{g0, p0, Real(0)}, params[param_ell]};
+}
 
+/// Stage 2: the path, by the sweep's integrator. (The CPU backend may instead
+/// integrate several starts at once on SIMD lanes, bitwise alike.)
+template <class Real>
+SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real>& start,
+                                             const point_settings<Real>& settings) {
+  return settings.method == integrator::rk4
+             ? integrate_rk4(start.m, start.y0, start.ell_end, settings.rk4_steps, settings.events)
+             : integrate_dopri5(start.m, start.y0, start.ell_end, settings.dopri5, settings.events);
+}
+
+/// Stage 3: the point's flow fields from its path, and the HJ action between
+/// g0 and the end of the path with its consistency check. Leaves the
+/// relaxation fields (curve_status, fit, B_rel_err) unset.
+template <class Real>
+SCALEHAM_HD point_result<Real> flow_and_action(const flow_start<Real>& start,
+                                               const path_result<Real>& path,
+                                               const quadrature_options<Real>& quadrature) {
   point_result<Real> r;
   r.g = path.end.g;
   r.p = path.end.p;
   r.S = path.end.S;
   r.ell = path.ell;
   r.h_drift = path.h_drift;
-  r.p0 = p0;
+  r.p0 = start.y0.p;
   r.steps = path.steps;
   r.rejected = path.rejected;
   r.flow_status = path.code;
@@ -157,36 +176,58 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
   if (path.code == status::invalid_initial_state || path.code == status::invalid_options) {
     r.action = r.action_error = r.hj_consistency = nan;
     r.action_status = path.code;
-  } else {
-    const quadrature_result<Real> action = hj_action(m, g0, path.end.g, settings.quadrature);
-    r.action = action.value;
-    r.action_error = action.error;
-    r.action_status = action.code;
-    r.hj_consistency = nan;
-    if (succeeded(path.code) && succeeded(action.code)) {
-      const Real size = std::fmax(std::fabs(action.value), real_limits<Real>::epsilon());
-      r.hj_consistency = std::fabs(path.end.S - action.value) / size;
-      // S and the action of opposite signs near the top of the range: halve
-      // both before the difference. A ratio still beyond the range is a
-      // disagreement the type cannot express: the action is then out_of_range.
-      if (!std::isfinite(r.hj_consistency)) {
-        const Real half = std::fabs(Real(0.5) * path.end.S - Real(0.5) * action.value) / size;
-        r.hj_consistency = half < real_limits<Real>::max_finite() / Real(2) ? Real(2) * half : nan;
-        if (!std::isfinite(r.hj_consistency)) r.action_status = status::out_of_range;
-      }
+    return r;
+  }
+  const quadrature_result<Real> action = hj_action(start.m, start.y0.g, path.end.g, quadrature);
+  r.action = action.value;
+  r.action_error = action.error;
+  r.action_status = action.code;
+  r.hj_consistency = nan;
+  if (succeeded(path.code) && succeeded(action.code)) {
+    const Real size = std::fmax(std::fabs(action.value), real_limits<Real>::epsilon());
+    r.hj_consistency = std::fabs(path.end.S - action.value) / size;
+    // S and the action of opposite signs near the top of the range: halve
+    // both before the difference. A ratio still beyond the range is a
+    // disagreement the type cannot express: the action is then out_of_range.
+    if (!std::isfinite(r.hj_consistency)) {
+      const Real half = std::fabs(Real(0.5) * path.end.S - Real(0.5) * action.value) / size;
+      r.hj_consistency = half < real_limits<Real>::max_finite() / Real(2) ? Real(2) * half : nan;
+      if (!std::isfinite(r.hj_consistency)) r.action_status = status::out_of_range;
     }
   }
+  return r;
+}
 
+/// The relaxation part of a point: its ln τ curve's status, the VFT fit and
+/// the departure from the paper's prediction. It depends on the model, T0 and
+/// c only (not on g0, p0 or ℓ), so points that share them share it.
+template <class Real>
+struct relaxation_result {
+  status curve_status;
+  vft_fit<Real> fit;
+  Real B_rel_err;
+};
+
+/// Stage 4: the ln τ curve of the point's model (into curve_out when given,
+/// n_T values), its VFT fit and B_rel_err. Disabled curves give status ok and
+/// an unfitted fit.
+template <class Real>
+SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
+                                                        const point_settings<Real>& settings,
+                                                        Real* curve_out = nullptr) {
   const relaxation_settings<Real>& rs = settings.relaxation;
-  const Real c = params[param_c];
+  const Real nan = real_limits<Real>::quiet_nan();
+  relaxation_result<Real> r;
   r.B_rel_err = nan;
   if (!rs.enabled) {
     r.curve_status = status::ok;
     r.fit = unfitted_vft<Real>(status::ok, 0);
     return r;
   }
+  const Real c = params[param_c];
   Real log_tau[max_curve_points];
-  r.curve_status = relaxation_curve(m, params[param_T0], c, rs, settings.quadrature, log_tau);
+  r.curve_status =
+      relaxation_curve(model_from(params), params[param_T0], c, rs, settings.quadrature, log_tau);
   if (curve_out != nullptr)
     for (int j = 0; j < rs.n_T; ++j) curve_out[j] = log_tau[j];
   r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
@@ -197,6 +238,26 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
                         std::isfinite(ratio)
                     ? ratio - Real(1)
                     : nan;
+  return r;
+}
+
+/// Writes a relaxation result into a point's result.
+template <class Real>
+SCALEHAM_HD void set_relaxation(point_result<Real>& r, const relaxation_result<Real>& x) {
+  r.curve_status = x.curve_status;
+  r.fit = x.fit;
+  r.B_rel_err = x.B_rel_err;
+}
+
+/// Runs the fused per-point pipeline for the parameter vector `params`. When
+/// `curve_out` is given, the ln τ curve (n_T values) is written there too.
+template <class Real>
+SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
+                                              const point_settings<Real>& settings,
+                                              Real* curve_out = nullptr) {
+  const flow_start<Real> start = start_of_flow(params, settings);
+  point_result<Real> r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature);
+  set_relaxation(r, evaluate_relaxation(params, settings, curve_out));
   return r;
 }
 
