@@ -44,13 +44,34 @@ SCALEHAM_HD bool is_finite(const phase_point<Real>& y) {
   return std::isfinite(y.g) && std::isfinite(y.p) && std::isfinite(y.S);
 }
 
+/// Right-hand side dy/dℓ of Hamilton's equations at y, for a model of known
+/// shape. Real may be a SIMD batch of lanes (the CPU backend): only +, −, ×, ÷
+/// are used, so each lane rounds exactly as the scalar code does.
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> flow_rhs(const model<Real>& m, const model_shape& shape,
+                                                       const phase_point<Real>& y) {
+  const value_slope<Real> beta = m.beta.eval(y.g, shape.beta_degree);
+  const value_slope<Real> F = m.F.eval(y.g, shape.F_positive, shape.F_negative);
+  return {beta.value, -y.p * beta.slope - F.slope, -F.value};
+}
+
 /// Right-hand side dy/dℓ of Hamilton's equations at y.
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> flow_rhs(const model<Real>& m, const phase_point<Real>& y) {
-  const value_slope<Real> beta = m.beta.eval(y.g);
-  const value_slope<Real> F = m.F.eval(y.g);
-  return {beta.value, -y.p * beta.slope - F.slope, -F.value};
+  return flow_rhs(m, shape_of(m), y);
 }
+
+/// The vector field of one model with its shape found once: what the
+/// steppers evaluate (a path never changes model, so the coefficient scan of
+/// model.hpp runs once per path instead of once per evaluation).
+template <class Real>
+struct flow_field {
+  const model<Real>& m;
+  model_shape shape;
+  SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y) const {
+    return flow_rhs(m, shape, y);
+  }
+};
 
 /// The scale Hamiltonian H(g, p) = p·β(g) + F(g); conserved along every path.
 template <class Real>

@@ -40,8 +40,11 @@ struct polynomial {
   /// Value and exact derivative by Horner's scheme (one pass, 2 FMA per term).
   /// Leading zero coefficients are skipped: the paper's β = λg costs one step,
   /// not four (the scan is cheap, the Horner chain is the latency).
-  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g) const {
-    const int d = degree();
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g) const { return eval(g, degree()); }
+
+  /// The same with the degree known (model_shape): no scan. Real may be a
+  /// SIMD batch of lanes (the CPU backend): the arithmetic is the same per lane.
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g, int d) const {
     Real value = b[d];
     Real slope = Real(0);
     for (int k = d - 1; k >= 0; --k) {
@@ -81,17 +84,21 @@ struct laurent {
   /// Value and exact derivative. F = P(g) + N(u) with u = 1/g, where P holds the
   /// powers k >= 0 and N(u) = Σ_{k>=1} f_{-k} u^k; dF/dg = P'(g) − u² N'(u).
   /// Leading zero coefficients on either side are skipped, and the reciprocal is
-  /// taken only when F has negative powers, so polynomial F stays finite at g = 0. At g = 0 with negative powers the result is Inf/NaN,
-  /// which the callers turn into a status.
+  /// taken only when F has negative powers, so polynomial F stays finite at g = 0.
+  /// At g = 0 with negative powers the result is Inf/NaN, which the callers
+  /// turn into a status.
   SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g) const {
-    const int d = positive_order();
+    return eval(g, positive_order(), negative_order());
+  }
+
+  /// The same with the orders known (model_shape): no scan; Real may be a SIMD batch.
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> eval(Real g, int d, int n) const {
     Real value = coeff(d);
     Real slope = Real(0);
     for (int k = d - 1; k >= 0; --k) {
       slope = slope * g + value;
       value = value * g + coeff(k);
     }
-    const int n = negative_order();
     if (n == 0) return {value, slope};
     const Real u = Real(1) / g;
     Real n_value = coeff(-n);
@@ -113,6 +120,23 @@ struct model {
   polynomial<Real> beta;
   laurent<Real> F;
 };
+
+/// Which powers a model has: the highest power of β, and the highest positive
+/// and negative powers of F. Constant along a path, so integrators find it
+/// once instead of scanning the coefficients at every evaluation.
+struct model_shape {
+  int beta_degree;
+  int F_positive;
+  int F_negative;
+  SCALEHAM_HD bool operator==(const model_shape& o) const {
+    return beta_degree == o.beta_degree && F_positive == o.F_positive && F_negative == o.F_negative;
+  }
+};
+
+template <class Real>
+SCALEHAM_HD model_shape shape_of(const model<Real>& m) {
+  return {m.beta.degree(), m.F.positive_order(), m.F.negative_order()};
+}
 
 /// The paper's model: β = λ g, F = A / g.
 template <class Real>

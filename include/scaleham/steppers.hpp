@@ -78,15 +78,22 @@ SCALEHAM_HD Real relative_h_drift(const model<Real>& m, const phase_point<Real>&
   return scaled_scale > Real(0) ? scaled_change / scaled_scale : scaled_change;
 }
 
-/// One classic Runge–Kutta step of size h (4 RHS evaluations).
+/// One classic Runge–Kutta step of size h (4 evaluations of the field f, a
+/// flow_field; Real may be a SIMD batch of lanes, rounding as the scalar code).
+template <class Real, class Field>
+SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> rk4_step(const Field& f, const phase_point<Real>& y, Real h) {
+  const Real half = Real(0.5) * h;
+  const phase_point<Real> k1 = f(y);
+  const phase_point<Real> k2 = f(y + half * k1);
+  const phase_point<Real> k3 = f(y + half * k2);
+  const phase_point<Real> k4 = f(y + h * k3);
+  return y + (h / Real(6)) * (k1 + Real(2) * (k2 + k3) + k4);
+}
+
+/// The same for a model (its shape found at each call).
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> rk4_step(const model<Real>& m, const phase_point<Real>& y, Real h) {
-  const Real half = Real(0.5) * h;
-  const phase_point<Real> k1 = flow_rhs(m, y);
-  const phase_point<Real> k2 = flow_rhs(m, y + half * k1);
-  const phase_point<Real> k3 = flow_rhs(m, y + half * k2);
-  const phase_point<Real> k4 = flow_rhs(m, y + h * k3);
-  return y + (h / Real(6)) * (k1 + Real(2) * (k2 + k3) + k4);
+  return rk4_step(flow_field<Real>{m, shape_of(m)}, y, h);
 }
 
 /// Result of one Dormand–Prince step: the 5th-order solution, the embedded
@@ -98,28 +105,29 @@ struct dopri5_step_result {
   phase_point<Real> f_end;
 };
 
-/// One Dormand–Prince 5(4) step of size h from y, given f0 = f(y) (6 new RHS evaluations).
-template <class Real>
-SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const model<Real>& m, const phase_point<Real>& y,
+/// One Dormand–Prince 5(4) step of size h from y, given f0 = f(y) (6 new
+/// evaluations of the field f; Real may be a SIMD batch of lanes).
+template <class Real, class Field>
+SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const Field& f, const phase_point<Real>& y,
                                                  const phase_point<Real>& f0, Real h) {
   using R = Real;
   const phase_point<Real> k1 = f0;
-  const phase_point<Real> k2 = flow_rhs(m, y + (h * (R(1) / R(5))) * k1);
+  const phase_point<Real> k2 = f(y + (h * (R(1) / R(5))) * k1);
   const phase_point<Real> k3 =
-      flow_rhs(m, y + h * ((R(3) / R(40)) * k1 + (R(9) / R(40)) * k2));
-  const phase_point<Real> k4 = flow_rhs(
-      m, y + h * ((R(44) / R(45)) * k1 - (R(56) / R(15)) * k2 + (R(32) / R(9)) * k3));
+      f(y + h * ((R(3) / R(40)) * k1 + (R(9) / R(40)) * k2));
+  const phase_point<Real> k4 = f(
+      y + h * ((R(44) / R(45)) * k1 - (R(56) / R(15)) * k2 + (R(32) / R(9)) * k3));
   const phase_point<Real> k5 =
-      flow_rhs(m, y + h * ((R(19372) / R(6561)) * k1 - (R(25360) / R(2187)) * k2 +
+      f(y + h * ((R(19372) / R(6561)) * k1 - (R(25360) / R(2187)) * k2 +
                            (R(64448) / R(6561)) * k3 - (R(212) / R(729)) * k4));
   const phase_point<Real> k6 =
-      flow_rhs(m, y + h * ((R(9017) / R(3168)) * k1 - (R(355) / R(33)) * k2 +
+      f(y + h * ((R(9017) / R(3168)) * k1 - (R(355) / R(33)) * k2 +
                            (R(46732) / R(5247)) * k3 + (R(49) / R(176)) * k4 -
                            (R(5103) / R(18656)) * k5));
   const phase_point<Real> y5 =
       y + h * ((R(35) / R(384)) * k1 + (R(500) / R(1113)) * k3 + (R(125) / R(192)) * k4 -
                (R(2187) / R(6784)) * k5 + (R(11) / R(84)) * k6);
-  const phase_point<Real> k7 = flow_rhs(m, y5);
+  const phase_point<Real> k7 = f(y5);
   // Difference of the 5th- and embedded 4th-order weights.
   const phase_point<Real> error =
       h * ((R(71) / R(57600)) * k1 - (R(71) / R(16695)) * k3 + (R(71) / R(1920)) * k4 -
@@ -127,24 +135,31 @@ SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const model<Rea
   return {y5, error, k7};
 }
 
+/// The same for a model (its shape found at each call).
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const model<Real>& m, const phase_point<Real>& y,
+                                                 const phase_point<Real>& f0, Real h) {
+  return dopri5_step(flow_field<Real>{m, shape_of(m)}, y, f0, h);
+}
+
 namespace detail {
 
 // Step functors: "advance y by h" for the event locator.
 template <class Real>
 struct rk4_advance {
-  const model<Real>& m;
+  flow_field<Real> f;
   SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
-    return rk4_step(m, y, h);
+    return rk4_step(f, y, h);
   }
   static constexpr int evaluations = 4;
 };
 
 template <class Real>
 struct dopri5_advance {
-  const model<Real>& m;
+  flow_field<Real> f;
   phase_point<Real> f0;
   SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
-    return dopri5_step(m, y, f0, h).y;
+    return dopri5_step(f, y, f0, h).y;
   }
   static constexpr int evaluations = 6;
 };
@@ -209,18 +224,28 @@ SCALEHAM_HD bool valid_start(const phase_point<Real>& y0, const stop_events<Real
   return is_finite(y0) && y0.g > ev.g_min && y0.g < ev.g_max && !(ev.g_min >= ev.g_max);
 }
 
+/// max(a, b) for finite a, b. Both states are finite where it is used
+/// (non-finite trials are rejected first), so a plain comparison replaces
+/// fmax, which g++ leaves as a library call.
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD Real larger_of(Real a, Real b) {
+  return a > b ? a : b;
+}
+
 /// Hairer's weighted RMS norm of an error vector against the tolerances.
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const phase_point<Real>& y0,
                             const phase_point<Real>& y1, Real rtol, Real atol) {
-  // Both states are finite here (non-finite trials are rejected first), so a
-  // plain comparison replaces fmax, which g++ leaves as a library call.
-  auto larger = [](Real a, Real b) { return a > b ? a : b; };
-  const Real sg = atol + rtol * larger(std::fabs(y0.g), std::fabs(y1.g));
-  const Real sp = atol + rtol * larger(std::fabs(y0.p), std::fabs(y1.p));
-  const Real sS = atol + rtol * larger(std::fabs(y0.S), std::fabs(y1.S));
+  // Unqualified fabs, sqrt and larger_of: for SIMD lanes (Real a batch) the
+  // lane library's versions are found by argument-dependent lookup; all three
+  // are exact per lane, so lanes round as the scalar code.
+  using std::fabs;
+  using std::sqrt;
+  const Real sg = atol + rtol * larger_of(fabs(y0.g), fabs(y1.g));
+  const Real sp = atol + rtol * larger_of(fabs(y0.p), fabs(y1.p));
+  const Real sS = atol + rtol * larger_of(fabs(y0.S), fabs(y1.S));
   const Real rg = e.g / sg, rp = e.p / sp, rS = e.S / sS;
-  return std::sqrt((rg * rg + rp * rp + rS * rS) / Real(3));
+  return sqrt((rg * rg + rp * rp + rS * rS) / Real(3));
 }
 
 /// The path's result. A path that claims success has a finite H drift: H
@@ -237,6 +262,48 @@ SCALEHAM_HD path_result<Real> finish(const model<Real>& m, const phase_point<Rea
 
 }  // namespace detail
 
+namespace detail {
+
+/// The RK4 loop from step `first` on, y being the state after `first` steps
+/// (bitwise what the loop had there). integrate_rk4 starts it at step 0; the
+/// CPU backend's SIMD lanes hand a lane over to it at the step where that lane
+/// stops, so the stop is located exactly as here.
+template <class Real>
+SCALEHAM_HD path_result<Real> continue_rk4(const flow_field<Real>& f, const phase_point<Real>& y0,
+                                           Real ell_end, int n_steps, const stop_events<Real>& events,
+                                           int first, phase_point<Real> y) {
+  const Real h = ell_end / Real(n_steps);
+  const rk4_advance<Real> advance{f};
+  int evaluations = 4 * first;
+  for (int i = first; i < n_steps; ++i) {
+    const Real ell = h * Real(i);
+    const phase_point<Real> y_next = advance(y, h);
+    evaluations += 4;
+    if (!is_finite(y_next)) return finish(f.m, y0, y, ell, i, 0, evaluations, status::non_finite);
+    Real level;
+    const status event = crossed_event(events, y.g, y_next.g, level);
+    if (event != status::ok) {
+      Real theta;
+      const phase_point<Real> at = locate_crossing(advance, y, y_next, h, level, theta, evaluations);
+      return finish(f.m, y0, at, ell + theta * h, i + 1, 0, evaluations, event);
+    }
+    y = y_next;
+  }
+  return finish(f.m, y0, y, ell_end, n_steps, 0, evaluations, status::ok);
+}
+
+}  // namespace detail
+
+/// Why an RK4 path cannot start (invalid_options: n_steps <= 0 or ell_end
+/// not finite; invalid_initial_state), or ok.
+template <class Real>
+SCALEHAM_HD status rk4_start_status(const phase_point<Real>& y0, Real ell_end, int n_steps,
+                                    const stop_events<Real>& events) {
+  if (n_steps <= 0 || !std::isfinite(ell_end)) return status::invalid_options;
+  if (!detail::valid_start(y0, events)) return status::invalid_initial_state;
+  return status::ok;
+}
+
 /// Integrates the flow from y0 at ℓ = 0 to ℓ = ell_end (either sign) in
 /// n_steps equal RK4 steps, stopping early on an event or a non-finite state.
 /// Status: ok, target_reached, left_domain, non_finite, invalid_options
@@ -245,31 +312,9 @@ template <class Real>
 SCALEHAM_HD path_result<Real> integrate_rk4(const model<Real>& m, const phase_point<Real>& y0,
                                             Real ell_end, int n_steps,
                                             const stop_events<Real>& events = {}) {
-  if (n_steps <= 0 || !std::isfinite(ell_end))
-    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
-  if (!detail::valid_start(y0, events))
-    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_initial_state};
-  const Real h = ell_end / Real(n_steps);
-  const detail::rk4_advance<Real> advance{m};
-  phase_point<Real> y = y0;
-  int evaluations = 0;
-  for (int i = 0; i < n_steps; ++i) {
-    const Real ell = h * Real(i);
-    const phase_point<Real> y_next = advance(y, h);
-    evaluations += 4;
-    if (!is_finite(y_next))
-      return detail::finish(m, y0, y, ell, i, 0, evaluations, status::non_finite);
-    Real level;
-    const status event = detail::crossed_event(events, y.g, y_next.g, level);
-    if (event != status::ok) {
-      Real theta;
-      const phase_point<Real> at =
-          detail::locate_crossing(advance, y, y_next, h, level, theta, evaluations);
-      return detail::finish(m, y0, at, ell + theta * h, i + 1, 0, evaluations, event);
-    }
-    y = y_next;
-  }
-  return detail::finish(m, y0, y, ell_end, n_steps, 0, evaluations, status::ok);
+  const status start = rk4_start_status(y0, ell_end, n_steps, events);
+  if (start != status::ok) return {y0, Real(0), 0, 0, 0, Real(0), start};
+  return detail::continue_rk4(flow_field<Real>{m, shape_of(m)}, y0, ell_end, n_steps, events, 0, y0);
 }
 
 /// True when the tolerances and budgets of `opt` make sense for precision Real.
@@ -283,30 +328,68 @@ SCALEHAM_HD bool valid_options(const dopri5_options<Real>& opt) {
          opt.h_initial >= Real(0) && opt.h_min >= Real(0) && opt.max_steps > 0;
 }
 
-/// Integrates the flow from y0 at ℓ = 0 to ℓ = ell_end (either sign) with
-/// Dormand–Prince 5(4), error per step held below rtol·|y| + atol (Hairer's
-/// RMS norm over g, p, S), rejected steps retried smaller.
-/// Status: ok, target_reached, left_domain, non_finite (no finite step could be
-/// found), max_steps, step_size_underflow, invalid_options, invalid_initial_state.
+/// Where a Dormand–Prince path stands between two step attempts: everything
+/// its loop carries, so the loop can be continued from it (see continue_dopri5).
 template <class Real>
-SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase_point<Real>& y0,
-                                               Real ell_end, const dopri5_options<Real>& opt = {},
-                                               const stop_events<Real>& events = {}) {
+struct dopri5_state {
+  phase_point<Real> y;  ///< state at ℓ
+  phase_point<Real> f;  ///< f(y) (first stage of the next attempt: FSAL)
+  Real h;               ///< next step to try (signed)
+  Real ell;
+  int steps, rejected, evaluations;
+  bool last_rejected;
+};
+
+/// The step controller: the factor for the next step from the error norm of
+/// the last attempt (safety 0.9, exponent 1/5, growth clamped to [0.2, 10]).
+template <class Real>
+SCALEHAM_HD Real dopri5_step_factor(Real err) {
+  using std::fmax;
+  using std::fmin;
+  const Real factor = (err > Real(0)) ? Real(0.9) * std::pow(err, Real(-0.2)) : Real(10);
+  return fmin(Real(10), fmax(Real(0.2), factor));
+}
+
+/// The smallest step allowed at ℓ: opt.h_min, and a floor of 16 ε·max(|ℓ|, 1)
+/// below which ℓ + h rounds back to ℓ.
+template <class Real>
+SCALEHAM_HD Real dopri5_step_floor(const dopri5_options<Real>& opt, Real ell) {
+  return std::fmax(opt.h_min, Real(16) * real_limits<Real>::epsilon() * std::fmax(std::fabs(ell), Real(1)));
+}
+
+/// Starts a Dormand–Prince path: checks, f(y0) and the first step. Returns
+/// true with `state` ready for the loop, or false with the path already
+/// finished in `done` (invalid input, ℓ span 0, f(y0) not finite).
+template <class Real>
+SCALEHAM_HD bool begin_dopri5(const flow_field<Real>& field, const phase_point<Real>& y0, Real ell_end,
+                              const dopri5_options<Real>& opt, const stop_events<Real>& events,
+                              dopri5_state<Real>& state, path_result<Real>& done) {
   using std::fabs;
   using std::fmax;
   using std::fmin;
+  const model<Real>& m = field.m;
   const Real eps = real_limits<Real>::epsilon();
-  if (!valid_options(opt) || !std::isfinite(ell_end))
-    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
-  if (!detail::valid_start(y0, events))
-    return {y0, Real(0), 0, 0, 0, Real(0), status::invalid_initial_state};
-  if (ell_end == Real(0)) return detail::finish(m, y0, y0, Real(0), 0, 0, 0, status::ok);
+  if (!valid_options(opt) || !std::isfinite(ell_end)) {
+    done = {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
+    return false;
+  }
+  if (!detail::valid_start(y0, events)) {
+    done = {y0, Real(0), 0, 0, 0, Real(0), status::invalid_initial_state};
+    return false;
+  }
+  if (ell_end == Real(0)) {
+    done = detail::finish(m, y0, y0, Real(0), 0, 0, 0, status::ok);
+    return false;
+  }
 
   const Real direction = ell_end > Real(0) ? Real(1) : Real(-1);
-  phase_point<Real> y = y0;
-  phase_point<Real> f = flow_rhs(m, y);
+  const phase_point<Real>& y = y0;
+  const phase_point<Real> f = field(y);
   int evaluations = 1;
-  if (!is_finite(f)) return detail::finish(m, y0, y, Real(0), 0, 0, evaluations, status::non_finite);
+  if (!is_finite(f)) {
+    done = detail::finish(m, y0, y, Real(0), 0, 0, evaluations, status::non_finite);
+    return false;
+  }
 
   // First step: user's, or Hairer's estimate from |y|, |f| and one Euler step.
   Real h = opt.h_initial;
@@ -316,7 +399,7 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
     const Real d1 = detail::error_norm(f, zero, y, opt.rtol, opt.atol);
     Real h0 = (d0 < Real(1e-5) || d1 < Real(1e-5)) ? Real(1e-6) : Real(0.01) * d0 / d1;
     h0 = fmin(h0, fabs(ell_end));
-    const phase_point<Real> f1 = flow_rhs(m, y + (direction * h0) * f);
+    const phase_point<Real> f1 = field(y + (direction * h0) * f);
     ++evaluations;
     const Real d2 = detail::error_norm(f1 - f, zero, y, opt.rtol, opt.atol) / h0;
     const Real d = fmax(d1, d2);
@@ -328,14 +411,30 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
   // The estimate can fall below the rounding floor of ℓ (float, S0 = 0, tiny
   // atol): start at the floor and let the controller take over from there.
   h = direction * fmin(fmax(fabs(h), Real(16) * eps), fabs(ell_end));
+  state = {y, f, h, Real(0), 0, 0, evaluations, false};
+  return true;
+}
 
-  Real ell = Real(0);
-  int steps = 0, rejected = 0;
-  bool last_rejected = false;
+/// The Dormand–Prince loop from `st` on: integrate_dopri5 runs it from
+/// begin_dopri5's state; the CPU backend's SIMD lanes hand a lane over to it
+/// (with bitwise the state this loop had there) when the lane's next attempt
+/// is anything but a plain accepted or rejected step.
+template <class Real>
+SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, const phase_point<Real>& y0,
+                                              Real ell_end, const dopri5_options<Real>& opt,
+                                              const stop_events<Real>& events, dopri5_state<Real> st) {
+  using std::fabs;
+  using std::fmin;
+  const model<Real>& m = field.m;
+  const Real direction = ell_end > Real(0) ? Real(1) : Real(-1);
+  phase_point<Real> y = st.y, f = st.f;
+  Real h = st.h, ell = st.ell;
+  int steps = st.steps, rejected = st.rejected, evaluations = st.evaluations;
+  bool last_rejected = st.last_rejected;
   while (true) {
     if (steps + rejected >= opt.max_steps)
       return detail::finish(m, y0, y, ell, steps, rejected, evaluations, status::max_steps);
-    const Real h_floor = fmax(opt.h_min, Real(16) * eps * fmax(fabs(ell), Real(1)));
+    const Real h_floor = dopri5_step_floor(opt, ell);
     // Do not step past the end: the last step lands on ell_end exactly.
     const bool final_step = direction * (ell + h - ell_end) >= Real(0);
     if (final_step) h = ell_end - ell;
@@ -343,7 +442,7 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
       return detail::finish(m, y0, y, ell, steps, rejected, evaluations,
                             status::step_size_underflow);
 
-    const dopri5_step_result<Real> trial = dopri5_step(m, y, f, h);
+    const dopri5_step_result<Real> trial = dopri5_step(field, y, f, h);
     evaluations += 6;
     if (!is_finite(trial.y) || !is_finite(trial.f_end)) {
       // Overflow or a pole inside the step: retry much smaller.
@@ -355,10 +454,8 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
       continue;
     }
     const Real err = detail::error_norm(trial.error, y, trial.y, opt.rtol, opt.atol);
-    // Standard controller: safety 0.9, exponent 1/5, growth clamped to [0.2, 10],
-    // no growth right after a rejection.
-    Real factor = (err > Real(0)) ? Real(0.9) * std::pow(err, Real(-0.2)) : Real(10);
-    factor = fmin(Real(10), fmax(Real(0.2), factor));
+    // No growth right after a rejection.
+    Real factor = dopri5_step_factor(err);
     if (!(err <= Real(1))) {
       ++rejected;
       last_rejected = true;
@@ -374,7 +471,7 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
     const status event = detail::crossed_event(events, y.g, trial.y.g, level);
     if (event != status::ok) {
       Real theta;
-      const detail::dopri5_advance<Real> advance{m, f};
+      const detail::dopri5_advance<Real> advance{field, f};
       const phase_point<Real> at =
           detail::locate_crossing(advance, y, trial.y, h, level, theta, evaluations);
       return detail::finish(m, y0, at, ell + theta * h, steps, rejected, evaluations, event);
@@ -388,6 +485,22 @@ SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase
     last_rejected = false;
     h *= factor;
   }
+}
+
+/// Integrates the flow from y0 at ℓ = 0 to ℓ = ell_end (either sign) with
+/// Dormand–Prince 5(4), error per step held below rtol·|y| + atol (Hairer's
+/// RMS norm over g, p, S), rejected steps retried smaller.
+/// Status: ok, target_reached, left_domain, non_finite (no finite step could be
+/// found), max_steps, step_size_underflow, invalid_options, invalid_initial_state.
+template <class Real>
+SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase_point<Real>& y0,
+                                               Real ell_end, const dopri5_options<Real>& opt = {},
+                                               const stop_events<Real>& events = {}) {
+  const flow_field<Real> field{m, shape_of(m)};
+  dopri5_state<Real> state;
+  path_result<Real> done;
+  if (!begin_dopri5(field, y0, ell_end, opt, events, state, done)) return done;
+  return continue_dopri5(field, y0, ell_end, opt, events, state);
 }
 
 }  // namespace scaleham
