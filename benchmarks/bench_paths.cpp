@@ -159,14 +159,18 @@ template <class Real>
 void rk4_path(benchmark::State& state) {
   scaleham::model<Real> m = scaleham::paper_model(Real(0.1), Real(50));
   scaleham::phase_point<Real> y0 = paper_start(m);
-  Real ell_end = Real(rk4_ell_span);
+  // Read through a volatile each iteration, not DoNotOptimize: Debian's Google
+  // Benchmark 1.7 gives a scalar the asm constraint "+m,r", with which g++ 12
+  // at -O2 miscompiled the comparison ell_end > 0 of the inlined path (the
+  // DOPRI5 path stepped the wrong way and ended in one step).
+  const volatile Real ell_source = Real(rk4_ell_span);
   long long steps = 0, evaluations = 0;
   scaleham::status code = scaleham::status::ok;
   for (auto _ : state) {
     // Hide the inputs from the optimiser so the path cannot be folded at compile time.
     benchmark::DoNotOptimize(m);
     benchmark::DoNotOptimize(y0);
-    benchmark::DoNotOptimize(ell_end);
+    const Real ell_end = ell_source;
     const scaleham::path_result<Real> r = scaleham::integrate_rk4(m, y0, ell_end, rk4_steps);
     benchmark::DoNotOptimize(r);
     steps += r.steps;
@@ -182,14 +186,18 @@ template <class Real>
 void dopri5_path(benchmark::State& state) {
   scaleham::model<Real> m = scaleham::paper_model(Real(0.1), Real(50));
   scaleham::phase_point<Real> y0 = paper_start(m);
-  Real ell_end = Real(dopri5_ell_span);
+  // Read through a volatile each iteration, not DoNotOptimize: Debian's Google
+  // Benchmark 1.7 gives a scalar the asm constraint "+m,r", with which g++ 12
+  // at -O2 miscompiled the comparison ell_end > 0 of the inlined path (the
+  // DOPRI5 path stepped the wrong way and ended in one step).
+  const volatile Real ell_source = Real(dopri5_ell_span);
   const scaleham::dopri5_options<Real> options = bench_options<Real>();
   long long steps = 0, rejected = 0, evaluations = 0;
   scaleham::status code = scaleham::status::ok;
   for (auto _ : state) {
     benchmark::DoNotOptimize(m);
     benchmark::DoNotOptimize(y0);
-    benchmark::DoNotOptimize(ell_end);
+    const Real ell_end = ell_source;
     const scaleham::path_result<Real> r = scaleham::integrate_dopri5(m, y0, ell_end, options);
     benchmark::DoNotOptimize(r);
     steps += r.steps;

@@ -1,6 +1,9 @@
 #include "cpu_backend.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "simd/flow_lanes.hpp"
 
 
 namespace scaleham {
@@ -10,11 +13,33 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
                      point_result<Real>* out, Real* curves) {
   const auto n = static_cast<std::int64_t>(count);
   const std::int64_t n_T = spec.settings.relaxation.n_T;
+  const point_settings<Real>& settings = spec.settings;
+  const simd_level level = active_simd_level();  // once: it may throw, never inside the parallel loop
+  // Chunks of consecutive points: their flows run together on SIMD lanes
+  // (simd/flow_lanes.hpp), then each point's action and relaxation curve.
   // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
   // subdivisions, early stops), so static shares would leave cores idle.
-#pragma omp parallel for schedule(dynamic, 64)
-  for (std::int64_t i = 0; i < n; ++i)
-    out[i] = spec.evaluate(first + std::uint64_t(i), curves ? curves + i * n_T : nullptr);
+  constexpr std::int64_t chunk = 64;
+  const std::int64_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t begin = c * chunk;
+    const std::int64_t size = std::min(chunk, n - begin);
+    Real params[chunk][param_count];
+    flow_start<Real> starts[chunk];
+    path_result<Real> paths[chunk];
+    for (std::int64_t i = 0; i < size; ++i) {
+      spec.grid.parameters(first + std::uint64_t(begin + i), params[i]);
+      starts[i] = start_of_flow(params[i], settings);
+    }
+    integrate_flows(starts, std::size_t(size), settings, paths, level);
+    for (std::int64_t i = 0; i < size; ++i) {
+      point_result<Real>& r = out[begin + i];
+      r = flow_and_action(starts[i], paths[i], settings.quadrature);
+      Real* curve = curves ? curves + (begin + i) * n_T : nullptr;
+      set_relaxation(r, evaluate_relaxation(params[i], settings, curve));
+    }
+  }
 }
 
 template <class Real>

@@ -8,6 +8,7 @@ debian_packages=(
   libhdf5-dev hdf5-tools
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev nlohmann-json3-dev
+  libxsimd-dev  # SIMD lanes of the CPU backend (header-only)
   python3-pip
   # The fuzz preset (scripts/test.sh): clang with libFuzzer and the sanitizer
   # runtimes, OpenMP for clang, llvm-symbolizer for readable sanitizer stacks.

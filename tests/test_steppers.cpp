@@ -2,6 +2,8 @@
 // conservation; stop events; bad inputs end in a status, never in NaN.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <limits>
 
@@ -279,3 +281,30 @@ TEST(Dopri5, FloatWithDefaultTolerancesAndZeroActionTakesSteps) {
 }
 
 }  // namespace
+
+// The step controller's x^(−1/5) (no pow per step) against pow over its range,
+// and the controller's factor against the pow formula it replaces.
+TEST(StepController, InverseFifthRootMatchesPowOverItsRange) {
+  double worst = 0;
+  for (double x = 5e-6; x <= 2000; x *= 1.0007) {
+    const double exact = std::pow(x, -0.2);
+    worst = std::max(worst, std::fabs(scaleham::inverse_fifth_root(x) / exact - 1));
+  }
+  EXPECT_LT(worst, 2e-10);
+  float worst_f = 0;
+  for (float x = 5e-6f; x <= 2000; x *= 1.003f)
+    worst_f = std::max(worst_f, std::fabs(scaleham::inverse_fifth_root(x) / std::pow(x, -0.2f) - 1));
+  EXPECT_LT(worst_f, 8 * FLT_EPSILON);
+}
+
+TEST(StepController, FactorIsTheClampedPowFormula) {
+  auto reference = [](double err) {
+    const double f = err > 0 ? 0.9 * std::pow(err, -0.2) : 10.0;
+    return std::fmin(10.0, std::fmax(0.2, f));
+  };
+  for (double err = 1e-12; err < 1e6; err *= 1.01)
+    EXPECT_NEAR(scaleham::dopri5_step_factor(err), reference(err), 3e-10 * reference(err)) << err;
+  EXPECT_EQ(scaleham::dopri5_step_factor(0.0), 10.0);
+  EXPECT_EQ(scaleham::dopri5_step_factor(std::nan("")), 10.0);
+  EXPECT_EQ(scaleham::dopri5_step_factor(1e300), 0.2);
+}
