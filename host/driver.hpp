@@ -31,6 +31,8 @@ struct run_options {
   /// journal, HDF5 and the driver's pipeline. The file's values are then not
   /// the grid's; never for real runs.
   bool instant_producer = false;
+  /// Threads that pack batches and compress chunks (0: every core).
+  unsigned writer_threads = 0;
 };
 
 struct run_summary {
