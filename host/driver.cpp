@@ -181,7 +181,7 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
 }
 
 /// The producer of benchmark mode (run_options::instant_producer): the runner
-/// interface, batches ready at once. Its one buffer holds min(capacity, 4096)
+/// interface, batches ready at once. Its one buffer holds min(capacity, 1024)
 /// real points of the grid, computed once and repeated, so the data compress
 /// like real results.
 template <class Real>
@@ -190,7 +190,7 @@ class instant_runner {
   instant_runner(const sweep_spec<Real>& spec, std::uint64_t capacity, bool write_curves) {
     const std::uint64_t n_T =
         write_curves && spec.settings.relaxation.enabled ? std::uint64_t(spec.settings.relaxation.n_T) : 0;
-    const std::uint64_t pool = std::min<std::uint64_t>({capacity, 4096, spec.grid.size()});
+    const std::uint64_t pool = std::min<std::uint64_t>({capacity, 1024, spec.grid.size()});
     results_.resize(capacity);
     curves_.resize(capacity * n_T);
     evaluate_points(spec, 0, pool, results_.data(), n_T > 0 ? curves_.data() : nullptr);

@@ -98,8 +98,20 @@ void chunk_assembler::add(std::uint64_t first, std::uint64_t count, const std::b
 namespace {
 
 /// HDF5's shuffle filter: byte j of element i goes to j * n + i.
+template <std::size_t Size>
+void shuffle_fixed(const std::byte* in, std::size_t n, std::byte* out) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < Size; ++j) out[j * n + i] = in[i * Size + j];
+}
+
 void shuffle(const std::byte* in, std::size_t bytes, std::size_t element_size, std::byte* out) {
   const std::size_t n = bytes / element_size;
+  if (element_size == 8 || element_size == 4) {
+    if (element_size == 8) shuffle_fixed<8>(in, n, out);
+    else shuffle_fixed<4>(in, n, out);
+    std::memcpy(out + n * element_size, in + n * element_size, bytes - n * element_size);
+    return;
+  }
   for (std::size_t j = 0; j < element_size; ++j) {
     std::byte* to = out + j * n;
     const std::byte* from = in + j;
