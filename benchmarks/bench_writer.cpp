@@ -6,13 +6,17 @@
 //
 //   bench_writer [--mode instant|run|compute] [--points N] [--compression L]
 //                [--curves] [--precision double|float] [--batch-points N]
-//                [--output-option 'KEY = VALUE']... [--dir DIR] [--repeat R]
+//                [--output-option 'KEY = VALUE']... [--threads T] [--dir DIR] [--repeat R]
 //
 // The grid is the built-in example's (λ × A) resized to about N points
-// (a square grid). Prints one JSON line per repetition: mode, points, seconds,
+// (a square grid); cpu_seconds is the process's user + system time over the
+// repetition. --output-option lines are appended to its [output] table
+// (float32 = true, flow = ["g", "status"], ...); --threads sets the writer's
+// threads (default: every core). Prints one JSON line per repetition: mode, points, seconds,
 // points per second, seconds writing, file bytes. Exits 1 on any failure, so
 // its CTest smoke run checks something.
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -32,6 +36,15 @@ namespace {
 
 using namespace scaleham;
 
+/// CPU seconds (user + system) of the process so far: under contention a
+/// steadier measure of the work than wall time.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 std::string replace_once(std::string text, const std::string& what, const std::string& with) {
   const auto at = text.find(what);
   if (at == std::string::npos) {
@@ -47,6 +60,7 @@ int main(int argc, char** argv) {
   std::string mode = "instant", precision = "double", dir = "/tmp";
   std::uint64_t points = 1'000'000, batch_points = 0;
   int compression = 4, repeat = 1;
+  unsigned threads = 0;  // writer threads (0: every core)
   bool curves = false;
   std::vector<std::string> output_options;
   for (int i = 1; i < argc; ++i) {
@@ -66,6 +80,7 @@ int main(int argc, char** argv) {
     else if (arg == "--batch-points") batch_points = std::stoull(next());
     else if (arg == "--output-option") output_options.push_back(next());
     else if (arg == "--dir") dir = next();
+    else if (arg == "--threads") threads = unsigned(std::stoul(next()));
     else if (arg == "--repeat") repeat = std::stoi(next());
     else {
       std::fprintf(stderr, "bench_writer: unknown argument %s\n", arg.c_str());
@@ -85,6 +100,7 @@ int main(int argc, char** argv) {
     const std::string out = (std::filesystem::path(dir) / fmt::format("bench_writer_{}.h5", ::getpid())).string();
     for (int r = 0; r < repeat; ++r) {
       const auto start = std::chrono::steady_clock::now();
+      const double cpu_start = cpu_seconds();
       double seconds_writing = 0;
       std::uintmax_t bytes = 0;
       if (mode == "compute") {
@@ -112,6 +128,7 @@ int main(int argc, char** argv) {
         options.quiet = true;
         options.batch_points = batch_points;
         options.instant_producer = mode == "instant";
+        options.writer_threads = threads;
         const run_summary summary = run_sweep(config, options);
         seconds_writing = summary.seconds_writing;
         bytes = std::filesystem::file_size(out);
@@ -123,9 +140,9 @@ int main(int argc, char** argv) {
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf(
           "{\"mode\": \"%s\", \"points\": %llu, \"compression\": %d, \"curves\": %s, \"precision\": \"%s\", "
-          "\"seconds\": %.4f, \"points_per_second\": %.0f, \"seconds_writing\": %.4f, \"file_bytes\": %llu}\n",
+          "\"threads\": %u, \"seconds\": %.4f, \"cpu_seconds\": %.3f, \"points_per_second\": %.0f, \"seconds_writing\": %.4f, \"file_bytes\": %llu}\n",
           mode.c_str(), static_cast<unsigned long long>(config.size()), compression, curves ? "true" : "false",
-          precision.c_str(), seconds, double(config.size()) / seconds, seconds_writing,
+          precision.c_str(), threads, seconds, cpu_seconds() - cpu_start, double(config.size()) / seconds, seconds_writing,
           static_cast<unsigned long long>(bytes));
       std::fflush(stdout);
     }

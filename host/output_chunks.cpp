@@ -1,6 +1,9 @@
 #include "output_chunks.hpp"
 
 #include <zlib.h>
+#if SCALEHAM_HAVE_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -129,13 +132,34 @@ void filter(chunk_job& job) {
     shuffle(job.data, job.bytes, job.element_size, shuffled.data());
     input = shuffled.data();
   }
-  // HDF5's deflate filter is compress2 at the dataset's level: the same bytes.
+  // HDF5's deflate filter stores a zlib stream (compress2 at the dataset's
+  // level) and inflates it with zlib: any valid zlib stream reads back the
+  // same, so libdeflate's (about twice as fast) serves where it is built in.
+#if SCALEHAM_HAVE_LIBDEFLATE
+  struct compressor {
+    int level = -1;
+    libdeflate_compressor* c = nullptr;
+    ~compressor() { libdeflate_free_compressor(c); }
+  };
+  thread_local compressor mine;  // one per thread and level: allocating one costs more than a small chunk
+  if (mine.level != job.deflate_level) {
+    libdeflate_free_compressor(mine.c);
+    mine.c = libdeflate_alloc_compressor(job.deflate_level);
+    mine.level = mine.c != nullptr ? job.deflate_level : -1;
+    if (mine.c == nullptr) throw h5_error("cannot allocate a deflate compressor (out of memory)");
+  }
+  job.filtered.resize(libdeflate_zlib_compress_bound(mine.c, job.bytes));
+  const std::size_t size = libdeflate_zlib_compress(mine.c, input, job.bytes, job.filtered.data(), job.filtered.size());
+  if (size == 0) throw h5_error("deflate of a chunk failed (libdeflate)");
+  job.filtered.resize(size);
+#else
   uLongf size = compressBound(static_cast<uLong>(job.bytes));
   job.filtered.resize(size);
   const int code = compress2(reinterpret_cast<Bytef*>(job.filtered.data()), &size,
                              reinterpret_cast<const Bytef*>(input), static_cast<uLong>(job.bytes), job.deflate_level);
   if (code != Z_OK) throw h5_error("deflate of a chunk failed (zlib error " + std::to_string(code) + ")");
   job.filtered.resize(size);
+#endif
 }
 
 }  // namespace

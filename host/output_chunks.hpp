@@ -1,8 +1,9 @@
 // Direct chunk writes (docs/design.md §2.4): the writer assembles each dataset's
 // chunks itself, compresses complete ones on a pool of threads (HDF5's byte
-// shuffle, then zlib's compress2 at the dataset's deflate level: the bytes
-// HDF5's own filters would produce), and hands them to H5Dwrite_chunk, so
-// HDF5 neither filters on one thread nor caches chunks.
+// shuffle, then a zlib stream at the dataset's deflate level, by libdeflate
+// where built in, else zlib's compress2 as HDF5's own filter does), and hands
+// them to H5Dwrite_chunk, so HDF5 neither filters on one thread nor caches
+// chunks. Readers inflate with zlib as for any HDF5 deflate chunk.
 //
 // The chunks scaleham creates (h5::chunk_shape) are C-order-contiguous: the
 // innermost axes whole, a range of rows of one axis, the outer axes 1. Each
