@@ -93,7 +93,19 @@ int main(int argc, char** argv) {
   text = replace_once(text, "linspace = [25.0, 75.0, 21]", fmt::format("linspace = [25.0, 75.0, {}]", side));
   text = replace_once(text, "compression = 4", fmt::format("compression = {}", compression));
   if (curves) text = replace_once(text, "curves = false", "curves = true");
-  for (const std::string& line : output_options) text += line + "\n";  // [output] is the last table
+  // [output] is the example's last table: an option replaces the line that
+  // sets its key there, or is appended.
+  const std::size_t output_table = text.find("[output]");
+  for (const std::string& option : output_options) {
+    const std::string key = option.substr(0, option.find_first_of(" ="));
+    const std::size_t at = text.find("\n" + key + " =", output_table);
+    if (at == std::string::npos) {
+      text += option + "\n";
+    } else {
+      const std::size_t end = text.find('\n', at + 1);
+      text.replace(at + 1, end - at - 1, option);
+    }
+  }
 
   try {
     const sweep_config config = parse_config_text(text, "<bench_writer>");

@@ -301,9 +301,10 @@ bool output_is_complete(const std::string& path, const journal_manifest& journal
   }
 }
 
-/// How many points a batch may hold on the chosen backend: two slots of
-/// results (and curves) in at most a quarter of the host's memory (pinned
-/// memory, for the GPU) and, on the GPU, within cuda::max_batch_points.
+/// How many points a batch may hold on the chosen backend: the backend's two
+/// slots of results (and curves; pinned memory, for the GPU) and the writer's
+/// pipeline_slots packed batches in at most a quarter of the host's memory
+/// and, on the GPU, within cuda::max_batch_points.
 struct batch_limit {
   std::uint64_t points = std::numeric_limits<std::uint64_t>::max();
   std::string reason;  ///< what sets it, for the notice
