@@ -946,6 +946,30 @@ TEST_F(Output, Float32StorageAndFieldListsShapeTheFileAndTheRecord) {
   EXPECT_GT(H5Tequal(lambda_type.get(), H5T_NATIVE_DOUBLE), 0);
 }
 
+TEST(OutputConfig, BytesPerPointOfTheBuiltInExampleAsDocumented) {
+  // docs/config.md "Bytes per point": 57 + 25 + 102 in double, 33 + 13 + 54 in float32.
+  sweep_config config = parse_config_text(builtin_example_config(), "<built-in example>");
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 184u);
+  EXPECT_EQ(record_layout<float>(config).bytes_per_point(), 100u);
+  config.output.float32 = true;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 100u);
+  config.output.curves = true;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 100u + 32 * 4);
+  config.output.float32 = false;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 184u + 32 * 8);
+  // The lean example of benchmarks/results-pending/writer.md: 14 B in the file, and the /hj status.
+  config.output.curves = false;
+  config.output.float32 = true;
+  config.output.hj = false;
+  config.output.flow_fields = {"g", "status"};
+  config.output.fit_fields = {"B", "T_vf", "status"};
+  const record_layout<double> lean(config);
+  EXPECT_EQ(lean.bytes_per_point(), 15u);
+  std::size_t written = 0;
+  for (const auto& c : lean.columns) written += c.written ? c.bytes : 0;
+  EXPECT_EQ(written, 14u);
+}
+
 TEST(OutputConfig, FieldListsAndFloat32AreReadAndChecked) {
   const std::string base = "[grid]\nsampling = \"cartesian\"\n[[grid.axis]]\nname = \"lambda\"\n"
                            "linspace = [0.05, 0.15, 3]\n[output]\n";
