@@ -309,10 +309,13 @@ batch_journal batch_journal::resume(const std::string& output_path, const journa
     refuse("it was started from a different configuration");
   if (found.precision != manifest.precision)
     refuse("it was started with --precision " + found.precision);
-  if (found.version != manifest.version || found.result_bytes != manifest.result_bytes)
+  if (found.version != manifest.version)
     refuse("it was started by scaleham " + found.version + " (this is " + manifest.version + ")");
-  if (found.curve_values != manifest.curve_values || found.points != manifest.points ||
-      found.curve_value_bytes != manifest.curve_value_bytes)
+  if (found.result_bytes != manifest.result_bytes || found.curve_value_bytes != manifest.curve_value_bytes)
+    refuse("its batches are laid out as another build of scaleham " + found.version + " writes them (" +
+           std::to_string(found.result_bytes) + " bytes per point, this build " +
+           std::to_string(manifest.result_bytes) + ")");
+  if (found.curve_values != manifest.curve_values || found.points != manifest.points)
     refuse("its grid or curves differ");
   batch_journal journal(directory, found, fnv1a(text));  // the run it started, identity and all
   journal.scan();
