@@ -1,6 +1,7 @@
 // Reading and validating sweep configurations. The schema is documented in
 // docs/config.md; keep the two in step.
 #include "config.hpp"
+#include "output_fields.hpp"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -184,7 +185,7 @@ std::vector<std::string_view> setting_keys(std::string_view section) {
   if (section == "temperature") return {"T_min", "T_max", "points", "T_ref", "tau0"};
   if (section == "fit") return {"enabled", "tg_tau", "max_iterations", "scan_points"};
   if (section == "grid") return {"sampling", "points", "axis"};
-  if (section == "output") return {"flow", "hj", "fit", "curves", "compression"};
+  if (section == "output") return {"flow", "hj", "fit", "curves", "compression", "float32"};
   return {};
 }
 
@@ -807,14 +808,24 @@ class config_parser {
 
   void read_output(const toml::table& t) {
     check_keys(t, "output", known_keys("output"));
-    if (const toml::node* node = t.get("flow")) config_.output.flow = boolean(*node, "output.flow");
-    if (const toml::node* node = t.get("hj")) config_.output.hj = boolean(*node, "output.hj");
+    // flow, hj and fit: true, false, or the list of the group's fields to write.
+    for (auto [key, flag, fields] : {std::tuple{"flow", &config_.output.flow, &config_.output.flow_fields},
+                                     std::tuple{"hj", &config_.output.hj, &config_.output.hj_fields},
+                                     std::tuple{"fit", &config_.output.fit, &config_.output.fit_fields}})
+      if (const toml::node* node = t.get(key)) {
+        if (node->is_array()) {
+          *fields = field_list(*node, key);
+          *flag = true;
+        } else {
+          *flag = boolean(*node, join("output", key));
+        }
+      }
     // The curves and the fits need the relaxation-time curves, which
     // [fit] enabled = false switches off.
     for (auto [key, flag] :
          {std::pair{"fit", &config_.output.fit}, std::pair{"curves", &config_.output.curves}})
       if (const toml::node* node = t.get(key)) {
-        *flag = boolean(*node, join("output", key));
+        if (!node->is_array()) *flag = boolean(*node, join("output", key));
         if (*flag && !config_.settings.relaxation.enabled)
           fail(node->source(), join("output", key),
                fmt::format("needs the relaxation-time curves, but [fit] enabled = false "
@@ -823,6 +834,30 @@ class config_parser {
       }
     if (const toml::node* node = t.get("compression"))
       config_.output.compression = static_cast<int>(integer(*node, "output.compression", 0, 9));
+    if (const toml::node* node = t.get("float32")) config_.output.float32 = boolean(*node, "output.float32");
+  }
+
+  /// output.<group> = ["name", ...]: distinct fields of that group, at least one.
+  std::vector<std::string> field_list(const toml::node& node, const std::string& group) const {
+    const std::string key = join("output", group);
+    const std::vector<std::string> known = field_names(group);
+    std::string known_words;
+    for (const std::string& name : known) known_words += (known_words.empty() ? "" : ", ") + name;
+    const toml::array* list = node.as_array();
+    if (list->empty())
+      fail(node.source(), key, fmt::format("an empty list writes nothing: use {} = false to leave out /{}", group,
+                                           group));
+    std::vector<std::string> fields;
+    for (const toml::node& element : *list) {
+      const std::string name = string(element, key);
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        fail(element.source(), key,
+             fmt::format("/{} has no field '{}'; its fields are {}", group, name, known_words));
+      if (std::find(fields.begin(), fields.end(), name) != fields.end())
+        fail(element.source(), key, fmt::format("field '{}' is listed twice", name));
+      fields.push_back(name);
+    }
+    return fields;
   }
 
   // --- whole-config checks ---------------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <limits>
 #include <memory>
 #include <thread>
@@ -42,35 +43,60 @@ constexpr std::uint64_t default_cpu_batch = std::uint64_t(1) << 16;
 constexpr std::uint64_t default_gpu_batch = std::uint64_t(1) << 21;
 
 
+/// Batches packed and waiting for, or in, the writer: the depth of the
+/// pipeline behind the backend (docs/design.md §2.4). The backend computes
+/// batch k + 1 while up to this many earlier batches are recorded and written.
+constexpr std::size_t pipeline_slots = 3;
+
 /// A sweep's output under construction: the HDF5 writer, the journal of
 /// finished batches, and the bookkeeping of the summary and progress bar.
+/// keep() and write() run on the writer's thread, one batch at a time.
 template <class Real>
 struct sweep_output {
   result_writer<Real>& writer;
   batch_journal& journal;
   run_summary& summary;
   progress_reporter& progress;
-  std::uint64_t curve_values;  // per point; 0 when curves are not written
-  std::string writer_path;     // the output file, for messages
+  std::string writer_path;  // the output file, for messages
   std::uint64_t done = 0;
 
-  /// Writes batch b (already recorded in the journal) into the file.
-  void write(const batch& b, const point_result<Real>* results, const Real* curves) {
-    const auto write_start = clock_type::now();
-    writer.write(b, results, curves);
-    summary.seconds_writing += seconds_since(write_start);
+  const record_layout<Real>& layout() const { return writer.layout(); }
+  std::uint64_t result_bytes(const batch& b) const { return b.count * layout().column_bytes; }
+  std::uint64_t curve_bytes(const batch& b) const { return b.count * layout().n_T * layout().curve_value_bytes; }
+
+  /// Writes batch b, packed (record_layout), into the file and counts it.
+  void write(const batch& b, const std::byte* packed) {
+    writer.write_packed(b, packed);
+    const record_layout<Real>& l = layout();
+    const auto codes = [&](int column) {
+      return reinterpret_cast<const std::uint8_t*>(packed + b.count * l.columns[std::size_t(column)].offset);
+    };
+    const std::uint8_t *flow = codes(l.flow_status), *action = codes(l.action_status), *fit = codes(l.fit_status);
     for (std::uint64_t i = 0; i < b.count; ++i) {
-      ++summary.flow_status[static_cast<int>(results[i].flow_status)];
-      ++summary.action_status[static_cast<int>(results[i].action_status)];
-      ++summary.fit_status[static_cast<int>(results[i].fit.code)];
+      ++summary.flow_status[flow[i]];
+      ++summary.action_status[action[i]];
+      ++summary.fit_status[fit[i]];
     }
     done += b.count;
     progress.update(done);
   }
 
-  /// Records batch b in the journal: from here on it is never computed again.
-  void record(const batch& b, const point_result<Real>* results, const Real* curves) {
-    journal.record(b, results, b.count * sizeof(point_result<Real>), curves, b.count * curve_values * sizeof(Real));
+  /// A computed batch, packed: recorded in the journal and, at the same time,
+  /// written into the .partial (which a resume never trusts, so the order of
+  /// the two does not matter; publishing waits for both).
+  void keep(const batch& b, const std::byte* packed) {
+    const auto start = clock_type::now();
+    auto recording = std::async(std::launch::async, [&] {
+      journal.record(b, packed, result_bytes(b), packed + result_bytes(b), curve_bytes(b));
+    });
+    try {
+      write(b, packed);
+    } catch (...) {
+      recording.wait();
+      throw;
+    }
+    recording.get();
+    summary.seconds_writing += seconds_since(start);
   }
 };
 
@@ -78,14 +104,13 @@ struct sweep_output {
 /// each with the size it was recorded with, whatever the batch size now.
 template <class Real>
 void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded) {
-  std::vector<point_result<Real>> results;
-  std::vector<Real> curves;
+  std::vector<std::byte> packed;
   for (const batch& b : recorded) {
-    results.resize(b.count);
-    curves.resize(b.count * out.curve_values);
-    out.journal.read(b, results.data(), b.count * sizeof(point_result<Real>), curves.data(),
-                     b.count * out.curve_values * sizeof(Real));
-    out.write(b, results.data(), out.curve_values > 0 ? curves.data() : nullptr);
+    packed.resize(b.count * out.layout().bytes_per_point());
+    out.journal.read(b, packed.data(), out.result_bytes(b), packed.data() + out.result_bytes(b), out.curve_bytes(b));
+    const auto start = clock_type::now();
+    out.write(b, packed.data());
+    out.summary.seconds_writing += seconds_since(start);
     ++out.summary.batches_resumed;
   }
 }
@@ -104,11 +129,23 @@ void hold_for_tests() {
 }
 
 /// Computes `todo`, the batches the journal lacks. Batch i+1 computes while
-/// batch i is recorded and written; starting it only after i finished keeps
-/// the CPU backend from running two OpenMP loops at once.
+/// batch i is packed, and the writer (its own thread) records and writes up
+/// to pipeline_slots packed batches in order. Starting batch i+1 only after i
+/// finished keeps the CPU backend from running two OpenMP loops at once.
 template <class Real, class Runner>
 void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<batch>& todo) {
   if (todo.empty()) return;
+  std::vector<std::byte> packed[pipeline_slots];
+  // kept[s]: the writer's work on the batch packed in slot s; `last`: on the
+  // batch handed over last. Each batch's task waits for the one before, so
+  // the file and the journal see the batches in order, and a failure reaches
+  // every later task and, through these futures, this thread. (Unwinding
+  // destroys them last-first, which waits for the tasks in flight.)
+  std::shared_future<void> kept[pipeline_slots];
+  std::shared_future<void> last;
+  const auto drain = [&] {
+    if (last.valid()) last.get();
+  };
   runner.start(0, todo[0].first, todo[0].count);
   for (std::size_t i = 0; i < todo.size(); ++i) {
     const int slot = int(i % 2);
@@ -120,17 +157,67 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
     const int signal = pending_signal();
     if (signal == 0 && i + 1 < todo.size())
       runner.start(int((i + 1) % 2), todo[i + 1].first, todo[i + 1].count);
-    const Real* curves = runner.curves(slot);
-    out.record(todo[i], results, curves);
-    out.write(todo[i], results, curves);
-    if (signal != 0)
+    const std::size_t p = i % pipeline_slots;
+    if (kept[p].valid()) kept[p].get();  // the batch packed there before is written (or failed: rethrown)
+    out.writer.pack(todo[i], results, runner.curves(slot), packed[p]);
+    last = std::async(std::launch::async, [&out, b = todo[i], data = packed[p].data(), before = last] {
+             if (before.valid()) before.get();
+             out.keep(b, data);
+           }).share();
+    kept[p] = last;
+    if (signal != 0) {
+      drain();
       throw interrupted(signal, "interrupted by " + signal_name(signal) + " after " +
                                     std::to_string(out.journal.recorded()) + " of " +
                                     std::to_string(out.summary.batches) + " batches, all kept in " +
                                     batch_journal::directory_for(out.writer_path));
-    if (i == 0) hold_for_tests();
+    }
+    if (i == 0) {
+      drain();
+      hold_for_tests();
+    }
   }
+  drain();
 }
+
+/// The producer of benchmark mode (run_options::instant_producer): the runner
+/// interface, batches ready at once. Its one buffer holds min(capacity, 1024)
+/// real points of the grid, computed once, and copies of them whose real
+/// values are scaled by 1 + d, |d| < 2^-16, from a hash of the index: their
+/// low mantissa bits vary from point to point as in real results, so they
+/// compress about as real results do (not as a repeated pattern would).
+template <class Real>
+class instant_runner {
+ public:
+  instant_runner(const sweep_spec<Real>& spec, std::uint64_t capacity, bool write_curves) {
+    const std::uint64_t n_T =
+        write_curves && spec.settings.relaxation.enabled ? std::uint64_t(spec.settings.relaxation.n_T) : 0;
+    const std::uint64_t pool = std::min<std::uint64_t>({capacity, 1024, spec.grid.size()});
+    results_.resize(capacity);
+    curves_.resize(capacity * n_T);
+    evaluate_points(spec, 0, pool, results_.data(), n_T > 0 ? curves_.data() : nullptr);
+    for (std::uint64_t i = pool; i < capacity; ++i) {
+      std::uint64_t h = i * 0x9E3779B97F4A7C15ull;
+      h = (h ^ (h >> 31)) * 0xBF58476D1CE4E5B9ull;
+      h ^= h >> 29;
+      const Real f = Real(1) + (Real(double(h >> 11) * 0x1p-53) - Real(0.5)) * Real(0x1p-15);
+      point_result<Real>& r = results_[i];
+      r = results_[i % pool];
+      for (Real* v : {&r.g, &r.p, &r.S, &r.ell, &r.h_drift, &r.p0, &r.action, &r.action_error, &r.hj_consistency,
+                      &r.B_rel_err, &r.fit.a, &r.fit.B, &r.fit.T_vf, &r.fit.a_stderr, &r.fit.B_stderr,
+                      &r.fit.T_vf_stderr, &r.fit.B_T_vf_correlation, &r.fit.rms, &r.fit.D, &r.fit.Tg, &r.fit.m})
+        *v *= f;
+      for (std::uint64_t j = 0; j < n_T; ++j) curves_[i * n_T + j] = curves_[(i % pool) * n_T + j] * f;
+    }
+  }
+  void start(int, std::uint64_t, std::uint64_t) {}
+  const point_result<Real>* finish(int) { return results_.data(); }
+  const Real* curves(int) const { return curves_.empty() ? nullptr : curves_.data(); }
+
+ private:
+  std::vector<point_result<Real>> results_;
+  std::vector<Real> curves_;
+};
 
 /// Bytes of host memory installed (0 if unknown).
 std::uint64_t host_memory_bytes() {
@@ -145,10 +232,17 @@ std::uint64_t curve_values_of(const sweep_config& config) {
                                                                     : 0;
 }
 
-/// Bytes one point's results (and curve) take in a batch slot and in the journal.
+/// Bytes one point's results (and curve) take in a slot of the backend.
 template <class Real>
-std::uint64_t bytes_per_point(const sweep_config& config) {
+std::uint64_t slot_bytes_per_point(const sweep_config& config) {
   return sizeof(point_result<Real>) + curve_values_of(config) * sizeof(Real);
+}
+
+/// Bytes one point takes in the journal and in a packed batch of the
+/// writer's pipeline: what the file keeps of it (record_layout).
+template <class Real>
+std::uint64_t record_bytes_per_point(const sweep_config& config) {
+  return record_layout<Real>(config).bytes_per_point();
 }
 
 /// Refuses (output_error, exit 2) before anything is created a sweep that
@@ -168,7 +262,7 @@ void check_sizes(const sweep_config& config, const run_options& options) {
                                      axis.name, axis.count, gigabytes(double(axis.count) * sizeof(double)),
                                      gigabytes(double(memory))));
   if (options.no_space_check) return;
-  const double per_point = double(bytes_per_point<Real>(config));
+  const double per_point = double(record_bytes_per_point<Real>(config));
   const double journal_bytes = double(config.size()) * per_point;
   std::error_code error;
   const std::filesystem::space_info space =
@@ -207,9 +301,10 @@ bool output_is_complete(const std::string& path, const journal_manifest& journal
   }
 }
 
-/// How many points a batch may hold on the chosen backend: two slots of
-/// results (and curves) in at most a quarter of the host's memory (pinned
-/// memory, for the GPU) and, on the GPU, within cuda::max_batch_points.
+/// How many points a batch may hold on the chosen backend: the backend's two
+/// slots of results (and curves; pinned memory, for the GPU) and the writer's
+/// pipeline_slots packed batches in at most a quarter of the host's memory
+/// and, on the GPU, within cuda::max_batch_points.
 struct batch_limit {
   std::uint64_t points = std::numeric_limits<std::uint64_t>::max();
   std::string reason;  ///< what sets it, for the notice
@@ -219,10 +314,12 @@ template <class Real>
 batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& spec,
                             const backend_choice& backend) {
   const bool curves = curve_values_of(config) > 0;
-  const std::uint64_t per_point = bytes_per_point<Real>(config);
+  // The backend's two slots and the writer's packed batches.
+  const std::uint64_t per_point =
+      2 * slot_bytes_per_point<Real>(config) + pipeline_slots * record_bytes_per_point<Real>(config);
   batch_limit limit;
   if (const std::uint64_t memory = host_memory_bytes(); memory > 0)
-    limit = {std::max<std::uint64_t>(1, memory / 4 / (2 * per_point)), "a quarter of the host memory"};
+    limit = {std::max<std::uint64_t>(1, memory / 4 / per_point), "a quarter of the host memory"};
   if (backend.use_cuda) {
     const std::uint64_t device_points = cuda::max_batch_points(spec, curves, backend.cuda_device);
     if (device_points < limit.points) limit = {device_points, "40 % of the free GPU memory"};
@@ -257,8 +354,10 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   manifest.config_text = config.source_text;
   manifest.precision = options.precision;
   manifest.points = config.size();
-  manifest.result_bytes = sizeof(point_result<Real>);
-  manifest.curve_values = curve_values_of(config);
+  const record_layout<Real> layout(config);
+  manifest.result_bytes = layout.column_bytes;
+  manifest.curve_values = layout.n_T;
+  manifest.curve_value_bytes = layout.curve_value_bytes;
 
   // What an earlier run may have left (docs/design.md §6): a journal with its
   // manifest (an unfinished run, or a finished one whose clean-up was
@@ -343,7 +442,9 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
 
   // The writer checks the output path before anything is created; the journal
   // comes second, so bad input leaves no trace.
-  result_writer<Real> writer(path, config, options.force || (resuming && found.replaces_output));
+  writer_options writing;
+  writing.threads = options.writer_threads;
+  result_writer<Real> writer(path, config, options.force || (resuming && found.replaces_output), writing);
   batch_journal journal = resuming ? batch_journal::resume(path, manifest)
                                    : batch_journal::create(path, manifest);
   std::vector<batch> replay;  // the recorded batches, replayed
@@ -372,12 +473,15 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   }
   summary.batches = replay.size() + todo.size();
   progress_reporter progress(config.size(), !options.quiet);
-  sweep_output<Real> out{writer, journal, summary, progress, manifest.curve_values, path};
+  sweep_output<Real> out{writer, journal, summary, progress, path};
 
   replay_recorded(out, replay);
   if (!todo.empty()) {
     const bool curves = manifest.curve_values > 0;
-    if (backend.use_cuda) {
+    if (options.instant_producer) {
+      instant_runner<Real> runner(plan.spec(), capacity, curves);
+      compute_missing(out, runner, todo);
+    } else if (backend.use_cuda) {
       cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
       compute_missing(out, runner, todo);
     } else {

@@ -25,6 +25,14 @@ struct run_options {
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
   int device = 0;                    ///< CUDA device index (among the visible ones)
   bool no_space_check = false;       ///< run even if the journal will not fit the free disk space
+  /// Benchmark mode (benchmarks/bench_writer.cpp): the backend is replaced by
+  /// a producer that returns every batch at once (a few thousand real points,
+  /// computed once and repeated), so the run measures the writer path alone:
+  /// journal, HDF5 and the driver's pipeline. The file's values are then not
+  /// the grid's; never for real runs.
+  bool instant_producer = false;
+  /// Threads that pack batches and compress chunks (0: every core).
+  unsigned writer_threads = 0;
 };
 
 struct run_summary {

@@ -95,7 +95,8 @@ nlohmann::json to_json(const journal_manifest& m) {
           {"precision", m.precision},     {"batch_capacity", m.batch_capacity},
           {"points", m.points},           {"batches", m.batches},
           {"result_bytes", m.result_bytes}, {"curve_values", m.curve_values},
-          {"replaces_output", m.replaces_output}, {"run_id", m.run_id}};
+          {"replaces_output", m.replaces_output}, {"run_id", m.run_id},
+          {"curve_value_bytes", m.curve_value_bytes}};
 }
 
 /// Bytes per curve value of a precision.
@@ -198,6 +199,7 @@ std::pair<journal_manifest, std::string> load_manifest(const std::string& output
     m.curve_values = j.at("curve_values").get<std::uint64_t>();
     m.replaces_output = j.value("replaces_output", false);
     m.run_id = j.value("run_id", std::string());
+    m.curve_value_bytes = j.value("curve_value_bytes", std::uint64_t(0));
     return {m, text};
   } catch (const nlohmann::json::exception& e) {
     throw output_error(file.string() + " is damaged (" + e.what() + "); use --force to start over");
@@ -307,8 +309,12 @@ batch_journal batch_journal::resume(const std::string& output_path, const journa
     refuse("it was started from a different configuration");
   if (found.precision != manifest.precision)
     refuse("it was started with --precision " + found.precision);
-  if (found.version != manifest.version || found.result_bytes != manifest.result_bytes)
+  if (found.version != manifest.version)
     refuse("it was started by scaleham " + found.version + " (this is " + manifest.version + ")");
+  if (found.result_bytes != manifest.result_bytes || found.curve_value_bytes != manifest.curve_value_bytes)
+    refuse("its batches are laid out as another build of scaleham " + found.version + " writes them (" +
+           std::to_string(found.result_bytes) + " bytes per point, this build " +
+           std::to_string(manifest.result_bytes) + ")");
   if (found.curve_values != manifest.curve_values || found.points != manifest.points)
     refuse("its grid or curves differ");
   batch_journal journal(directory, found, fnv1a(text));  // the run it started, identity and all
@@ -328,7 +334,8 @@ void batch_journal::scan() {
   // simply computed again.
   std::vector<batch> accepted;
   std::error_code error;
-  const std::uint64_t value_bytes = real_bytes(manifest_.precision);
+  const std::uint64_t value_bytes =
+      manifest_.curve_value_bytes > 0 ? manifest_.curve_value_bytes : real_bytes(manifest_.precision);
   for (const auto& entry : fs::directory_iterator(directory_, error)) {
     const std::string name = entry.path().filename().string();
     std::uint64_t first = 0;

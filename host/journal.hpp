@@ -39,8 +39,14 @@ struct journal_manifest {
   std::uint64_t batch_capacity = 0;   ///< points per batch the run started with (a resume may go lower)
   std::uint64_t points = 0;
   std::uint64_t batches = 0;          ///< batches of the first plan (for information)
-  std::uint64_t result_bytes = 0;     ///< sizeof(point_result<Real>)
+  /// Bytes per point of the results part of a batch file: the columns of the
+  /// record layout (output_fields.hpp), the fields the file holds in their
+  /// stored types and the three status codes; the journal itself treats them
+  /// as opaque bytes.
+  std::uint64_t result_bytes = 0;
   std::uint64_t curve_values = 0;     ///< ln τ values per point, 0 when curves are off
+  /// Bytes per curve value (4 with [output] float32); 0: those of the precision.
+  std::uint64_t curve_value_bytes = 0;
   /// Started with --force: publishing may replace an existing OUT.h5 (the one
   /// the user asked to overwrite), also when the run is finished by --resume.
   bool replaces_output = false;

@@ -34,8 +34,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "batches.hpp"
+#include "output_fields.hpp"
 #include "scaleham/point.hpp"
 #include "sweep_config.hpp"
 
@@ -56,6 +58,17 @@ struct run_info {
   std::uint64_t points = 0;
 };
 
+/// How the writer puts batches into the file.
+struct writer_options {
+  /// Threads that pack batches and compress chunks (0: every core).
+  unsigned threads = 0;
+  /// Chunks assembled, compressed in parallel and written with H5Dwrite_chunk
+  /// (output_chunks.hpp). false: one H5Dwrite per dataset and batch, HDF5
+  /// filtering on the calling thread (how scaleham wrote before issue 10;
+  /// kept to test that both give the same file contents).
+  bool direct_chunks = true;
+};
+
 /// Writes the results of one sweep, batch by batch, into a new HDF5 file.
 /// Instantiated for double and float (the precision of the results).
 ///
@@ -73,7 +86,7 @@ class result_writer {
   /// existing file unless `force`, never a directory, its directory exists
   /// and is writable), then creates the .partial with every dataset, the
   /// coordinates and the config attributes. Throws output_error.
-  result_writer(const std::string& path, const sweep_config& config, bool force);
+  result_writer(const std::string& path, const sweep_config& config, bool force, writer_options options = {});
   result_writer(const result_writer&) = delete;
   result_writer& operator=(const result_writer&) = delete;
   /// If finish() did not run: closes and removes the .partial.
@@ -86,6 +99,15 @@ class result_writer {
   /// required when config.output.curves is set (std::invalid_argument
   /// otherwise) and ignored when it is not, so it may then be nullptr.
   void write(const batch& b, const point_result<Real>* results, const Real* curves = nullptr);
+
+  /// What a point keeps (the journal's record, docs/design.md §6).
+  const record_layout<Real>& layout() const;
+  /// Packs batch b's results (and curves) into `packed`, resized to
+  /// b.count * layout().bytes_per_point(), on the writer's threads.
+  void pack(const batch& b, const point_result<Real>* results, const Real* curves,
+            std::vector<std::byte>& packed) const;
+  /// Writes batch b from its packed record (pack, or the journal).
+  void write_packed(const batch& b, const std::byte* packed);
 
   /// Writes the run's root attributes, marks the file complete, closes it,
   /// makes it durable and renames it to `path`.

@@ -35,6 +35,10 @@ struct output_config {
   bool fit = true;     ///< /fit: VFT parameters, errors, derived D, Tg, m, status (needs relaxation.enabled)
   bool curves = false; ///< /curves: ln τ on the temperature grid /curves/T (n_T values per point)
   int compression = 4; ///< deflate level 0..9 (0 = none), with byte shuffle
+  /// The fields written of each group (output.flow = ["g", "status"]); empty:
+  /// all of them. Names as in output_fields.hpp, checked by the config reader.
+  std::vector<std::string> flow_fields, hj_fields, fit_fields;
+  bool float32 = false;  ///< store real-valued results and curves as float32 (integers and codes as they are)
 };
 
 struct sweep_config {

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "batches.hpp"
+#include "config.hpp"
 #include "h5.hpp"
 #include "output.hpp"
 #include "scratch_directory.hpp"
@@ -783,6 +785,229 @@ TEST_F(Output, DescribeFileOfUnfinishedAndOfBadFiles) {
 }
 
 // --- the RAII layer ----------------------------------------------------------------------------
+
+// --- direct chunk writes, float32 storage, field lists (issue 10) -------------------
+
+/// Every dataset of a file (path -> its raw bytes in the stored type), found
+/// by walking the groups; plus its chunk dims and filter count.
+struct dataset_bytes {
+  std::vector<unsigned char> bytes;
+  std::vector<hsize_t> dims, chunk;
+  int filters = -1;
+  bool operator==(const dataset_bytes& o) const {
+    return bytes == o.bytes && chunk == o.chunk && filters == o.filters;
+  }
+};
+
+herr_t collect_dataset(hid_t, const char* name, const H5O_info_t* info, void* out) {
+  if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
+std::map<std::string, dataset_bytes> all_datasets(const std::string& path) {
+  std::map<std::string, dataset_bytes> out;
+  const h5::file file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  EXPECT_TRUE(file) << path;
+  std::vector<std::string> names;
+  H5Ovisit(file.get(), H5_INDEX_NAME, H5_ITER_INC, collect_dataset, &names);
+  for (const std::string& name : names) {
+    const h5::dataset set(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT));
+    const h5::datatype type(H5Dget_type(set.get()));
+    if (H5Tget_class(type.get()) == H5T_STRING) continue;
+    const h5::datatype memory(H5Tget_native_type(type.get(), H5T_DIR_ASCEND));
+    const h5::dataspace space(H5Dget_space(set.get()));
+    dataset_bytes d;
+    d.dims.resize(std::size_t(H5Sget_simple_extent_ndims(space.get())));
+    H5Sget_simple_extent_dims(space.get(), d.dims.data(), nullptr);
+    d.bytes.resize(std::size_t(H5Sget_simple_extent_npoints(space.get())) * H5Tget_size(memory.get()));
+    EXPECT_GE(H5Dread(set.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data()), 0) << name;
+    const h5::property_list creation(H5Dget_create_plist(set.get()));
+    if (H5Pget_layout(creation.get()) == H5D_CHUNKED) {
+      d.chunk.resize(std::size_t(H5Sget_simple_extent_ndims(space.get())));
+      H5Pget_chunk(creation.get(), int(d.chunk.size()), d.chunk.data());
+      d.filters = H5Pget_nfilters(creation.get());
+    }
+    out[name] = std::move(d);
+  }
+  return out;
+}
+
+/// Writes the sweep's batches in the given order, with the given writer options.
+template <class Real>
+void write_batches(const std::string& path, const sweep_config& config, const std::vector<batch>& batches,
+                   writer_options options) {
+  result_writer<Real> writer(path, config, false, options);
+  for (const batch& b : batches) {
+    const std::vector<Real> curves = synthetic_curves<Real>(b.first, b.count, config.settings.relaxation.n_T);
+    writer.write(b, synthetic_range<Real>(b.first, b.count).data(), config.output.curves ? curves.data() : nullptr);
+  }
+  writer.finish(test_run_info(config.size()));
+}
+
+/// Batches of `max_points` in a scrambled order (reversed, then the odd ones first):
+/// chunks are completed by batches that arrive before and after, as in a resume.
+std::vector<batch> scrambled(const sweep_config& config, std::uint64_t max_points) {
+  std::vector<batch> plan = plan_batches(config.shape(), max_points), out;
+  std::reverse(plan.begin(), plan.end());
+  for (std::size_t i = 1; i < plan.size(); i += 2) out.push_back(plan[i]);
+  for (std::size_t i = 0; i < plan.size(); i += 2) out.push_back(plan[i]);
+  return out;
+}
+
+template <class Real>
+void expect_direct_chunks_match_the_hdf5_path(const sweep_config& config, const std::string& a,
+                                              const std::string& b, std::uint64_t batch_points) {
+  writer_options old_way;
+  old_way.direct_chunks = false;
+  write_batches<Real>(a, config, plan_batches(config.shape(), batch_points), old_way);
+  writer_options direct;
+  direct.threads = 3;
+  write_batches<Real>(b, config, scrambled(config, batch_points), direct);
+  const auto expected = all_datasets(a), got = all_datasets(b);
+  ASSERT_EQ(expected.size(), got.size());
+  std::size_t multi_chunk = 0;
+  for (const auto& [name, d] : expected) {
+    ASSERT_EQ(got.count(name), 1u) << name;
+    EXPECT_TRUE(got.at(name) == d) << name << " differs between the HDF5 path and direct chunk writes";
+    if (!d.chunk.empty() && d.chunk != d.dims) ++multi_chunk;
+  }
+  EXPECT_GT(multi_chunk, 0u) << "the grid should span several chunks";
+}
+
+/// lambda × A = 300 × 250: 75,000 points, 3 chunks of doubles (131 rows), 2 of int32, 1 of uint8.
+sweep_config large_config() {
+  sweep_config c = cartesian_config();
+  c.axes.pop_back();
+  c.axes[0].count = 300;
+  c.axes[1].count = 250;
+  return c;
+}
+
+TEST_F(Output, DirectChunkWritesReadBackBitwiseLikeTheHdf5Path) {
+  sweep_config config = large_config();
+  expect_direct_chunks_match_the_hdf5_path<double>(config, path("a.h5"), path("b.h5"), 7777);
+  config.output.compression = 0;
+  expect_direct_chunks_match_the_hdf5_path<double>(config, path("c.h5"), path("d.h5"), 10000);
+}
+
+TEST_F(Output, DirectChunkWritesOfCurvesRandomGridsAndFloat) {
+  sweep_config config = large_config();
+  config.output.curves = true;
+  config.settings.relaxation.n_T = 7;  // a curve chunk holds a fraction of a row
+  config.axes[0].count = 120;
+  expect_direct_chunks_match_the_hdf5_path<float>(config, path("a.h5"), path("b.h5"), 4000);
+  const sweep_config random = random_config(50000);
+  expect_direct_chunks_match_the_hdf5_path<double>(random, path("c.h5"), path("d.h5"), 3001);
+}
+
+TEST_F(Output, Float32StorageAndFieldListsShapeTheFileAndTheRecord) {
+  sweep_config config = curves_config();
+  config.output.float32 = true;
+  config.output.flow_fields = {"g", "status"};
+  config.output.hj_fields = {"action"};
+  config.output.fit = false;
+  const record_layout<double> layout(config);
+  // g and action as float32 (4 + 4), the flow status (1), the action and fit
+  // codes kept for the summary (1 + 1), padded to the float32 curves (12), and n_T float32 values.
+  EXPECT_EQ(layout.column_bytes, 12u);
+  EXPECT_EQ(layout.bytes_per_point(), 12u + 5 * 4);
+  const std::string out = path("out.h5");
+  write_sweep<double>(out, config, 5);
+  const h5::file file(H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  ASSERT_TRUE(file);
+  std::vector<std::string> flow, hj;
+  const h5::group flow_group(H5Gopen2(file.get(), "/flow", H5P_DEFAULT));
+  H5Literate(flow_group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t, const char* name, const H5L_info_t*, void* names) -> herr_t {
+               static_cast<std::vector<std::string>*>(names)->push_back(name);
+               return 0;
+             },
+             &flow);
+  std::sort(flow.begin(), flow.end());
+  EXPECT_EQ(flow, (std::vector<std::string>{"A", "g", "g0", "lambda", "status"}));  // and the coordinates
+  EXPECT_EQ(H5Lexists(file.get(), "/hj/action", H5P_DEFAULT), 1);
+  EXPECT_EQ(H5Lexists(file.get(), "/hj/status", H5P_DEFAULT), 0);
+  EXPECT_EQ(H5Lexists(file.get(), "/fit", H5P_DEFAULT), 0);
+  for (const char* name : {"/flow/g", "/hj/action", "/curves/log_tau"}) {
+    const h5::dataset set(H5Dopen2(file.get(), name, H5P_DEFAULT));
+    const h5::datatype stored(H5Dget_type(set.get()));
+    EXPECT_GT(H5Tequal(stored.get(), H5T_NATIVE_FLOAT), 0) << name;
+  }
+  std::vector<float> g;
+  for (const double v : expected_field<double, double>(config.size(), &point_result<double>::g))
+    g.push_back(static_cast<float>(v));
+  EXPECT_TRUE(bitwise_equal(read_all<float>(file.get(), "/flow/g", H5T_NATIVE_FLOAT), g));
+  const std::vector<double> curves = synthetic_curves<double>(0, config.size(), 5);
+  std::vector<float> curves32(curves.begin(), curves.end());
+  EXPECT_TRUE(bitwise_equal(read_all<float>(file.get(), "/curves/log_tau", H5T_NATIVE_FLOAT), curves32));
+  // The coordinates stay double: they are the grid's exact values.
+  const h5::dataset lambda(H5Dopen2(file.get(), "/flow/lambda", H5P_DEFAULT));
+  const h5::datatype lambda_type(H5Dget_type(lambda.get()));
+  EXPECT_GT(H5Tequal(lambda_type.get(), H5T_NATIVE_DOUBLE), 0);
+}
+
+TEST(OutputConfig, BytesPerPointOfTheBuiltInExampleAsDocumented) {
+  // docs/config.md "Bytes per point": 57 + 25 + 102 in double, 33 + 13 + 54 in float32.
+  sweep_config config = parse_config_text(builtin_example_config(), "<built-in example>");
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 184u);
+  EXPECT_EQ(record_layout<float>(config).bytes_per_point(), 100u);
+  config.output.float32 = true;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 100u);
+  config.output.curves = true;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 100u + 32 * 4);
+  config.output.float32 = false;
+  EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 184u + 32 * 8);
+  // The lean example of benchmarks/results-pending/writer.md: 14 B in the file, and the /hj status.
+  config.output.curves = false;
+  config.output.float32 = true;
+  config.output.hj = false;
+  config.output.flow_fields = {"g", "status"};
+  config.output.fit_fields = {"B", "T_vf", "status"};
+  const record_layout<double> lean(config);
+  EXPECT_EQ(lean.bytes_per_point(), 15u);
+  std::size_t written = 0;
+  for (const auto& c : lean.columns) written += c.written ? c.bytes : 0;
+  EXPECT_EQ(written, 14u);
+}
+
+TEST(OutputConfig, FieldListsAndFloat32AreReadAndChecked) {
+  const std::string base = "[grid]\nsampling = \"cartesian\"\n[[grid.axis]]\nname = \"lambda\"\n"
+                           "linspace = [0.05, 0.15, 3]\n[output]\n";
+  const sweep_config config =
+      parse_config_text(base + "flow = [\"g\", \"status\"]\nhj = false\nfloat32 = true\n", "t.toml");
+  EXPECT_TRUE(config.output.flow);
+  EXPECT_EQ(config.output.flow_fields, (std::vector<std::string>{"g", "status"}));
+  EXPECT_FALSE(config.output.hj);
+  EXPECT_TRUE(config.output.fit_fields.empty());
+  EXPECT_TRUE(config.output.float32);
+  EXPECT_FALSE(parse_config_text(base, "t.toml").output.float32);
+
+  const auto error_of = [&](const std::string& output) {
+    try {
+      parse_config_text(base + output, "t.toml");
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string unknown = error_of("hj = [\"action\", \"g\"]\n");
+  EXPECT_NE(unknown.find("t.toml:7"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("output.hj"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("/hj has no field 'g'"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("action, action_error, consistency, status"), std::string::npos) << unknown;
+  EXPECT_NE(error_of("flow = []\n").find("use flow = false"), std::string::npos);
+  EXPECT_NE(error_of("fit = [\"a\", \"a\"]\n").find("field 'a' is listed twice"), std::string::npos);
+  EXPECT_NE(error_of("flow = [1]\n").find("expected a string"), std::string::npos);
+  EXPECT_NE(error_of("float32 = 1\n").find("output.float32"), std::string::npos);
+  EXPECT_NE(error_of("float32 = \"yes\"\n").find("expected true or false"), std::string::npos);
+  const std::string disabled = "[fit]\nenabled = false\n" + base + "fit = [\"a\"]\n";
+  try {
+    parse_config_text(disabled, "t.toml");
+    ADD_FAILURE() << "fit = [...] with [fit] enabled = false was accepted";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs the relaxation-time curves"), std::string::npos) << e.what();
+  }
+}
 
 TEST(H5, ErrorsAreExceptionsWithCallPathAndHdf5sReasonAndNothingOnStderr) {
   ::testing::internal::CaptureStderr();

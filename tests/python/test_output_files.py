@@ -254,3 +254,35 @@ def test_random_grid_stores_the_parameters_of_every_point(scaleham_bin, tmp_path
         ell = settings["flow"]["ell"]
         assert (flow["status"].values == 0).all()
         np.testing.assert_allclose(flow["g"].values, g0 * np.exp(lam * ell), rtol=RTOL)
+
+
+def test_float32_and_field_lists_open_in_h5py_and_xarray(scaleham_bin, example_file, tmp_path):
+    """[output] float32 = true with field lists: only the listed fields, real
+    ones as float32 holding exactly the double run's values rounded, integers
+    and codes as before, coordinates still double; xarray opens every group."""
+    text = (REPO / "examples" / "paper.toml").read_text()
+    text = text.replace("flow = true", 'flow = ["g", "steps", "status"]', 1)
+    text = text.replace("hj = true", "hj = false", 1)
+    text = text.replace("fit = true ", 'fit = ["B", "T_vf", "status"] ', 1)
+    text = text.replace("curves = false", "curves = true", 1)
+    config = tmp_path / "lean.toml"
+    config.write_text(text + "float32 = true\n")
+    out = tmp_path / "lean.h5"
+    result = subprocess.run([scaleham_bin, "run", str(config), "-o", str(out), "--quiet"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as lean, h5py.File(example_file, "r") as full:
+        assert sorted(k for k in lean["flow"] if k not in AXES) == ["g", "status", "steps"]
+        assert sorted(k for k in lean["fit"] if k not in AXES) == ["B", "T_vf", "status"]
+        assert "hj" not in lean
+        assert lean["flow/g"].dtype == np.float32 and lean["curves/log_tau"].dtype == np.float32
+        assert lean["flow/steps"].dtype == np.int32 and lean["flow/status"].dtype == np.uint8
+        assert lean["lambda"].dtype == np.float64 and lean["flow/lambda"].dtype == np.float64
+        for name in ("flow/g", "fit/B", "fit/T_vf"):
+            np.testing.assert_array_equal(lean[name][...], full[name][...].astype(np.float32), err_msg=name)
+        for name in ("flow/steps", "flow/status", "fit/status"):
+            np.testing.assert_array_equal(lean[name][...], full[name][...], err_msg=name)
+    for group in ("flow", "fit", "curves"):
+        with open_group(out, group) as ds:
+            assert ds["lambda"].dims == ("lambda",)
+            assert ds.sizes["lambda"] == 21 and ds.sizes["A"] == 21

@@ -626,3 +626,30 @@ def test_a_batch_file_of_another_run_is_rejected(small, tmp_path):
     assert summary["batches_resumed"] == recorded - 1
     assert "from another run" in summary["notice"], summary["notice"]
     assert_same_contents(out, small.reference)
+
+
+def test_float32_and_field_lists_resume_to_the_same_bits(scaleham_bin, tmp_path):
+    """The journal holds what the file keeps (docs/design.md §6): with float32
+    storage and field lists, a run killed mid-way and resumed with another
+    batch size is still bit for bit the uninterrupted file."""
+    text = small_config_text()
+    for old, new in (("flow = true", 'flow = ["g", "S", "steps", "status"]'),
+                     ("hj = true", 'hj = ["action", "status"]'),
+                     ("fit = true\ncurves", 'fit = ["a", "B", "T_vf", "status"]\ncurves')):
+        assert text.count(old) == 1, f"resume-demo.toml changed ({old!r})"
+        text = text.replace(old, new)
+    config = tmp_path / "lean.toml"
+    config.write_text(text + "float32 = true\n")
+    directory = tmp_path / "reference"
+    directory.mkdir()
+    lean = Sweep(scaleham_bin, config, SMALL_BATCH_POINTS, directory)
+    out = tmp_path / "out.h5"
+    recorded = lean.interrupted(out)
+    summary = summary_of(run(scaleham_bin, config, out, 12, "--resume", "--json"))
+    assert summary["batches_resumed"] == recorded
+    assert summary["points"] == lean.points
+    assert not journal_of(out).exists()
+    assert_same_contents(out, lean.reference)
+    with h5py.File(out, "r") as f:
+        assert f["flow/g"].dtype == np.float32 and f["curves/log_tau"].dtype == np.float32
+        assert "p" not in f["flow"] and "consistency" not in f["hj"]
