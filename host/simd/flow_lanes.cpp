@@ -72,11 +72,6 @@ path_result<Real> dopri5_done(const flow_start<Real>& start, const dopri5_state<
 }
 
 template <class Real>
-Real step_factor(Real err) {
-  return dopri5_step_factor(err);
-}
-
-template <class Real>
 void run_group(lanes::group<Real>& g, const lanes::handover<Real>& ho, integrator method,
                simd_level level) {
   const bool avx2 = level == simd_level::avx2;
@@ -96,8 +91,7 @@ void integrate_flows(const flow_start<Real>* starts, std::size_t count,
     for (std::size_t i = 0; i < count; ++i) out[i] = integrate_flow(starts[i], settings);
     return;
   }
-  const lanes::handover<Real> ho{&settings, rk4_from<Real>, dopri5_from<Real>, dopri5_done<Real>,
-                                 step_factor<Real>};
+  const lanes::handover<Real> ho{&settings, rk4_from<Real>, dopri5_from<Real>, dopri5_done<Real>};
   const bool rk4 = settings.method == integrator::rk4;
   lanes::group<Real> g;
   g.count = 0;

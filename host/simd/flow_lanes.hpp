@@ -75,8 +75,6 @@ struct handover {
                                    const dopri5_state<Real>&);
   /// The result of a DOPRI5 path whose last step landed on ℓ_end.
   path_result<Real> (*dopri5_done)(const flow_start<Real>&, const dopri5_state<Real>&);
-  /// The step controller's factor (dopri5_step_factor).
-  Real (*step_factor)(Real err);
 };
 
 // One function per instruction set and precision (lanes_<isa>.cpp).

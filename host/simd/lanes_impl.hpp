@@ -11,12 +11,21 @@
 
 #include "simd/flow_lanes.hpp"
 
-// max(a, b) per lane for the core's error_norm (found there by
-// argument-dependent lookup): a > b ? a : b, lane by lane, as the scalar code.
+// The core's larger_of, smaller_of and choose (steppers.hpp) lane by lane,
+// found there by argument-dependent lookup: the same comparisons and
+// selections as the scalar code, per lane.
 namespace xsimd {
 template <class T, class A>
 inline batch<T, A> larger_of(const batch<T, A>& a, const batch<T, A>& b) {
   return select(a > b, a, b);
+}
+template <class T, class A>
+inline batch<T, A> smaller_of(const batch<T, A>& a, const batch<T, A>& b) {
+  return select(a < b, a, b);
+}
+template <class T, class A>
+inline batch<T, A> choose(const batch_bool<T, A>& cond, const batch<T, A>& a, const batch<T, A>& b) {
+  return select(cond, a, b);
 }
 }  // namespace xsimd
 
@@ -112,7 +121,8 @@ void rk4_group(const group<Real>& g, const handover<Real>& ho) {
 /// (accept, reject, the next step) runs per lane on plain values. A lane whose
 /// attempt is anything else — step budget spent, step below the floor, a
 /// non-finite trial, a rejection at the floor, a possible stop event — is
-/// handed over with the state it had before that attempt.
+/// handed over with the state it had before that attempt. The per-lane states
+/// hold everything but y and f, which stay in the batches.
 template <class Real, class Arch>
 void dopri5_group(group<Real>& g, const handover<Real>& ho) {
   using V = xsimd::batch<Real, Arch>;
@@ -162,37 +172,45 @@ void dopri5_group(group<Real>& g, const handover<Real>& ho) {
     handed &= running;
     if (handed != 0) {
       for (int l = 0; l < g.count; ++l)
-        if (handed >> l & 1u) *g.out[l] = ho.dopri5_from(*g.start[l], s, st[l]);
+        if (handed >> l & 1u) {
+          st[l].y = lane_of(y, l), st[l].f = lane_of(f, l);
+          *g.out[l] = ho.dopri5_from(*g.start[l], s, st[l]);
+        }
       running &= ~handed;
     }
     // The others: an accepted or a rejected step, as continue_dopri5 takes them.
-    alignas(64) Real errs[W];
+    alignas(64) Real errs[W], factors[W];
     err.store_aligned(errs);
+    dopri5_step_factor(err).store_aligned(factors);
     for (int l = 0; l < g.count; ++l) {
       if (!(running >> l & 1u)) continue;
       dopri5_state<Real>& x = st[l];
-      Real factor = ho.step_factor(errs[l]);
+      Real factor = factors[l];
       x.evaluations += 6;
       if (!(errs[l] <= Real(1))) {
         ++x.rejected;
         x.last_rejected = true;
-        x.h = h_try[l] * std::fmin(factor, Real(1));
+        x.h = h_try[l] * (factor < Real(1) ? factor : Real(1));  // fmin(factor, 1): factor is in [0.2, 10]
         continue;
       }
       ++x.steps;
-      x.y = lane_of(trial.y, l);
-      x.f = lane_of(trial.f_end, l);
       x.ell = final_step[l] ? g.start[l]->ell_end : x.ell + h_try[l];
       if (final_step[l]) {
+        x.y = lane_of(trial.y, l);
         *g.out[l] = ho.dopri5_done(*g.start[l], x);
         running &= ~(1u << l);
         continue;
       }
-      if (x.last_rejected) factor = std::fmin(factor, Real(1));
+      if (x.last_rejected && !(factor < Real(1))) factor = Real(1);  // fmin(factor, 1)
       x.last_rejected = false;
       x.h = h_try[l] * factor;
     }
-    if (running != 0) y = y_of(), f = f_of();
+    // y and f stay in registers: accepted lanes move on, rejected ones stay
+    // (the per-lane states get them only when a lane is handed over or done).
+    y = {xsimd::select(accepted, trial.y.g, y.g), xsimd::select(accepted, trial.y.p, y.p),
+         xsimd::select(accepted, trial.y.S, y.S)};
+    f = {xsimd::select(accepted, trial.f_end.g, f.g), xsimd::select(accepted, trial.f_end.p, f.p),
+         xsimd::select(accepted, trial.f_end.S, f.S)};
   }
 }
 

@@ -30,6 +30,27 @@ struct real_limits<float> {
   SCALEHAM_HD static constexpr float quiet_nan() { return __builtin_nanf(""); }
 };
 
+/// max(a, b) and min(a, b) for finite a, b (plain comparisons: fmax and fmin
+/// also order ±0 and NaN, and g++ leaves them as library calls), and
+/// cond ? a : b. SIMD lanes (Real a batch) have lane-wise versions, found by
+/// argument-dependent lookup (host/simd/lanes_impl.hpp).
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD Real larger_of(Real a, Real b) {
+  return a > b ? a : b;
+}
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD Real smaller_of(Real a, Real b) {
+  return a < b ? a : b;
+}
+template <class Real>
+SCALEHAM_INLINE SCALEHAM_HD Real choose(bool cond, Real a, Real b) {
+  return cond ? a : b;
+}
+
+/// The type of a comparison of two Reals: bool, or a SIMD batch's lane mask.
+template <class Real>
+using bool_of = decltype(Real() < Real());
+
 /// a·b + c with the product rounded before the sum, on every backend. nvcc
 /// contracts a plain `a * b + c` into one FMA (a different rounding), so the
 /// device would evaluate another number than the host writes into a file (the

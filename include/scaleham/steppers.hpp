@@ -224,13 +224,6 @@ SCALEHAM_HD bool valid_start(const phase_point<Real>& y0, const stop_events<Real
   return is_finite(y0) && y0.g > ev.g_min && y0.g < ev.g_max && !(ev.g_min >= ev.g_max);
 }
 
-/// max(a, b) for finite a, b. Both states are finite where it is used
-/// (non-finite trials are rejected first), so a plain comparison replaces
-/// fmax, which g++ leaves as a library call.
-template <class Real>
-SCALEHAM_INLINE SCALEHAM_HD Real larger_of(Real a, Real b) {
-  return a > b ? a : b;
-}
 
 /// Hairer's weighted RMS norm of an error vector against the tolerances.
 template <class Real>
@@ -345,16 +338,20 @@ struct dopri5_state {
 /// x is brought into [1, 32) by exact powers of 32 (x^(−1/5) by the matching
 /// powers of 2), a rational function (max error 1.6e-3 there) gives a first
 /// guess, and two Newton steps for y^(−5) = x square its error twice. Only
-/// +, −, ×, ÷, so every backend and SIMD lane computes the same value up to
-/// the contraction of a·b + c into FMAs on the GPU.
+/// +, −, ×, ÷ and selections, so every backend and SIMD lane computes the same
+/// value up to the contraction of a·b + c into FMAs on the GPU.
 template <class Real>
 SCALEHAM_HD Real inverse_fifth_root(Real x) {
   Real scale = Real(1);
-  if (x < Real(1) / Real(1024)) x *= Real(1024), scale *= Real(4);
-  if (x < Real(1) / Real(32)) x *= Real(32), scale *= Real(2);
-  if (x < Real(1)) x *= Real(32), scale *= Real(2);
-  if (x >= Real(1024)) x *= Real(1) / Real(1024), scale *= Real(0.25);
-  if (x >= Real(32)) x *= Real(1) / Real(32), scale *= Real(0.5);
+  auto reduce = [&](bool_of<Real> when, Real by, Real root) {
+    x = choose(when, x * by, x);
+    scale = choose(when, scale * root, scale);
+  };
+  reduce(x < Real(1) / Real(1024), Real(1024), Real(4));
+  reduce(x < Real(1) / Real(32), Real(32), Real(2));
+  reduce(x < Real(1), Real(32), Real(2));
+  reduce(x >= Real(1024), Real(1) / Real(1024), Real(0.25));
+  reduce(x >= Real(32), Real(1) / Real(32), Real(0.5));
   Real y = (Real(1.34402612) + x * (Real(0.66014711) + x * Real(0.01300591))) /
            (Real(1) + x * (Real(0.98204752) + x * Real(0.03828144)));
   for (int i = 0; i < 2; ++i) {
@@ -368,20 +365,22 @@ SCALEHAM_HD Real inverse_fifth_root(Real x) {
 /// the last attempt (safety 0.9, exponent 1/5, growth clamped to [0.2, 10]).
 /// Outside [5e-6, 2000] the clamp decides (0.9·err^(−1/5) ≥ 10 below
 /// 0.09^5 = 5.9e-6, ≤ 0.2 above 4.5^5 = 1845); err 0 or NaN gives 10.
+/// Branch-free, so SIMD lanes take it too (Real a batch).
 template <class Real>
 SCALEHAM_HD Real dopri5_step_factor(Real err) {
-  using std::fmax;
-  using std::fmin;
-  if (!(err > Real(5e-6))) return Real(10);
-  if (err > Real(2000)) return Real(0.2);
-  return fmin(Real(10), fmax(Real(0.2), Real(0.9) * inverse_fifth_root(err)));
+  const bool_of<Real> low = !(err > Real(5e-6)), high = err > Real(2000);
+  const Real inside = choose(low || high, Real(1), err);
+  const Real factor = smaller_of(Real(10), larger_of(Real(0.2), Real(0.9) * inverse_fifth_root(inside)));
+  return choose(low, Real(10), choose(high, Real(0.2), factor));
 }
 
 /// The smallest step allowed at ℓ: opt.h_min, and a floor of 16 ε·max(|ℓ|, 1)
 /// below which ℓ + h rounds back to ℓ.
+/// (larger_of, not fmax, which g++ leaves as a library call: both are finite
+/// and positive here, so the result is the same.)
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD Real dopri5_step_floor(const dopri5_options<Real>& opt, Real ell) {
-  return std::fmax(opt.h_min, Real(16) * real_limits<Real>::epsilon() * std::fmax(std::fabs(ell), Real(1)));
+  return larger_of(opt.h_min, Real(16) * real_limits<Real>::epsilon() * larger_of(std::fabs(ell), Real(1)));
 }
 
 /// Starts a Dormand–Prince path: checks, f(y0) and the first step. Returns
@@ -489,7 +488,7 @@ SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, con
       if (fabs(h) <= h_floor)
         return detail::finish(m, y0, y, ell, steps, rejected, evaluations,
                               status::step_size_underflow);
-      h *= fmin(factor, Real(1));
+      h *= smaller_of(factor, Real(1));  // factor is in [0.2, 10]: fmin without the library call
       continue;
     }
 
@@ -508,7 +507,7 @@ SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, con
     ell = final_step ? ell_end : ell + h;
     if (final_step)
       return detail::finish(m, y0, y, ell, steps, rejected, evaluations, status::ok);
-    if (last_rejected) factor = fmin(factor, Real(1));
+    if (last_rejected) factor = smaller_of(factor, Real(1));
     last_rejected = false;
     h *= factor;
   }
