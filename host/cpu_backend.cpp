@@ -1,5 +1,7 @@
 #include "cpu_backend.hpp"
 
+#include "shared_relaxation.hpp"
+
 #include <stdexcept>
 
 
@@ -12,6 +14,13 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   const std::int64_t n_T = spec.settings.relaxation.n_T;
   // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
   // subdivisions, early stops), so static shares would leave cores idle.
+  if (shared_relaxation<Real>::applies(spec)) {  // curve and fit once per (model, T0, c)
+    const shared_relaxation<Real> shared(spec, first, count, curves != nullptr);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (std::int64_t i = 0; i < n; ++i)
+      out[i] = shared.evaluate(std::uint64_t(i), curves ? curves + i * n_T : nullptr);
+    return;
+  }
 #pragma omp parallel for schedule(dynamic, 64)
   for (std::int64_t i = 0; i < n; ++i)
     out[i] = spec.evaluate(first + std::uint64_t(i), curves ? curves + i * n_T : nullptr);
