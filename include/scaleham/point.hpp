@@ -229,18 +229,20 @@ SCALEHAM_HD relaxation_result<Real> disabled_relaxation() {
 
 /// Stage 4 with the curve in storage the caller provides (n_T values, which
 /// the fit then reads): on the GPU a table in device memory, so that no
-/// per-thread array holds it. The relaxation must be enabled. Reads only the
+/// per-thread array holds it; `quadrature` is settings.quadrature, on the GPU
+/// with the thread's scratch. The relaxation must be enabled. Reads only the
 /// slots in relaxation_slots.
 template <class Real>
 SCALEHAM_HD relaxation_result<Real> evaluate_relaxation_into(const Real* params,
                                                              const point_settings<Real>& settings,
+                                                             const quadrature_options<Real>& quadrature,
                                                              Real* log_tau) {
   const relaxation_settings<Real>& rs = settings.relaxation;
   const Real nan = real_limits<Real>::quiet_nan();
   relaxation_result<Real> r;
   const Real c = params[param_c];
   r.curve_status =
-      relaxation_curve(model_from(params), params[param_T0], c, rs, settings.quadrature, log_tau);
+      relaxation_curve(model_from(params), params[param_T0], c, rs, quadrature, log_tau);
   r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
                                      : unfitted_vft<Real>(r.curve_status, rs.n_T);
   const Real predicted_B = params[param_f_m1] / (params[param_b1] * c);
@@ -261,7 +263,7 @@ SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
                                                         Real* curve_out = nullptr) {
   if (!settings.relaxation.enabled) return disabled_relaxation<Real>();
   Real log_tau[max_curve_points];
-  const relaxation_result<Real> r = evaluate_relaxation_into(params, settings, log_tau);
+  const relaxation_result<Real> r = evaluate_relaxation_into(params, settings, settings.quadrature, log_tau);
   if (curve_out != nullptr)
     for (int j = 0; j < settings.relaxation.n_T; ++j) curve_out[j] = log_tau[j];
   return r;
