@@ -175,17 +175,30 @@ struct grid_spec {
     return false;
   }
 
+  /// out[slot] = v. In device code by constant indices (an unrolled select),
+  /// so that a parameter vector can stay in registers instead of the stack.
+  SCALEHAM_HD static void set_slot(Real* out, int slot, Real v) {
+#if defined(__CUDA_ARCH__)
+    SCALEHAM_UNROLL
+    for (int s = 0; s < param_count; ++s)
+      if (s == slot) out[s] = v;
+#else
+    out[slot] = v;
+#endif
+  }
+
   /// Writes the parameter vector of point `index` into out[0 .. param_count).
   SCALEHAM_HD void parameters(std::uint64_t index, Real* out) const {
+    SCALEHAM_UNROLL
     for (int s = 0; s < param_count; ++s) out[s] = base[s];
     if (random) {
       for (int a = 0; a < n_axes; ++a)
-        out[axes[a].slot] = static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a))));
+        set_slot(out, axes[a].slot, static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a)))));
       return;
     }
     for (int a = n_axes - 1; a >= 0; --a) {  // C order: last axis fastest
       const std::uint64_t count = static_cast<std::uint64_t>(axes[a].count);
-      out[axes[a].slot] = axes[a].coordinate(static_cast<std::int64_t>(index % count));
+      set_slot(out, axes[a].slot, axes[a].coordinate(static_cast<std::int64_t>(index % count)));
       index /= count;
     }
   }

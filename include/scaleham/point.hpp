@@ -92,8 +92,18 @@ struct point_result {
 /// overflowed (a curve with a succeeded status is finite throughout).
 /// S is chained from the top of the grid down: S(T_j) = S(T_{j+1}) + ∫ over
 /// [g_{j+1}, g_j] alone, so each quadrature spans one grid step.
+/// Device code inlines the relaxation stages: called out of line, their
+/// reference arguments (settings in kernel parameter space) are copied into
+/// the thread's stack (ptxas sm_90: 1432 B stack and 268/320 B spills in
+/// evaluate_relaxations<double>). Host code as the compiler sees fit.
+#if defined(__CUDA_ARCH__)
+#define SCALEHAM_RELAXATION_INLINE __forceinline__
+#else
+#define SCALEHAM_RELAXATION_INLINE
+#endif
+
 template <class Real>
-SCALEHAM_HD status relaxation_curve(const model<Real>& m, Real T0, Real c,
+SCALEHAM_HD SCALEHAM_RELAXATION_INLINE status relaxation_curve(const model<Real>& m, Real T0, Real c,
                                     const relaxation_settings<Real>& rs,
                                     const quadrature_options<Real>& quadrature, Real* log_tau) {
   const int n = rs.n_T;
@@ -233,7 +243,7 @@ SCALEHAM_HD relaxation_result<Real> disabled_relaxation() {
 /// with the thread's scratch. The relaxation must be enabled. Reads only the
 /// slots in relaxation_slots.
 template <class Real>
-SCALEHAM_HD relaxation_result<Real> evaluate_relaxation_into(const Real* params,
+SCALEHAM_HD SCALEHAM_RELAXATION_INLINE relaxation_result<Real> evaluate_relaxation_into(const Real* params,
                                                              const point_settings<Real>& settings,
                                                              const quadrature_options<Real>& quadrature,
                                                              Real* log_tau) {
