@@ -49,8 +49,12 @@ __global__ void __launch_bounds__(threads_per_block)
 /// relaxation (curve into table_curves[r·n_T ..], which its fit reads, and
 /// result) of the r-th distinct projection keys[r] when keys is given (rows:
 /// *n_keys), else of point first + r (rows: count).
+/// __maxnreg__(255) instead of __launch_bounds__(128): ptxas then gives it 128
+/// (double) / 86 (float) registers and no spills, where with the launch bound
+/// it chose 96 / 64 and spilled 674/2112 B / 8/16 B (sm_90, nvcc 13.0). Its
+/// speed on a GPU is still to be measured against the alternatives.
 template <class Real>
-__global__ void __launch_bounds__(threads_per_block)
+__global__ void __maxnreg__(255)
     evaluate_relaxations(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
                          const std::uint64_t* keys, const std::uint32_t* n_keys, relaxation_result<Real>* table,
                          Real* table_curves, Real* scratch) {
