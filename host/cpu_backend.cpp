@@ -1,8 +1,10 @@
 #include "cpu_backend.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
+#include "shared_relaxation.hpp"
 #include "simd/flow_lanes.hpp"
 
 
@@ -19,6 +21,11 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   // (simd/flow_lanes.hpp), then each point's action and relaxation curve.
   // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
   // subdivisions, early stops), so static shares would leave cores idle.
+  // The curve and its fit once per distinct (model, T0, c) of the batch when
+  // points share them (a sweep over g0, p0 or ℓ): shared_relaxation.hpp.
+  std::unique_ptr<const shared_relaxation<Real>> shared;
+  if (shared_relaxation<Real>::applies(spec))
+    shared = std::make_unique<const shared_relaxation<Real>>(spec, first, count, curves != nullptr);
   constexpr std::int64_t chunk = 64;
   const std::int64_t chunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -37,7 +44,10 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
       point_result<Real>& r = out[begin + i];
       r = flow_and_action(starts[i], paths[i], settings.quadrature);
       Real* curve = curves ? curves + (begin + i) * n_T : nullptr;
-      set_relaxation(r, evaluate_relaxation(params[i], settings, curve));
+      if (shared)
+        shared->apply(std::uint64_t(begin + i), r, curve);
+      else
+        set_relaxation(r, evaluate_relaxation(params[i], settings, curve));
     }
   }
 }

@@ -2,7 +2,11 @@
 // function of the core (point.hpp), two slots of device and pinned memory so
 // batch k+1 computes while the host writes batch k.
 #include <algorithm>
+#include <climits>
 #include <vector>
+
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_select.cuh>
 
 #include "cuda_backend.hpp"
 #include "cuda_support.cuh"
@@ -17,18 +21,97 @@ namespace {
 
 constexpr int threads_per_block = 128;
 
-/// Evaluates grid points first .. first+count−1 into out[0 .. count).
-/// The spec travels by value (kernel parameter space); grid points are
-/// generated from their index, so nothing but the results touches memory.
+/// Values of one thread's quadrature overflow list (quadrature_options::scratch).
+constexpr std::uint64_t scratch_values_per_thread = 5 * std::uint64_t(quadrature_capacity);
+
+/// This thread's quadrature options: the sweep's, with its slice of the
+/// overflow scratch (interleaved: thread t's value k at scratch[k·threads + t]).
+template <class Real>
+__device__ quadrature_options<Real> thread_quadrature(const quadrature_options<Real>& sweep, Real* scratch,
+                                                      std::uint64_t thread, std::uint64_t threads) {
+  quadrature_options<Real> q = sweep;
+  q.scratch = scratch != nullptr ? scratch + thread : nullptr;
+  q.scratch_stride = threads;
+  return q;
+}
+
+/// Projections (grid_spec::projection onto relaxation_slots) of points
+/// first .. first+count−1: the keys the batch's distinct relaxations are found by.
 template <class Real>
 __global__ void __launch_bounds__(threads_per_block)
-    evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
-                   point_result<Real>* out, Real* curves) {
+    projection_keys(grid_spec<Real> grid, std::uint64_t first, std::uint64_t count, std::uint64_t* keys) {
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+  for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+    keys[i] = grid.projection(first + i, relaxation_slots);
+}
+
+/// The relaxation table of a batch (issue 10, goal 3): row r is the
+/// relaxation (curve into table_curves[r·n_T ..], which its fit reads, and
+/// result) of the r-th distinct projection keys[r] when keys is given (rows:
+/// *n_keys), else of point first + r (rows: count).
+/// __maxnreg__(255) instead of __launch_bounds__(128): ptxas then gives it 128
+/// (double) / 86 (float) registers and no spills, where with the launch bound
+/// it chose 96 / 64 and spilled 674/2112 B / 8/16 B (sm_90, nvcc 13.0). Its
+/// speed on a GPU is still to be measured against the alternatives.
+template <class Real>
+__global__ void __maxnreg__(255)
+    evaluate_relaxations(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
+                         const std::uint64_t* keys, const std::uint32_t* n_keys, relaxation_result<Real>* table,
+                         Real* table_curves, Real* scratch) {
+  const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+  const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::uint64_t rows = keys != nullptr ? std::uint64_t(*n_keys) : count;
   const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
-  for (std::uint64_t i = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-       i += stride)
-    out[i] = spec.evaluate(first + i, curves ? curves + i * n_T : nullptr);
+  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
+  for (std::uint64_t r = thread; r < rows; r += stride) {
+    const std::uint64_t index =
+        keys != nullptr ? spec.grid.first_of_projection(keys[r], relaxation_slots) : first + r;
+    Real params[param_count];
+    spec.grid.parameters(index, params);
+    table[r] = evaluate_relaxation_into(params, spec.settings, q, table_curves + r * n_T);
+  }
+}
+
+/// The row of `key` in the sorted distinct keys[0 .. n) (it is there).
+__device__ std::uint64_t row_of(const std::uint64_t* keys, std::uint64_t n, std::uint64_t key) {
+  std::uint64_t lo = 0, hi = n;
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    if (keys[mid] <= key) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
+/// Evaluates grid points first .. first+count−1 into out[0 .. count): flow and
+/// action here, the relaxation (and curve) read from the batch's table
+/// (evaluate_relaxations; row by projection when keys is given, else row i),
+/// or the disabled relaxation when table is null. The spec travels by value
+/// (kernel parameter space); grid points are generated from their index.
+template <class Real>
+__global__ void __launch_bounds__(threads_per_block)
+    evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count, const std::uint64_t* keys,
+                   const std::uint32_t* n_keys, const relaxation_result<Real>* table, const Real* table_curves,
+                   point_result<Real>* out, Real* curves, Real* scratch) {
+  const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
+  const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
+  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
+  for (std::uint64_t i = thread; i < count; i += stride) {
+    Real params[param_count];
+    spec.grid.parameters(first + i, params);
+    const flow_start<Real> start = start_of_flow(params, spec.settings);
+    point_result<Real> r = flow_and_action(start, integrate_flow(start, spec.settings), q);
+    if (table != nullptr) {
+      const std::uint64_t row =
+          keys != nullptr ? row_of(keys, *n_keys, spec.grid.projection(first + i, relaxation_slots)) : i;
+      set_relaxation(r, table[row]);
+      if (curves != nullptr)
+        for (std::uint64_t j = 0; j < n_T; ++j) curves[i * n_T + j] = table_curves[row * n_T + j];
+    } else {
+      set_relaxation(r, disabled_relaxation<Real>());
+    }
+    out[i] = r;
+  }
 }
 
 /// Fits jobs 0 .. count−1 of a dataset table (fit_job: datasets × replicas).
@@ -71,13 +154,59 @@ std::uint64_t local_memory_reservation(const void* kernel, int device) {
          std::uint64_t(device_attribute(cudaDevAttrMultiProcessorCount, device));
 }
 
-/// Bytes of results (and curves) per point of a batch.
+/// Bytes of results (and curves) per point of a batch, with the batch's
+/// relaxation table (a row and a curve per point at most) and, when points
+/// share relaxations, their keys (three arrays) and the sort's temporary storage.
 template <class Real>
 std::uint64_t bytes_per_point(const sweep_spec<Real>& spec, bool write_curves) {
-  const std::uint64_t curve_values =
-      write_curves && spec.settings.relaxation.enabled ? std::uint64_t(spec.settings.relaxation.n_T) : 0;
-  return sizeof(point_result<Real>) + curve_values * sizeof(Real);
+  const bool relaxation = spec.settings.relaxation.enabled;
+  const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
+  const std::uint64_t curve_values = write_curves && relaxation ? n_T : 0;
+  std::uint64_t bytes = sizeof(point_result<Real>) + curve_values * sizeof(Real);
+  if (relaxation) bytes += sizeof(relaxation_result<Real>) + n_T * sizeof(Real);
+  if (shares_relaxation(spec)) bytes += 3 * sizeof(std::uint64_t) + 2 * sizeof(std::uint64_t);
+  return bytes;
 }
+
+/// Blocks of threads_per_block that `device` keeps resident running
+/// evaluate_batch<Real> (at least 1): the most a batch is launched with, since
+/// the grid-stride loops take the rest and each launched thread has its slice
+/// of the quadrature scratch.
+template <class Real>
+int resident_blocks(int device) {
+  int per_sm = 0;
+  SCALEHAM_CUDA_CALL(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+      &per_sm, reinterpret_cast<const void*>(&evaluate_batch<Real>), threads_per_block, 0));
+  return std::max(1, per_sm) * device_attribute(cudaDevAttrMultiProcessorCount, device);
+}
+
+/// Bytes of quadrature scratch of one slot launched with `blocks` blocks.
+template <class Real>
+std::uint64_t scratch_bytes(int blocks) {
+  return std::uint64_t(blocks) * threads_per_block * scratch_values_per_thread * sizeof(Real);
+}
+
+/// The largest local-memory reservation of the sweep kernels.
+template <class Real>
+std::uint64_t sweep_local_memory_reservation(int device) {
+  return std::max(local_memory_reservation(reinterpret_cast<const void*>(&evaluate_batch<Real>), device),
+                  local_memory_reservation(reinterpret_cast<const void*>(&evaluate_relaxations<Real>), device));
+}
+
+/// Per slot, beside its results: the batch's relaxation table, the keys that
+/// find a point's row in it, the sort's temporary storage and the quadrature
+/// scratch. Allocated on a slot's first start.
+template <class Real>
+struct relaxation_buffers {
+  device_buffer<relaxation_result<Real>> table;
+  device_buffer<Real> table_curves;
+  device_buffer<std::uint64_t> keys, sorted_keys, distinct_keys;
+  device_buffer<std::uint32_t> n_distinct;
+  device_buffer<unsigned char> sort_storage;
+  std::size_t sort_storage_bytes = 0;
+  device_buffer<Real> scratch;
+  bool allocated = false;
+};
 
 }  // namespace
 
@@ -113,6 +242,10 @@ probe_result probe(int device) {
   // compile for it: then the GPU is unusable, and auto falls back cleanly.
   const void* kernels[] = {reinterpret_cast<const void*>(&evaluate_batch<double>),
                            reinterpret_cast<const void*>(&evaluate_batch<float>),
+                           reinterpret_cast<const void*>(&evaluate_relaxations<double>),
+                           reinterpret_cast<const void*>(&evaluate_relaxations<float>),
+                           reinterpret_cast<const void*>(&projection_keys<double>),
+                           reinterpret_cast<const void*>(&projection_keys<float>),
                            reinterpret_cast<const void*>(&fit_batch)};
   for (const void* kernel : kernels) {
     cudaFuncAttributes attributes{};
@@ -144,7 +277,7 @@ std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, 
   std::size_t free = 0, total = 0;
   SCALEHAM_CUDA_CALL(cudaMemGetInfo(&free, &total));
   const std::uint64_t reserved =
-      local_memory_reservation(reinterpret_cast<const void*>(&evaluate_batch<Real>), device);
+      sweep_local_memory_reservation<Real>(device) + 2 * scratch_bytes<Real>(resident_blocks<Real>(device));
   const std::uint64_t usable = free > reserved ? free - reserved : 0;
   return std::max<std::uint64_t>(1, usable * 2 / 5 / (2 * bytes_per_point(spec, write_curves)));
 }
@@ -162,8 +295,39 @@ struct sweep_runner<Real>::state {
   pinned_buffer<point_result<Real>> host_results[2];
   device_buffer<Real> device_curves[2];
   pinned_buffer<Real> host_curves[2];
+  bool shared = false;  // points share relaxations (shares_relaxation)
+  std::vector<relaxation_buffers<Real>> relaxations;  // per slot, grown on a slot's first start
 
   explicit state(int device_index) : device(select_device(device_index)) {}
+  /// Slot `slot`'s relaxation buffers, allocated on its first use.
+  relaxation_buffers<Real>& relaxations_of(int slot) {
+    state& s = *this;
+    if (s.relaxations.size() <= std::size_t(slot)) s.relaxations.resize(std::size_t(slot) + 1);
+    relaxation_buffers<Real>& b = s.relaxations[std::size_t(slot)];
+    if (b.allocated) return b;
+    const std::uint64_t n_T = std::uint64_t(s.spec.settings.relaxation.n_T);
+    if (s.spec.settings.relaxation.enabled) {
+      b.table = device_buffer<relaxation_result<Real>>(s.capacity);
+      b.table_curves = device_buffer<Real>(s.capacity * n_T);
+    }
+    if (s.spec.settings.relaxation.enabled && s.shared) {
+      b.keys = device_buffer<std::uint64_t>(s.capacity);
+      b.sorted_keys = device_buffer<std::uint64_t>(s.capacity);
+      b.distinct_keys = device_buffer<std::uint64_t>(s.capacity);
+      b.n_distinct = device_buffer<std::uint32_t>(1);
+      std::size_t sort_bytes = 0, unique_bytes = 0;
+      SCALEHAM_CUDA_CALL(cub::DeviceRadixSort::SortKeys(nullptr, sort_bytes, b.keys.data(), b.sorted_keys.data(),
+                                                        int(s.capacity), 0, 64));
+      SCALEHAM_CUDA_CALL(cub::DeviceSelect::Unique(nullptr, unique_bytes, b.sorted_keys.data(),
+                                                   b.distinct_keys.data(), b.n_distinct.data(), int(s.capacity)));
+      b.sort_storage_bytes = std::max(sort_bytes, unique_bytes);
+      b.sort_storage = device_buffer<unsigned char>(b.sort_storage_bytes);
+    }
+    b.scratch = device_buffer<Real>(std::uint64_t(s.blocks) * threads_per_block * scratch_values_per_thread);
+    b.allocated = true;
+    return b;
+  }
+
   state(const state&) = delete;
   state& operator=(const state&) = delete;
   /// A copy may still be in flight (an exception between start and finish):
@@ -188,7 +352,11 @@ sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t bat
     s.spec.grid.axes[a].values = s.axis_values[a].data();
   }
   s.capacity = std::max<std::uint64_t>(batch_capacity, 1);
-  s.blocks = blocks_for(s.capacity, max_blocks);
+  if (s.capacity > std::uint64_t(INT_MAX)) throw std::logic_error("CUDA batch capacity beyond 2^31 − 1 points");
+  // No more blocks than stay resident: each launched thread owns a slice of
+  // the quadrature scratch.
+  s.blocks = std::min(blocks_for(s.capacity, max_blocks), resident_blocks<Real>(s.device));
+  s.shared = shares_relaxation(spec);
   if (write_curves && spec.settings.relaxation.enabled)
     s.curve_values = std::uint64_t(spec.settings.relaxation.n_T);
   for (int slot = 0; slot < 2; ++slot) {
@@ -215,8 +383,30 @@ void sweep_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t coun
   const cudaStream_t stream = s.streams[slot].get();
   Real* device_curves = s.curve_values > 0 ? s.device_curves[slot].data() : nullptr;
   const int blocks = std::min<int>(s.blocks, blocks_for(count, s.blocks));
-  evaluate_batch<Real><<<blocks, threads_per_block, 0, stream>>>(s.spec, first, count,
-                                                                 s.device_results[slot].data(), device_curves);
+  relaxation_buffers<Real>& b = s.relaxations_of(slot);
+  const bool relaxation = s.spec.settings.relaxation.enabled;
+  const std::uint64_t* keys = nullptr;
+  const std::uint32_t* n_keys = nullptr;
+  if (relaxation && s.shared) {  // the batch's distinct projections, sorted
+    projection_keys<Real><<<blocks, threads_per_block, 0, stream>>>(s.spec.grid, first, count, b.keys.data());
+    SCALEHAM_CUDA_CHECK_LAUNCH();
+    std::size_t bytes = b.sort_storage_bytes;
+    SCALEHAM_CUDA_CALL(cub::DeviceRadixSort::SortKeys(b.sort_storage.data(), bytes, b.keys.data(),
+                                                      b.sorted_keys.data(), int(count), 0, 64, stream));
+    bytes = b.sort_storage_bytes;
+    SCALEHAM_CUDA_CALL(cub::DeviceSelect::Unique(b.sort_storage.data(), bytes, b.sorted_keys.data(),
+                                                 b.distinct_keys.data(), b.n_distinct.data(), int(count), stream));
+    keys = b.distinct_keys.data();
+    n_keys = b.n_distinct.data();
+  }
+  if (relaxation) {
+    evaluate_relaxations<Real><<<blocks, threads_per_block, 0, stream>>>(
+        s.spec, first, count, keys, n_keys, b.table.data(), b.table_curves.data(), b.scratch.data());
+    SCALEHAM_CUDA_CHECK_LAUNCH();
+  }
+  evaluate_batch<Real><<<blocks, threads_per_block, 0, stream>>>(
+      s.spec, first, count, keys, n_keys, relaxation ? b.table.data() : nullptr, b.table_curves.data(),
+      s.device_results[slot].data(), device_curves, b.scratch.data());
   SCALEHAM_CUDA_CHECK_LAUNCH();
   SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_results[slot].data(), s.device_results[slot].data(),
                                      count * sizeof(point_result<Real>), cudaMemcpyDeviceToHost, stream));

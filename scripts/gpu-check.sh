@@ -235,6 +235,11 @@ prepare() {
   archs=$(grep '^CMAKE_CUDA_ARCHITECTURES:' "$build_dir/CMakeCache.txt" | cut -d= -f2-)
   stage_source="$build_dir (CUDA architectures $archs)"
   stage "$build_dir" "$repo_root/$carry_rel"
+  # ptxas' registers/stack/spills of the staged kernels (issue 10, goal 4).
+  if [[ -f $build_dir/kernels/ptxas-cuda_backend.tsv ]]; then
+    cp "$build_dir/kernels/ptxas-cuda_backend.tsv" "$repo_root/$carry_rel/ptxas-cuda_backend.tsv"
+    python3 "$repo_root/kernels/ptxas_report.py" check "$build_dir/kernels/ptxas-cuda_backend.tsv" || true
+  fi
   local carry_bytes tree total
   carry_bytes=$(du -sb "$repo_root/$carry_rel" | cut -f1)
   tree=$(tree_bytes)

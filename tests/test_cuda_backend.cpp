@@ -7,6 +7,7 @@
 // give the same bits. Every test skips cleanly where no GPU is usable.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -202,6 +203,51 @@ TEST(CudaRunner, HaltonAndValuesAxesMatchTheCpu) {
   v.axes.push_back({"b0", scaleham::param_b0, axis_kind::values, 4, 0, 0, {-0.5, 0.0, 0.1, 2.0}, "K"});
   v.settings.dopri5.max_steps = 60;  // some points run out of steps
   expect_equivalent(v, 0, on_gpu<double>(v, 0, v.size(), 64), on_cpu<double>(v, 0, v.size()));
+}
+
+/// A sweep over g0 and ℓ around λ (issue 10, goal 3): points share their
+/// relaxation with every point of the same λ, computed once per batch on the
+/// GPU (sorted distinct projections, a relaxation table the point kernel reads).
+sweep_config shared_relaxation_sweep(bool float_tolerances) {
+  sweep_config c = paper_sweep(integrator::dopri5, float_tolerances);
+  c.axes = {{"g0", scaleham::param_g0, axis_kind::logspace, 12, 5.0, 300.0, {}, "K"},
+            {"lambda", scaleham::param_b1, axis_kind::linspace, 5, 0.05, 0.15, {}, "1"},
+            {"ell", scaleham::param_ell, axis_kind::linspace, 9, -10.0, 2.0, {}, "1"}};
+  return c;
+}
+
+TEST(CudaRunner, SharedRelaxationsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  const sweep_config c = shared_relaxation_sweep(false);  // 540 points, 5 relaxations
+  const auto gpu = on_gpu<double>(c, 0, c.size(), 100);   // 6 batches through both slots
+  const auto cpu = on_cpu<double>(c, 0, c.size());
+  expect_equivalent(c, 0, gpu, cpu);
+  // Points of one λ carry one relaxation: bitwise the same fit and curve.
+  ASSERT_EQ(gpu.curves.size(), c.size() * 16);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const std::size_t same_lambda = (i % 45) + 45 * ((i / 45 + 1) % 12);  // another g0, same λ and ℓ
+    EXPECT_EQ(std::memcmp(&gpu.points[i].fit, &gpu.points[same_lambda].fit,
+                          offsetof(scaleham::vft_fit<double>, iterations)), 0) << i;
+    EXPECT_EQ(std::memcmp(&gpu.curves[i * 16], &gpu.curves[same_lambda * 16], 16 * sizeof(double)), 0) << i;
+  }
+  // Batch size and grid do not change a bit; float too.
+  EXPECT_TRUE(bitwise_equal(gpu, on_gpu<double>(c, 0, c.size(), c.size(), 1)));
+  EXPECT_TRUE(bitwise_equal(gpu, on_gpu<double>(c, 0, c.size(), 37)));
+  const sweep_config f = shared_relaxation_sweep(true);
+  const auto gpu_f = on_gpu<float>(f, 0, f.size(), 128);
+  expect_equivalent(f, 0, gpu_f, on_cpu<float>(f, 0, f.size()));
+  EXPECT_TRUE(bitwise_equal(gpu_f, on_gpu<float>(f, 0, f.size(), f.size())));
+}
+
+TEST(CudaRunner, QuadraturesBeyondTheLocalIntervalsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  // Tight action tolerances and a wide temperature range: quadratures that
+  // bisect beyond the device's local intervals continue in the scratch.
+  sweep_config c = paper_sweep(integrator::dopri5, false, 10, 6);
+  c.settings.quadrature.rtol = 1e-14;
+  c.settings.relaxation.T_min = 401.0;
+  c.base[scaleham::param_g0] = 0.5;
+  expect_equivalent(c, 0, on_gpu<double>(c, 0, c.size(), 32), on_cpu<double>(c, 0, c.size()));
 }
 
 TEST(CudaRunner, DestroyedWithWorkInFlight) {

@@ -135,17 +135,70 @@ struct grid_spec {
     return n;
   }
 
+  /// The index of point `index` projected onto the axes that set a slot in
+  /// `slots` (bit s for slot s): on a cartesian grid the mixed-radix number
+  /// (C order) of those axes' coordinate indices, so two points have the same
+  /// projection exactly when every such axis gives them the same coordinate,
+  /// and so the same bits in every slot of `slots`. A random grid has no
+  /// structure to share: the projection is the index itself when an axis sets
+  /// a slot of `slots`, else 0 (every point has the base values there).
+  /// Derived from the grid's structure, never from comparing values.
+  SCALEHAM_HD std::uint64_t projection(std::uint64_t index, std::uint32_t slots) const {
+    if (random) return sets_any(slots) ? index : 0;
+    std::uint64_t key = 0, weight = 1;
+    for (int a = n_axes - 1; a >= 0; --a) {
+      const std::uint64_t count = static_cast<std::uint64_t>(axes[a].count);
+      if (slots >> axes[a].slot & 1u) key += (index % count) * weight, weight *= count;
+      index /= count;
+    }
+    return key;
+  }
+
+  /// The first grid point (lowest index) whose projection onto `slots` is
+  /// `key`: its parameters in `slots` are those of every point of that
+  /// projection.
+  SCALEHAM_HD std::uint64_t first_of_projection(std::uint64_t key, std::uint32_t slots) const {
+    if (random) return key;
+    std::uint64_t index = 0, weight = 1;
+    for (int a = n_axes - 1; a >= 0; --a) {
+      const std::uint64_t count = static_cast<std::uint64_t>(axes[a].count);
+      if (slots >> axes[a].slot & 1u) index += (key % count) * weight, key /= count;
+      weight *= count;
+    }
+    return index;
+  }
+
+  /// True when some axis sets a slot of `slots`.
+  SCALEHAM_HD bool sets_any(std::uint32_t slots) const {
+    for (int a = 0; a < n_axes; ++a)
+      if (slots >> axes[a].slot & 1u) return true;
+    return false;
+  }
+
+  /// out[slot] = v. In device code by constant indices (an unrolled select),
+  /// so that a parameter vector can stay in registers instead of the stack.
+  SCALEHAM_HD static void set_slot(Real* out, int slot, Real v) {
+#if defined(__CUDA_ARCH__)
+    SCALEHAM_UNROLL
+    for (int s = 0; s < param_count; ++s)
+      if (s == slot) out[s] = v;
+#else
+    out[slot] = v;
+#endif
+  }
+
   /// Writes the parameter vector of point `index` into out[0 .. param_count).
   SCALEHAM_HD void parameters(std::uint64_t index, Real* out) const {
+    SCALEHAM_UNROLL
     for (int s = 0; s < param_count; ++s) out[s] = base[s];
     if (random) {
       for (int a = 0; a < n_axes; ++a)
-        out[axes[a].slot] = static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a))));
+        set_slot(out, axes[a].slot, static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a)))));
       return;
     }
     for (int a = n_axes - 1; a >= 0; --a) {  // C order: last axis fastest
       const std::uint64_t count = static_cast<std::uint64_t>(axes[a].count);
-      out[axes[a].slot] = axes[a].coordinate(static_cast<std::int64_t>(index % count));
+      set_slot(out, axes[a].slot, axes[a].coordinate(static_cast<std::int64_t>(index % count)));
       index /= count;
     }
   }

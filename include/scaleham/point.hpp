@@ -92,8 +92,18 @@ struct point_result {
 /// overflowed (a curve with a succeeded status is finite throughout).
 /// S is chained from the top of the grid down: S(T_j) = S(T_{j+1}) + ∫ over
 /// [g_{j+1}, g_j] alone, so each quadrature spans one grid step.
+/// Device code inlines the relaxation stages: called out of line, their
+/// reference arguments (settings in kernel parameter space) are copied into
+/// the thread's stack (ptxas sm_90: 1432 B stack and 268/320 B spills in
+/// evaluate_relaxations<double>). Host code as the compiler sees fit.
+#if defined(__CUDA_ARCH__)
+#define SCALEHAM_RELAXATION_INLINE __forceinline__
+#else
+#define SCALEHAM_RELAXATION_INLINE
+#endif
+
 template <class Real>
-SCALEHAM_HD status relaxation_curve(const model<Real>& m, Real T0, Real c,
+SCALEHAM_HD SCALEHAM_RELAXATION_INLINE status relaxation_curve(const model<Real>& m, Real T0, Real c,
                                     const relaxation_settings<Real>& rs,
                                     const quadrature_options<Real>& quadrature, Real* log_tau) {
   const int n = rs.n_T;
@@ -208,28 +218,41 @@ struct relaxation_result {
   Real B_rel_err;
 };
 
-/// Stage 4: the ln τ curve of the point's model (into curve_out when given,
-/// n_T values), its VFT fit and B_rel_err. Disabled curves give status ok and
-/// an unfitted fit.
+/// The parameter slots evaluate_relaxation reads (bit s for slot s): every
+/// slot but g0, p0 and ell. Points whose parameters agree in these slots have
+/// bitwise the same relaxation result and curve; a backend computes it once per
+/// distinct projection of the grid onto these slots (grid_spec::projection).
+static_assert(param_count <= 32, "relaxation_slots is a 32-bit mask of parameter slots");
+inline constexpr std::uint32_t relaxation_slots =
+    ((std::uint32_t(1) << param_count) - 1) &
+    ~((std::uint32_t(1) << param_g0) | (std::uint32_t(1) << param_p0) | (std::uint32_t(1) << param_ell));
+
+/// The relaxation result of a sweep without curves: status ok, an unfitted fit.
 template <class Real>
-SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
-                                                        const point_settings<Real>& settings,
-                                                        Real* curve_out = nullptr) {
+SCALEHAM_HD relaxation_result<Real> disabled_relaxation() {
+  relaxation_result<Real> r;
+  r.curve_status = status::ok;
+  r.fit = unfitted_vft<Real>(status::ok, 0);
+  r.B_rel_err = real_limits<Real>::quiet_nan();
+  return r;
+}
+
+/// Stage 4 with the curve in storage the caller provides (n_T values, which
+/// the fit then reads): on the GPU a table in device memory, so that no
+/// per-thread array holds it; `quadrature` is settings.quadrature, on the GPU
+/// with the thread's scratch. The relaxation must be enabled. Reads only the
+/// slots in relaxation_slots.
+template <class Real>
+SCALEHAM_HD SCALEHAM_RELAXATION_INLINE relaxation_result<Real> evaluate_relaxation_into(const Real* params,
+                                                             const point_settings<Real>& settings,
+                                                             const quadrature_options<Real>& quadrature,
+                                                             Real* log_tau) {
   const relaxation_settings<Real>& rs = settings.relaxation;
   const Real nan = real_limits<Real>::quiet_nan();
   relaxation_result<Real> r;
-  r.B_rel_err = nan;
-  if (!rs.enabled) {
-    r.curve_status = status::ok;
-    r.fit = unfitted_vft<Real>(status::ok, 0);
-    return r;
-  }
   const Real c = params[param_c];
-  Real log_tau[max_curve_points];
   r.curve_status =
-      relaxation_curve(model_from(params), params[param_T0], c, rs, settings.quadrature, log_tau);
-  if (curve_out != nullptr)
-    for (int j = 0; j < rs.n_T; ++j) curve_out[j] = log_tau[j];
+      relaxation_curve(model_from(params), params[param_T0], c, rs, quadrature, log_tau);
   r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
                                      : unfitted_vft<Real>(r.curve_status, rs.n_T);
   const Real predicted_B = params[param_f_m1] / (params[param_b1] * c);
@@ -238,6 +261,21 @@ SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
                         std::isfinite(ratio)
                     ? ratio - Real(1)
                     : nan;
+  return r;
+}
+
+/// Stage 4: the ln τ curve of the point's model (into curve_out when given,
+/// n_T values), its VFT fit and B_rel_err. Disabled curves give status ok and
+/// an unfitted fit. Reads only the slots in relaxation_slots.
+template <class Real>
+SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
+                                                        const point_settings<Real>& settings,
+                                                        Real* curve_out = nullptr) {
+  if (!settings.relaxation.enabled) return disabled_relaxation<Real>();
+  Real log_tau[max_curve_points];
+  const relaxation_result<Real> r = evaluate_relaxation_into(params, settings, settings.quadrature, log_tau);
+  if (curve_out != nullptr)
+    for (int j = 0; j < settings.relaxation.n_T; ++j) curve_out[j] = log_tau[j];
   return r;
 }
 
@@ -275,5 +313,19 @@ struct sweep_spec {
     return evaluate_point(params, settings, curve_out);
   }
 };
+
+/// Whether sharing relaxations among points saves work on `spec` (issue 10,
+/// goal 3): the relaxation is on and some points of the grid differ only in
+/// g0, p0 or ell, so that several points have the same projection onto
+/// relaxation_slots (grid_spec::projection).
+template <class Real>
+SCALEHAM_HD bool shares_relaxation(const sweep_spec<Real>& spec) {
+  const grid_spec<Real>& g = spec.grid;
+  if (!spec.settings.relaxation.enabled) return false;
+  if (g.random) return g.n_points > 1 && !g.sets_any(relaxation_slots);
+  for (int a = 0; a < g.n_axes; ++a)
+    if (!(relaxation_slots >> g.axes[a].slot & 1u) && g.axes[a].count > 1) return true;
+  return false;
+}
 
 }  // namespace scaleham
