@@ -15,7 +15,7 @@
 /// T_vf are strongly correlated (|ρ| > 0.99 is common), so the linearised
 /// problems are solved where that costs no accuracy (vft_systems.hpp): the
 /// column of a is eliminated in closed form from centred sums and the (B,
-/// T_vf) block solved in correlation form while 1 − ρ² >= sqrt(ε); for data
+/// T_vf) block solved in correlation form while 1 − ρ² >= ε^(1/3); for data
 /// more correlated than that, the fit runs again from the same start on a QR
 /// built row by row with Givens rotations (the normal equations would lose
 /// what the data still determine). The covariance is s² (JᵀJ)⁻¹ at the end

@@ -6,14 +6,14 @@
 ///    row. The column of a is eliminated in closed form (centring), and the
 ///    remaining 2×2 (B, T_vf) block is solved in correlation form, so the
 ///    only loss to the normal equations is 1/(1 − ρ²), ρ the correlation of
-///    the B and T_vf columns. Used while 1 − ρ² >= sqrt(ε) (conditioned()):
-///    then a step is good to n·sqrt(ε) relative, far inside what LM needs,
+///    the B and T_vf columns. Used in double while 1 − ρ² >= ε^(1/3) (conditioned()):
+///    then a step is good to n·ε^(2/3) relative, far inside what LM needs,
 ///    and the covariance is as accurate as from a QR (both lose ε/(1 − ρ²):
 ///    (JᵀJ)⁻¹ is that sensitive to J, docs/numerics.md §6.4).
 ///  - givens_system: the QR of J built row by row by Givens rotations (3 square
 ///    roots and 3 divisions per row, 3–4× the work): exact to working
 ///    precision however correlated B and T_vf are. The fallback for data
-///    where 1 − ρ² < sqrt(ε) (e.g. a narrow temperature range far above T_vf).
+///    where 1 − ρ² < ε^(1/3) (e.g. a narrow temperature range far above T_vf).
 ///
 /// Both give: sse (Σ r², summed from the residuals themselves: a cost from
 /// sums of squares would cancel to noise on exact data), the damped step, the
@@ -108,7 +108,19 @@ struct centred_system {
   /// NaN or Inf anywhere fails too, and hands the fit to givens_system.
   SCALEHAM_HD bool conditioned() const {
     return finite() && Cxx > Real(0) && Cvv > Real(0) &&
-           decorrelation() >= std::sqrt(real_limits<Real>::epsilon());
+           decorrelation() >= min_decorrelation();
+  }
+
+  /// ε^(1/3) = 6e-6 in double. Below it the centred sums were seen to stall
+  /// LM on exact data (1 − ρ² = 3e-8: 200 iterations where the QR needs 4,
+  /// tests/test_fit.cpp VftReference); above it every case of that test
+  /// converges as the QR does. Fragile-liquid data (|ρ| <= 0.9999) stay far
+  /// above it. In float, ε^(1/3) = 5e-3 is where most VFT data lie and the
+  /// digits the normal equations lose are a visible part of float's seven
+  /// (PointFit.FastFitterMatchesTheOldOneOnSweepCurves failed on one curve):
+  /// float fits keep the QR throughout (2 > any 1 − ρ²).
+  SCALEHAM_HD static Real min_decorrelation() {
+    return sizeof(Real) == sizeof(double) ? Real(6.055454452393343e-06) : Real(2);
   }
 
   /// Solves the 2×2 system [[S00, S01], [S01, S11]] δ = g in correlation form
