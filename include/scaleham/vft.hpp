@@ -23,7 +23,7 @@
 ///
 /// Cost (issue 10): each LM trial is one pass over the rows with one division
 /// per row that yields its cost and, if accepted, the next system; the scan
-/// tries 19 of its 48 grid points, four per pass.
+/// tries 19 of its 48 grid points in 5 passes (four per pass).
 #pragma once
 
 #include <cmath>

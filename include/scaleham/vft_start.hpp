@@ -43,8 +43,8 @@ SCALEHAM_HD Real linear_vft(const Rows& rows, Real T_vf, Real& a, Real& B) {
 /// residual along the grid has its least value within `stride` points of the
 /// least among every stride-th point (a profile with one valley, as VFT data
 /// give): every stride-th point first (and the last), then the stride − 1
-/// points on each side of the best of those. For N = 48 that is 19 points,
-/// not 48. If no coarse point has B > 0, all are tried, so that no_vft_minimum
+/// points on each side of the best of those. For N = 48 that is 19 points in
+/// 5 passes, not 48 in 48. If no coarse point has B > 0, all are tried, so that no_vft_minimum
 /// means what it did. Each pass over the rows evaluates `lanes` grid points:
 /// one row read, `lanes` independent divisions (packed by the compiler).
 template <class Real>
@@ -127,8 +127,16 @@ struct vft_scan {
     }
     cyy = syy - sy * sy / Real(n);
 
+    // The stride with the fewest passes: ceil(coarse/lanes) + ceil(fine/lanes),
+    // coarse = the multiples of stride below N plus the last point, fine =
+    // 2(stride − 1). For N = 48: stride 5, 3 + 2 passes for 11 + 8 points.
+    const auto passes = [&](int s) {
+      const int coarse = (N - 1) / s + 1 + ((N - 1) % s != 0);
+      return (coarse + lanes - 1) / lanes + (2 * (s - 1) + lanes - 1) / lanes;
+    };
     int stride = 1;
-    while ((stride + 1) * (stride + 1) * 2 <= N) ++stride;  // ≈ sqrt(N/2): N/stride + 2(stride − 1) least
+    for (int s = 2; s < N; ++s)
+      if (passes(s) < passes(stride)) stride = s;
     if (stride == 1) {
       sweep(rows, 0, N - 1, 1, 0);
       return;
