@@ -256,7 +256,7 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
   }
 
   const Real T_ceiling = T_min * (Real(1) - Real(16) * real_limits<Real>::epsilon());
-  {
+  if (detail::centred_system<Real>::min_decorrelation() <= Real(1)) {  // not in float: QR only
     const auto lm = detail::levenberg_marquardt<detail::centred_system<Real>>(rows, scan.a, scan.B, scan.T_vf,
                                                                               T_ceiling, opt);
     if (lm.out_of_range) {
