@@ -4,10 +4,13 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "csv.hpp"
 #include "input_file.hpp"
@@ -389,6 +392,59 @@ TEST_F(CsvFiles, OnlyRegularFilesOfBoundedSize) {
   const std::string loop = (dir / "loop.csv").string();
   std::filesystem::create_symlink(loop, loop);
   EXPECT_NE(message_of(loop).find("symbolic links"), std::string::npos) << message_of(loop);
+}
+
+TEST(Csv, NumbersAreStrtodsValuesBitForBit) {
+  // The reader parses with std::from_chars on views into the text (issue 10);
+  // every accepted spelling must give the double strtod gives (parse_decimal,
+  // the reader before), also at the edges: subnormals, underflow to 0 (a
+  // "not positive" temperature), the largest finite, a leading '+', 17 and
+  // 25 significant digits, and random doubles in three formats.
+  std::vector<std::string> spellings = {"300", "+300", "300.", ".5e3", "3E2", "3e+02", "299.99999999999999999999999",
+                                        "4.9406564584124654e-324", "2.2250738585072011e-308", "1e-320",
+                                        "1.7976931348623157e308", "0.1", "7e-5", "00012.500"};
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> exponent(-300, 300), mantissa(1, 10);
+  char buffer[64];
+  for (int k = 0; k < 300; ++k) {
+    const double v = mantissa(rng) * std::pow(10.0, std::floor(exponent(rng)));
+    const char* format = k % 3 == 0 ? "%.17g" : k % 3 == 1 ? "%.6e" : "%.9f";
+    std::snprintf(buffer, sizeof buffer, format, v);
+    spellings.push_back(buffer);
+  }
+  for (const std::string& text : spellings) {
+    // In the y column on the ln scale, where any finite value is taken as it is.
+    csv_options options;
+    options.scale = y_scale::ln;
+    const csv_file f = parse("T,y\n300," + text + "\n310,1\n320,2\n330,3\n", options);
+    const double expected = std::strtod(text.c_str(), nullptr);
+    EXPECT_EQ(f.datasets[0].y[0], expected) << text;
+    EXPECT_EQ(std::signbit(f.datasets[0].y[0]), std::signbit(expected)) << text;
+  }
+  // Out of range: strtod's ±HUGE_VAL is "not finite", its 0 "not positive", as before.
+  EXPECT_NE(error_of("T,tau\n1e400,1\n310,2\n320,3\n330,4\n").find("'1e400' in column 'T' is not finite"),
+            std::string::npos);
+  EXPECT_NE(error_of("T,tau\n1e-400,1\n310,2\n320,3\n330,4\n").find("temperature 1e-400 in column 'T' is not positive"),
+            std::string::npos);
+  for (const char* bad : {"0x2BC", "1e", "e5", ".", "+", "-", "1.2.3", "1e5.5", "--1", "+-1", "0x1p3", "1,5"})
+    EXPECT_NE(error_of(std::string("T,tau\n") + bad + ",1\n310,2\n320,3\n330,4\n"), "") << bad;
+}
+
+TEST(Csv, ManyRowsAndInterleavedDatasets) {
+  // 20 000 rows in 3 datasets whose rows alternate (the map lookup, not only
+  // the previous row's dataset): every value lands in its dataset, in order.
+  std::string text = "dataset,T,ln_tau\n";
+  for (int i = 0; i < 20000; ++i) text += "d" + std::to_string(i % 3) + "," + std::to_string(100 + i) + "," + std::to_string(i) + "\n";
+  const csv_file f = parse(text);
+  ASSERT_EQ(f.datasets.size(), 3u);
+  for (int d = 0; d < 3; ++d) {
+    EXPECT_EQ(f.datasets[d].name, "data:d" + std::to_string(d));
+    ASSERT_EQ(f.datasets[d].T.size(), std::size_t(20000 / 3 + (d < 20000 % 3)));
+    for (std::size_t k = 0; k < f.datasets[d].T.size(); ++k) {
+      EXPECT_EQ(f.datasets[d].T[k], 100.0 + double(3 * k + d));
+      EXPECT_EQ(f.datasets[d].y[k], double(3 * k + d));
+    }
+  }
 }
 
 }  // namespace

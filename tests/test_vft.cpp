@@ -7,7 +7,9 @@
 
 #include "paper_closed_form.hpp"
 #include "scaleham/point.hpp"
+#include "equivalence.hpp"
 #include "scaleham/vft.hpp"
+#include "vft_reference.hpp"
 
 namespace {
 
@@ -218,6 +220,43 @@ TEST(PointFit, PaperModelGivesExactVftAcrossASweep) {
           EXPECT_NEAR(curve[j], s.relaxation.log_tau0 + A / (lambda * g) - A / (lambda * g_ref), 1e-9);
         }
       }
+}
+
+TEST(PointFit, FastFitterMatchesTheOldOneOnSweepCurves) {
+  // The per-point fit (32- and 64-temperature curves of the paper's model and
+  // of nonlinear β, exact to the quadrature and not VFT at all) against the
+  // fitter before issue 10 (tests/vft_reference.hpp), in double and float:
+  // the same status, and the numbers within docs/numerics.md §6 for the same
+  // rows (tests/equivalence.hpp).
+  double p[scaleham::param_count];
+  int compared = 0;
+  for (int n_T : {32, 64})
+    for (double b2 : {0.0, 1e-3, 1e-2})
+      for (double lambda : {0.05, 0.2})
+        for (double A : {20.0, 90.0})
+          for (double T0 : {100.0, 300.0, 410.0}) {
+            scaleham::point_settings<double> s;
+            s.relaxation.n_T = n_T;
+            params_for(p, lambda, A, T0, 1.5);
+            p[scaleham::param_b2] = b2;
+            double curve[scaleham::max_curve_points];
+            const auto r = scaleham::evaluate_point(p, s, curve);
+            if (!scaleham::succeeded(r.curve_status)) continue;
+            std::vector<double> T(n_T);
+            double y_max = 0;
+            for (int j = 0; j < n_T; ++j) T[j] = s.relaxation.temperature(j), y_max = std::max(y_max, std::fabs(curve[j]));
+            const array_rows<double> rows{T.data(), curve, n_T};
+            const auto old = scaleham::reference::fit_vft(rows, s.relaxation.fit);
+            EXPECT_TRUE(scaleham::testing::equivalent(r.fit, old, y_max, T[0]))
+                << n_T << " " << b2 << " " << lambda << " " << A << " " << T0;
+            std::vector<float> Tf(T.begin(), T.end()), yf(curve, curve + n_T);
+            const array_rows<float> rows_f{Tf.data(), yf.data(), n_T};
+            const auto got_f = scaleham::fit_vft(rows_f), old_f = scaleham::reference::fit_vft(rows_f);
+            EXPECT_TRUE(scaleham::testing::equivalent(got_f, old_f, y_max, T[0]))
+                << "float " << n_T << " " << b2 << " " << lambda << " " << A << " " << T0;
+            ++compared;
+          }
+  EXPECT_GT(compared, 60);
 }
 
 TEST(PointFit, PapersWorkedExampleDT0IsAOverLambda) {
