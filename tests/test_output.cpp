@@ -957,7 +957,7 @@ TEST(OutputConfig, BytesPerPointOfTheBuiltInExampleAsDocumented) {
   EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 100u + 32 * 4);
   config.output.float32 = false;
   EXPECT_EQ(record_layout<double>(config).bytes_per_point(), 184u + 32 * 8);
-  // The lean example of benchmarks/results-pending/writer.md: 14 B in the file, and the /hj status.
+  // The lean example of benchmarks/RESULTS.md (writer path, issue 10): 14 B in the file, and the /hj status.
   config.output.curves = false;
   config.output.float32 = true;
   config.output.hj = false;
