@@ -21,7 +21,7 @@ in CI, which compiles CUDA but has no GPU):
       Exit 1, listing them, when a function's stack frame exceeds --max-stack
       bytes or it spills more than --max-spill bytes (stores or loads); exit 2
       when a report is missing or holds no kernel. With --known, a function
-      listed there (same arch and mangled name) may spill up to its recorded
+      listed there (same arch and demangled name) may spill up to its recorded
       bytes: spills not yet removed, written down so that they cannot grow
       unseen (kernels/ptxas-known-spills.tsv); the stack limit still holds.
 """
@@ -125,8 +125,11 @@ def read_report(path):
 def check(paths, max_stack, max_spill, known_path=None):
     known = {}
     if known_path:
-        for arch, _, _, _, st, ld, mangled, _ in read_report(known_path):
-            known[(arch, mangled)] = (int(st), int(ld))
+        # Keyed by the demangled name: a mangled name of a kernel in an
+        # anonymous namespace carries a hash of the source path, which differs
+        # between checkouts.
+        for arch, _, _, _, st, ld, _, name in read_report(known_path):
+            known[(arch, name)] = (int(st), int(ld))
     bad, kernels = [], 0
     for path in paths:
         if not os.path.exists(path):
@@ -134,7 +137,7 @@ def check(paths, max_stack, max_spill, known_path=None):
             return 2
         for arch, kind, regs, stack, st, ld, mangled, name in read_report(path):
             kernels += kind == "entry"
-            allowed_st, allowed_ld = known.get((arch, mangled), (max_spill, max_spill))
+            allowed_st, allowed_ld = known.get((arch, name), (max_spill, max_spill))
             print("%-6s %-8s %4s regs %5s B stack %4s/%-4s B spill  %s" % (arch, kind, regs, stack, st, ld, name))
             if int(stack) > max_stack or int(st) > max(max_spill, allowed_st) or int(ld) > max(max_spill, allowed_ld):
                 bad.append("%s %s: %s B stack (limit %d), spills %s/%s B (limit %d/%d)" %
