@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -46,58 +45,6 @@ void split_fields(std::string_view line, std::vector<std::string_view>& fields) 
     if (comma == std::string_view::npos) break;
     line.remove_prefix(comma + 1);
   }
-}
-
-/// Case-insensitive equality with a lower-case ASCII word.
-bool equals_lower(std::string_view text, std::string_view word) {
-  if (text.size() != word.size()) return false;
-  for (std::size_t k = 0; k < text.size(); ++k)
-    if (std::tolower(static_cast<unsigned char>(text[k])) != word[k]) return false;
-  return true;
-}
-
-/// parse_decimal (input_file.hpp) without its copies: the same grammar
-/// (decimal only: no hexadecimal, which strtod and from_chars(hex) read; inf,
-/// infinity, nan in any case with a sign so that the caller can say "not
-/// finite"), the same correctly rounded value, by std::from_chars on the
-/// field itself. Out of range (1e400, 1e-400) it asks strtod, as parse_decimal
-/// does, for strtod's ±HUGE_VAL or subnormal/zero (from_chars reports those
-/// without a value).
-bool parse_number(std::string_view text, double& value) {
-  std::size_t i = 0;
-  const bool negative = !text.empty() && text[0] == '-';
-  if (!text.empty() && (text[0] == '+' || text[0] == '-')) ++i;
-  const std::string_view word = text.substr(i);
-  if (equals_lower(word, "inf") || equals_lower(word, "infinity")) {
-    value = negative ? -HUGE_VAL : HUGE_VAL;
-    return true;
-  }
-  if (equals_lower(word, "nan")) {
-    value = std::nan("");
-    return true;
-  }
-  const auto digits = [&] {
-    const std::size_t from = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    return i - from;
-  };
-  std::size_t mantissa = digits();
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    mantissa += digits();
-  }
-  if (mantissa == 0) return false;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  if (i != text.size()) return false;
-  // from_chars takes no leading '+'; the grammar above is a subset of its own.
-  const std::string_view number = text[0] == '+' ? text.substr(1) : text;
-  const std::from_chars_result r = std::from_chars(number.data(), number.data() + number.size(), value);
-  if (r.ec == std::errc() && r.ptr == number.data() + number.size()) return true;
-  return parse_decimal(text, value);  // out of range: strtod's value, as before
 }
 
 std::string lower(std::string s) {
@@ -274,7 +221,7 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
       if (f.empty()) throw fail(line_number, fmt::format("empty value in column '{}'", shown(header[column])));
       // Decimal only: strtod alone would read 0x2BC as 700.
       double value = 0;
-      if (!parse_number(f, value))
+      if (!parse_decimal(f, value))
         throw fail(line_number, fmt::format("'{}' in column '{}' is not a number", shown(f),
                                             shown(header[column])));
       if (!std::isfinite(value))

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -153,23 +154,33 @@ inline std::string not_text_reason(std::string_view text, int& line) {
   return "a NUL byte: a binary or UTF-16 file, not UTF-8 text";
 }
 
+/// Case-insensitive equality with a lower-case ASCII word.
+inline bool equals_lower(std::string_view text, std::string_view word) {
+  if (text.size() != word.size()) return false;
+  for (std::size_t k = 0; k < text.size(); ++k)
+    if (std::tolower(static_cast<unsigned char>(text[k])) != word[k]) return false;
+  return true;
+}
+
 /// Parses a decimal number as people write it: [+-] digits [. digits]
 /// [e [+-] digits] (or .digits), and the words inf, infinity and nan (any
 /// case, with a sign) so that callers can say "not finite" rather than "not a
 /// number". Unlike strtod alone it refuses hexadecimal (0x2BC = 700), hex
 /// floats, nan(...) payloads and surrounding blanks. Returns false if `text`
-/// is not such a number.
+/// is not such a number. The value is std::from_chars' on the text itself (no
+/// copy: the CSV reader calls this per field), correctly rounded as strtod's;
+/// out of range (1e400, 1e-400) it is strtod's ±HUGE_VAL or subnormal/zero,
+/// which from_chars reports without a value.
 inline bool parse_decimal(std::string_view text, double& value) {
   std::size_t i = 0;
   const bool negative = !text.empty() && text[0] == '-';
   if (!text.empty() && (text[0] == '+' || text[0] == '-')) ++i;
-  std::string word;
-  for (std::size_t k = i; k < text.size(); ++k) word += static_cast<char>(std::tolower(static_cast<unsigned char>(text[k])));
-  if (word == "inf" || word == "infinity") {
+  const std::string_view word = text.substr(i);
+  if (equals_lower(word, "inf") || equals_lower(word, "infinity")) {
     value = negative ? -HUGE_VAL : HUGE_VAL;
     return true;
   }
-  if (word == "nan") {
+  if (equals_lower(word, "nan")) {
     value = std::nan("");
     return true;
   }
@@ -190,8 +201,11 @@ inline bool parse_decimal(std::string_view text, double& value) {
     if (digits() == 0) return false;
   }
   if (i != text.size()) return false;
-  // The grammar above is a subset of strtod's, which then rounds correctly.
-  const std::string copy(text);
+  // from_chars takes no leading '+'; the grammar above is a subset of its own.
+  const std::string_view number = text[0] == '+' ? text.substr(1) : text;
+  const std::from_chars_result r = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (r.ec == std::errc() && r.ptr == number.data() + number.size()) return true;
+  const std::string copy(text);  // out of range: strtod's value
   value = std::strtod(copy.c_str(), nullptr);
   return true;
 }
