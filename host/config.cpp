@@ -326,6 +326,8 @@ class config_parser {
     if (const toml::table* t = section(root, "fit")) read_fit(*t);
     if (const toml::table* t = section(root, "grid")) read_grid(*t);
     if (const toml::table* t = section(root, "output")) read_output(*t);
+    // The HJ action is computed only for a sweep that writes /hj.
+    config_.settings.compute_action = config_.output.hj;
     check_base_values(root);
     check_reference_temperature(root);
     return std::move(config_);

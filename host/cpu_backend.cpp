@@ -42,7 +42,7 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
     integrate_flows(starts, std::size_t(size), settings, paths, level);
     for (std::int64_t i = 0; i < size; ++i) {
       point_result<Real>& r = out[begin + i];
-      r = flow_and_action(starts[i], paths[i], settings.quadrature);
+      r = flow_and_action(starts[i], paths[i], settings.quadrature, settings.compute_action);
       Real* curve = curves ? curves + (begin + i) * n_T : nullptr;
       if (shared)
         shared->apply(std::uint64_t(begin + i), r, curve);

@@ -57,7 +57,8 @@ point_result<Real> shared_relaxation<Real>::evaluate(std::uint64_t i, Real* curv
   Real params[param_count];
   spec_.grid.parameters(first_ + i, params);
   const flow_start<Real> start = start_of_flow(params, spec_.settings);
-  point_result<Real> r = flow_and_action(start, integrate_flow(start, spec_.settings), spec_.settings.quadrature);
+  point_result<Real> r = flow_and_action(start, integrate_flow(start, spec_.settings), spec_.settings.quadrature,
+                                         spec_.settings.compute_action);
   apply(i, r, curve_out);
   return r;
 }

@@ -26,6 +26,7 @@ point_settings<Real> settings_as(const point_settings<double>& s) {
   out.events.use_target = s.events.use_target;
   out.events.g_target = Real(s.events.g_target);
   out.p0_on_manifold = s.p0_on_manifold;
+  out.compute_action = s.compute_action;
   out.quadrature.rtol = Real(s.quadrature.rtol);
   out.quadrature.atol = Real(s.quadrature.atol);
   out.quadrature.max_intervals = s.quadrature.max_intervals;

@@ -100,7 +100,8 @@ __global__ void __launch_bounds__(threads_per_block)
     Real params[param_count];
     spec.grid.parameters(first + i, params);
     const flow_start<Real> start = start_of_flow(params, spec.settings);
-    point_result<Real> r = flow_and_action(start, integrate_flow(start, spec.settings), q);
+    point_result<Real> r = flow_and_action(start, integrate_flow(start, spec.settings), q,
+                                           spec.settings.compute_action);
     if (table != nullptr) {
       const std::uint64_t row =
           keys != nullptr ? row_of(keys, *n_keys, spec.grid.projection(first + i, relaxation_slots)) : i;

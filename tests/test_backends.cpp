@@ -93,6 +93,31 @@ TEST(CpuBackend, CurvesEqualTheCoreDirectCall) {
   EXPECT_GT(fitted, 0);
 }
 
+// A sweep that writes no /hj does not compute the action: its action fields
+// are NaN with status ok, and every other field is bitwise what it was.
+TEST(CpuBackend, WithoutHjTheActionIsSkippedAndTheRestIsUnchanged) {
+  auto with = mixed_sweep(false);
+  auto without = with;
+  without.output.hj = false;
+  without.settings.compute_action = false;
+  const auto a = run_cpu<double>(with, 64);
+  const auto b = run_cpu<double>(without, 64);
+  ASSERT_EQ(a.size(), b.size());
+  int computed = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(std::isnan(b[i].action) && std::isnan(b[i].action_error) && std::isnan(b[i].hj_consistency)) << i;
+    EXPECT_EQ(b[i].action_status, status::ok) << i;
+    computed += std::isfinite(a[i].action);
+    point_result<double> same = b[i];
+    same.action = a[i].action;
+    same.action_error = a[i].action_error;
+    same.hj_consistency = a[i].hj_consistency;
+    same.action_status = a[i].action_status;
+    ASSERT_TRUE(bitwise_equal(same, a[i])) << "point " << i;
+  }
+  EXPECT_GT(computed, 0) << "the sweep with /hj must compute actions";
+}
+
 TEST(CpuBackend, FloatPrecisionRunsTheSameCore) {
   const auto c = mixed_sweep(false);
   const scaleham::sweep_plan<float> plan(c);
@@ -164,6 +189,14 @@ TEST(CudaBackend, SweepIsEquivalentToCpuOracle) {
   if (!scaleham::cuda::probe().usable) GTEST_SKIP() << scaleham::cuda::probe().reason;
   expect_equivalent_to_cpu<double>(mixed_sweep(false));
   expect_equivalent_to_cpu<double>(mixed_sweep(true));
+}
+
+TEST(CudaBackend, SweepWithoutHjIsEquivalentToCpuOracle) {
+  if (!scaleham::cuda::probe().usable) GTEST_SKIP() << scaleham::cuda::probe().reason;
+  auto c = mixed_sweep(false);
+  c.output.hj = false;
+  c.settings.compute_action = false;
+  expect_equivalent_to_cpu<double>(c);
 }
 
 TEST(CudaBackend, FloatSweepIsEquivalentToCpuOracle) {

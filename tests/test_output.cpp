@@ -978,6 +978,9 @@ TEST(OutputConfig, FieldListsAndFloat32AreReadAndChecked) {
   EXPECT_TRUE(config.output.flow);
   EXPECT_EQ(config.output.flow_fields, (std::vector<std::string>{"g", "status"}));
   EXPECT_FALSE(config.output.hj);
+  EXPECT_FALSE(config.settings.compute_action);  // no /hj written: the action is not computed
+  EXPECT_TRUE(parse_config_text(base, "t.toml").settings.compute_action);
+  EXPECT_TRUE(parse_config_text(base + "hj = [\"status\"]\n", "t.toml").settings.compute_action);
   EXPECT_TRUE(config.output.fit_fields.empty());
   EXPECT_TRUE(config.output.float32);
   EXPECT_FALSE(parse_config_text(base, "t.toml").output.float32);

@@ -62,6 +62,8 @@ struct point_settings {
   stop_events<Real> events;             ///< domain (g_min, g_max) and optional target
   bool p0_on_manifold = true;           ///< else p0 comes from the parameter slot
   quadrature_options<Real> quadrature;  ///< HJ action
+  bool compute_action = true;           ///< false: the HJ action is not computed (no /hj field is
+                                        ///< written); its fields are NaN, its status ok
   relaxation_settings<Real> relaxation; ///< ln τ(T) curve and VFT fit
 };
 
@@ -165,12 +167,14 @@ SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real>& start,
 }
 
 /// Stage 3: the point's flow fields from its path, and the HJ action between
-/// g0 and the end of the path with its consistency check. Leaves the
-/// relaxation fields (curve_status, fit, B_rel_err) unset.
+/// g0 and the end of the path with its consistency check (skipped when
+/// compute_action is false: a sweep that writes no /hj field does not pay for the
+/// quadrature). Leaves the relaxation fields (curve_status, fit, B_rel_err) unset.
 template <class Real>
 SCALEHAM_HD point_result<Real> flow_and_action(const flow_start<Real>& start,
                                                const path_result<Real>& path,
-                                               const quadrature_options<Real>& quadrature) {
+                                               const quadrature_options<Real>& quadrature,
+                                               bool compute_action = true) {
   point_result<Real> r;
   r.g = path.end.g;
   r.p = path.end.p;
@@ -183,9 +187,9 @@ SCALEHAM_HD point_result<Real> flow_and_action(const flow_start<Real>& start,
   r.flow_status = path.code;
 
   const Real nan = real_limits<Real>::quiet_nan();
-  if (path.code == status::invalid_initial_state || path.code == status::invalid_options) {
+  if (!compute_action || path.code == status::invalid_initial_state || path.code == status::invalid_options) {
     r.action = r.action_error = r.hj_consistency = nan;
-    r.action_status = path.code;
+    r.action_status = compute_action ? path.code : status::ok;
     return r;
   }
   const quadrature_result<Real> action = hj_action(start.m, start.y0.g, path.end.g, quadrature);
@@ -294,7 +298,8 @@ SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
                                               const point_settings<Real>& settings,
                                               Real* curve_out = nullptr) {
   const flow_start<Real> start = start_of_flow(params, settings);
-  point_result<Real> r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature);
+  point_result<Real> r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature,
+                                                settings.compute_action);
   set_relaxation(r, evaluate_relaxation(params, settings, curve_out));
   return r;
 }
