@@ -8,9 +8,13 @@ S0 = 0, over l from 0 to -10; RK4 with 1000 equal steps, DOPRI5 at rtol 1e-8,
 atol 1e-10. Contestants, each a separate process:
 
   scaleham       `scaleham run CONFIG -o OUT --quiet --backend cpu` on a TOML
-                 written here ([fit] enabled = false, [output] compression = 0);
-                 the process also computes the HJ action by quadrature per point
-                 and writes the HDF5 file (whole process is the point)
+                 written here ([fit] enabled = false, [output] compression = 0,
+                 hj = false): the work of the peers (g, p and S along the flow),
+                 and the HDF5 file written (whole process is the point)
+  scaleham+hj    the same with [output] hj = true (scaleham's default): each
+                 point also gets the HJ action by Gauss-Kronrod quadrature and
+                 its consistency with S, which no peer computes; its ratio shows
+                 what that costs
   odeint         benchmarks/peers/cpu/odeint_ensemble (Boost.Odeint runge_kutta4 /
                  controlled runge_kutta_dopri5, OpenMP), scaleham's compile flags
   odeint-native  the same at -march=native (configure with
@@ -65,7 +69,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER_DIR = os.path.join(REPO, "benchmarks", "peers", "cpu")
 G0, ELL, RK4_STEPS, RTOL, ATOL = 100.0, -10.0, 1000, 1e-8, 1e-10
-CONTESTANTS = ["scaleham", "odeint", "odeint-native", "numba", "jax"]
+CONTESTANTS = ["scaleham", "scaleham+hj", "odeint", "odeint-native", "numba", "jax"]
 
 CONFIG_TEMPLATE = """\
 # Written by benchmarks/cpu_peers.py: the paper ensemble of issue 10, {n_lambda} x {n_a} points.
@@ -99,6 +103,7 @@ enabled = false
 
 [output]
 compression = 0
+hj = {hj}
 """
 
 
@@ -225,18 +230,22 @@ def build_contestants(args, workdir, cpus):
     if not os.access(args.scaleham, os.X_OK):
         sys.exit(f"cpu_peers.py: no scaleham binary at {args.scaleham} (build it, or pass --scaleham)")
 
-    def scaleham_cmd(method, n_lambda, n_a):
-        config = os.path.join(workdir, f"{method}-{n_lambda}x{n_a}.toml")
+    def scaleham_cmd(method, n_lambda, n_a, hj=False):
+        config = os.path.join(workdir, f"{method}-{n_lambda}x{n_a}{'-hj' if hj else ''}.toml")
         if not os.path.exists(config):
             with open(config, "w") as f:
                 f.write(CONFIG_TEMPLATE.format(n_lambda=n_lambda, n_a=n_a, g0=G0, ell=ELL, method=method,
-                                               rk4_steps=RK4_STEPS, rtol=RTOL, atol=ATOL))
+                                               rk4_steps=RK4_STEPS, rtol=RTOL, atol=ATOL,
+                                               hj="true" if hj else "false"))
         output = os.path.join(workdir, "scaleham-out.h5")
         if os.path.exists(output):
             os.unlink(output)
         return [args.scaleham, "run", config, "-o", output, "--quiet", "--backend", "cpu"]
 
     out.append(Contestant("scaleham", scaleham_cmd, base_env, args.scaleham))
+    if "scaleham+hj" in wanted:
+        out.append(Contestant("scaleham+hj", lambda m, a, b: scaleham_cmd(m, a, b, hj=True), base_env,
+                              args.scaleham + " ([output] hj = true)"))
     for name, binary in (("odeint", "odeint_ensemble"), ("odeint-native", "odeint_ensemble_native")):
         if name not in wanted:
             continue
@@ -279,7 +288,7 @@ def one_run(c, method, n_lambda, n_a, cpus, workdir):
     if rc != 0:
         rec["error"] = (stderr.strip() or stdout.strip())[-2000:]
         return rec
-    if c.name == "scaleham":
+    if c.name.startswith("scaleham"):
         err, steps, rejected, compute, not_ok = scaleham_accuracy(os.path.join(workdir, "scaleham-out.h5"),
                                                                    G0, ELL)
         rec.update({"max_rel_error": err, "steps_per_trajectory": steps, "rejected_per_trajectory": rejected,

@@ -87,8 +87,12 @@ __device__ std::uint64_t row_of(const std::uint64_t* keys, std::uint64_t n, std:
 /// (evaluate_relaxations; row by projection when keys is given, else row i),
 /// or the disabled relaxation when table is null. The spec travels by value
 /// (kernel parameter space); grid points are generated from their index.
+/// __maxnreg__(255) as for evaluate_relaxations: ptxas then gives it 144
+/// (double) / 96 (float) registers and no spills, where __launch_bounds__(128)
+/// capped it at 128 / 64 and spilled 48/84 B / 120/756 B (sm_90, nvcc 13.0).
+/// Its speed against the capped variant is still to be measured on a GPU.
 template <class Real>
-__global__ void __launch_bounds__(threads_per_block)
+__global__ void __maxnreg__(255)
     evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count, const std::uint64_t* keys,
                    const std::uint32_t* n_keys, const relaxation_result<Real>* table, const Real* table_curves,
                    point_result<Real>* out, Real* curves, Real* scratch) {

@@ -47,12 +47,12 @@ std::vector<flow_start<Real>> mixed_starts(bool on_manifold) {
     for (double b2 : b2s)
       for (double lambda : lambdas)
         for (double b0 : b0s)
-          for (int k = 0; k < 9; ++k) {
-            const double g0 = -0.5 + 0.5 * k;
+          for (int k = 0; k < 17; ++k) {  // 17 points of one shape: full groups and a rest
+            const double g0 = -0.5 + 0.25 * k;
             Real params[param_count] = {};
             params[param_b0] = Real(b0), params[param_b1] = Real(lambda), params[param_b2] = Real(b2);
             params[param_f_m1] = Real(50), params[param_f0] = Real(b2 > 0 ? 1.5 : 0.0);
-            params[param_g0] = Real(g0), params[param_p0] = Real(-3.0 + k);
+            params[param_g0] = Real(g0), params[param_p0] = Real(-3.0 + 0.5 * k);
             params[param_ell] = Real(ell);
             point_settings<Real> s;
             s.p0_on_manifold = on_manifold;
@@ -68,7 +68,7 @@ void expect_lanes_equal_scalar(const std::vector<flow_start<Real>>& starts, cons
   for (simd_level level : {simd_level::sse2, simd_level::avx2}) {
     if (int(level) > int(best_simd_level())) continue;
     // Every count from 1 to a few groups, so partial groups are covered too.
-    for (std::size_t count : {std::size_t(1), std::size_t(3), std::size_t(7), starts.size()}) {
+    for (std::size_t count : {std::size_t(1), std::size_t(3), std::size_t(7), std::size_t(17), starts.size()}) {
       std::vector<path_result<Real>> lanes(count);
       integrate_flows(starts.data(), count, s, lanes.data(), level);
       for (std::size_t i = 0; i < count; ++i)

@@ -94,18 +94,19 @@ struct point_result {
 /// overflowed (a curve with a succeeded status is finite throughout).
 /// S is chained from the top of the grid down: S(T_j) = S(T_{j+1}) + ∫ over
 /// [g_{j+1}, g_j] alone, so each quadrature spans one grid step.
-/// Device code inlines the relaxation stages: called out of line, their
+/// Device code inlines the pipeline's stages: called out of line, their
 /// reference arguments (settings in kernel parameter space) are copied into
 /// the thread's stack (ptxas sm_90: 1432 B stack and 268/320 B spills in
-/// evaluate_relaxations<double>). Host code as the compiler sees fit.
+/// evaluate_relaxations<double>; flow_and_action<float> spilled 32/36 B in
+/// its own frame). Host code as the compiler sees fit.
 #if defined(__CUDA_ARCH__)
-#define SCALEHAM_RELAXATION_INLINE __forceinline__
+#define SCALEHAM_STAGE_INLINE __forceinline__
 #else
-#define SCALEHAM_RELAXATION_INLINE
+#define SCALEHAM_STAGE_INLINE
 #endif
 
 template <class Real>
-SCALEHAM_HD SCALEHAM_RELAXATION_INLINE status relaxation_curve(const model<Real>& m, Real T0, Real c,
+SCALEHAM_HD SCALEHAM_STAGE_INLINE status relaxation_curve(const model<Real>& m, Real T0, Real c,
                                     const relaxation_settings<Real>& rs,
                                     const quadrature_options<Real>& quadrature, Real* log_tau) {
   const int n = rs.n_T;
@@ -171,10 +172,10 @@ SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real>& start,
 /// compute_action is false: a sweep that writes no /hj field does not pay for the
 /// quadrature). Leaves the relaxation fields (curve_status, fit, B_rel_err) unset.
 template <class Real>
-SCALEHAM_HD point_result<Real> flow_and_action(const flow_start<Real>& start,
-                                               const path_result<Real>& path,
-                                               const quadrature_options<Real>& quadrature,
-                                               bool compute_action = true) {
+SCALEHAM_HD SCALEHAM_STAGE_INLINE point_result<Real> flow_and_action(const flow_start<Real>& start,
+                                                                     const path_result<Real>& path,
+                                                                     const quadrature_options<Real>& quadrature,
+                                                                     bool compute_action = true) {
   point_result<Real> r;
   r.g = path.end.g;
   r.p = path.end.p;
@@ -247,7 +248,7 @@ SCALEHAM_HD relaxation_result<Real> disabled_relaxation() {
 /// with the thread's scratch. The relaxation must be enabled. Reads only the
 /// slots in relaxation_slots.
 template <class Real>
-SCALEHAM_HD SCALEHAM_RELAXATION_INLINE relaxation_result<Real> evaluate_relaxation_into(const Real* params,
+SCALEHAM_HD SCALEHAM_STAGE_INLINE relaxation_result<Real> evaluate_relaxation_into(const Real* params,
                                                              const point_settings<Real>& settings,
                                                              const quadrature_options<Real>& quadrature,
                                                              Real* log_tau) {
