@@ -76,20 +76,28 @@ std::vector<batch> plan_range(const std::vector<std::uint64_t>& shape, std::uint
 
 std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
                                 std::uint64_t max_points) {
+  return plan_missing(shape, recorded, max_points, batch{0, point_count(shape)});
+}
+
+std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
+                                std::uint64_t max_points, const batch& range) {
   const std::uint64_t total = point_count(shape);
+  if (range.first > total || range.count > total - range.first)
+    throw std::invalid_argument("plan_missing: the range is outside the grid");
+  const std::uint64_t end = range.first + range.count;
   std::vector<batch> missing;
-  std::uint64_t next = 0;  // the first point not yet covered
+  std::uint64_t next = range.first;  // the first point not yet covered
   auto plan_gap = [&](std::uint64_t until) {
     if (until > next)
       for (const batch& b : plan_range(shape, next, until - next, max_points)) missing.push_back(b);
   };
   for (const batch& r : recorded) {
-    if (r.count == 0 || r.first < next || r.first > total || r.count > total - r.first)
-      throw std::invalid_argument("plan_missing: recorded batches must be sorted, disjoint and inside the grid");
+    if (r.count == 0 || r.first < next || r.first > end || r.count > end - r.first)
+      throw std::invalid_argument("plan_missing: recorded batches must be sorted, disjoint and inside the range");
     plan_gap(r.first);
     next = r.first + r.count;
   }
-  plan_gap(total);
+  plan_gap(end);
   return missing;
 }
 

@@ -34,11 +34,14 @@ std::vector<batch> plan_batches(const std::vector<std::uint64_t>& shape, std::ui
 std::vector<batch> plan_range(const std::vector<std::uint64_t>& shape, std::uint64_t first, std::uint64_t count,
                               std::uint64_t max_points);
 
-/// The batches (plan_range, in order) that cover every point of the grid
-/// outside `recorded`, which must be sorted by first point and disjoint
-/// (std::invalid_argument otherwise).
+/// The batches (plan_range, in order) that cover every point of `range`
+/// (default: the whole grid) outside `recorded`, which must be sorted by
+/// first point, disjoint and inside the range (std::invalid_argument
+/// otherwise).
 std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
                                 std::uint64_t max_points);
+std::vector<batch> plan_missing(const std::vector<std::uint64_t>& shape, const std::vector<batch>& recorded,
+                                std::uint64_t max_points, const batch& range);
 
 /// Start and count per axis of a rectangular batch (as plan_batches makes
 /// them); both empty for an empty shape.

@@ -252,7 +252,7 @@ std::uint64_t record_bytes_per_point(const sweep_config& config) {
 /// on storage that grows, say), or whose coordinate datasets would not fit in
 /// a quarter of the host's memory.
 template <class Real>
-void check_sizes(const sweep_config& config, const run_options& options) {
+void check_sizes(const sweep_config& config, const run_options& options, std::uint64_t points) {
   const auto gigabytes = [](double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); };
   const std::uint64_t memory = host_memory_bytes();
   for (const axis_config& axis : config.axes)
@@ -263,7 +263,7 @@ void check_sizes(const sweep_config& config, const run_options& options) {
                                      gigabytes(double(memory))));
   if (options.no_space_check) return;
   const double per_point = double(record_bytes_per_point<Real>(config));
-  const double journal_bytes = double(config.size()) * per_point;
+  const double journal_bytes = double(points) * per_point;
   std::error_code error;
   const std::filesystem::space_info space =
       std::filesystem::space(std::filesystem::absolute(options.output_path, error).parent_path(), error);
@@ -273,7 +273,7 @@ void check_sizes(const sweep_config& config, const run_options& options) {
         "{} points need at least {} of disk ({} bytes each in the journal of finished batches, kept until the "
         "file is complete, and the file itself), but the filesystem of {} has {} free; free space, split "
         "the sweep, or pass --no-space-check to run anyway",
-        config.size(), gigabytes(journal_bytes), per_point, options.output_path,
+        points, gigabytes(journal_bytes), per_point, options.output_path,
         gigabytes(double(space.available))));
 }
 
@@ -293,9 +293,10 @@ bool output_is_complete(const std::string& path, const journal_manifest& journal
     const hid_t root = file.get();
     for (const char* name : {"complete", "config", "precision", "version"})
       if (!h5::has_attribute(root, name)) return false;
+    const std::string shard = h5::has_attribute(root, "shard") ? h5::attribute_text(root, "shard") : "";
     return h5::attribute_text(root, "complete") == "1" && h5::attribute_text(root, "config") == journal.config_text &&
            h5::attribute_text(root, "precision") == journal.precision &&
-           h5::attribute_text(root, "version") == journal.version;
+           h5::attribute_text(root, "version") == journal.version && shard == journal.shard;
   } catch (const std::exception&) {
     return false;  // not an HDF5 file, or not ours: not this run's result
   }
@@ -327,15 +328,15 @@ batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& 
   return limit;
 }
 
-/// Points per batch: `wanted` within the limit and the grid; when `wanted`
+/// Points per batch: `wanted` within the limit and the `points` to compute; when `wanted`
 /// is something asked for (`asked`: "--batch-points N", or the batches a
 /// resumed run started with) and the limit lowers it, `notice` says so.
-std::uint64_t batch_capacity(const sweep_config& config, std::uint64_t wanted, const std::string& asked,
+std::uint64_t batch_capacity(std::uint64_t points, std::uint64_t wanted, const std::string& asked,
                              const batch_limit& limit, std::string& notice) {
   if (!asked.empty() && wanted > limit.points)
     notice = asked + " lowered to " + std::to_string(limit.points) + " (two batches of results must fit in " +
              limit.reason + ")";
-  return std::max<std::uint64_t>(1, std::min({config.size(), wanted, limit.points}));
+  return std::max<std::uint64_t>(1, std::min({points, wanted, limit.points}));
 }
 
 template <class Real>
@@ -354,6 +355,9 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   manifest.config_text = config.source_text;
   manifest.precision = options.precision;
   manifest.points = config.size();
+  manifest.shard = options.shard.whole() ? "" : options.shard.text();
+  // The points this run computes: the whole grid, or one shard of it.
+  const batch range = shard_range(config.size(), options.shard);
   const record_layout<Real> layout(config);
   manifest.result_bytes = layout.column_bytes;
   manifest.curve_values = layout.n_T;
@@ -376,7 +380,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
                            " was interrupted; rerun with --resume to remove it (or with --force to run again)");
       batch_journal::resume(path, manifest).remove();  // resume() checks it is ours
       summary.notice = path + " was already complete; removed its journal";
-      summary.points = config.size();
+      summary.points = range.count;
       return;
     }
     if (!unfinished && batch_journal::leftover(path)) {
@@ -387,7 +391,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
       if (!batch_journal::remove_leftover(path))
         throw output_error("cannot remove " + journal_dir + ", left by an interrupted clean-up");
       summary.notice = path + " was already complete; removed what was left of its journal";
-      summary.points = config.size();
+      summary.points = range.count;
       return;
     }
   }
@@ -410,9 +414,9 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   std::string capacity_notice;
   std::uint64_t capacity =
       options.batch_points > 0
-          ? batch_capacity(config, options.batch_points, "--batch-points " + std::to_string(options.batch_points),
+          ? batch_capacity(range.count, options.batch_points, "--batch-points " + std::to_string(options.batch_points),
                            limit, capacity_notice)
-          : batch_capacity(config, backend.use_cuda ? default_gpu_batch : default_cpu_batch, "", limit,
+          : batch_capacity(range.count, backend.use_cuda ? default_gpu_batch : default_cpu_batch, "", limit,
                            capacity_notice);
   if (resuming) {
     // The recorded batches are replayed as they are; the points still missing
@@ -423,7 +427,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     std::uint64_t wanted = found.batch_capacity;
     if (options.batch_points > 0) wanted = std::min(wanted, options.batch_points);
     capacity_notice.clear();
-    capacity = batch_capacity(config, wanted,
+    capacity = batch_capacity(range.count, wanted,
                               "batches of " + std::to_string(wanted) + " points (for the points still missing)", limit,
                               capacity_notice);
   }
@@ -431,10 +435,10 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     if (!options.quiet) std::fprintf(stderr, "scaleham: %s\n", capacity_notice.c_str());
     summary.notice += (summary.notice.empty() ? "" : "; ") + capacity_notice;
   }
-  if (!resuming) check_sizes<Real>(config, options);  // a resumed run passed them when it started
+  if (!resuming) check_sizes<Real>(config, options, range.count);  // a resumed run passed them when it started
   std::vector<batch> todo;  // the batches to compute
   if (!resuming) {
-    todo = plan_batches(config.shape(), capacity);
+    todo = plan_range(config.shape(), range.first, range.count, capacity);
     manifest.batch_capacity = capacity;
     manifest.batches = todo.size();
     manifest.replaces_output = options.force;
@@ -444,6 +448,8 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   // comes second, so bad input leaves no trace.
   writer_options writing;
   writing.threads = options.writer_threads;
+  writing.shard = options.shard;
+  writing.shard_points = range;
   result_writer<Real> writer(path, config, options.force || (resuming && found.replaces_output), writing);
   batch_journal journal = resuming ? batch_journal::resume(path, manifest)
                                    : batch_journal::create(path, manifest);
@@ -456,12 +462,14 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     for (const batch& b : journal.recorded_batches()) {
       try {
         hyperslab_of(config.shape(), b);
+        if (b.first < range.first || b.first + b.count > range.first + range.count)
+          throw std::invalid_argument("outside the shard");
         replay.push_back(b);
       } catch (const std::invalid_argument&) {
         ++unusable;
       }
     }
-    todo = plan_missing(config.shape(), replay, capacity);
+    todo = plan_missing(config.shape(), replay, capacity, range);
     rejected_batches rejected = journal.rejected();
     rejected.damaged += unusable;
     if (rejected.total() > 0) {
@@ -472,7 +480,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     }
   }
   summary.batches = replay.size() + todo.size();
-  progress_reporter progress(config.size(), !options.quiet);
+  progress_reporter progress(range.count, !options.quiet);
   sweep_output<Real> out{writer, journal, summary, progress, path};
 
   replay_recorded(out, replay);
@@ -500,6 +508,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   info.points = out.done;
   info.seconds_compute = summary.seconds_waiting;
   info.seconds_total = seconds_since(start);
+  info.provenance = process_provenance(options.command_line);
   // Which file is about to become OUT.h5, so that a kill between the rename
   // and the journal's removal is recognised as finished (published()).
   journal.mark_publishing(path + ".partial");

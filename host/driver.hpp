@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend_choice.hpp"
+#include "shards.hpp"
 #include "scaleham/status.hpp"
 #include "sweep_config.hpp"
 
@@ -33,6 +34,10 @@ struct run_options {
   bool instant_producer = false;
   /// Threads that pack batches and compress chunks (0: every core).
   unsigned writer_threads = 0;
+  /// The part of the grid this run computes (--shard K/N; shards.hpp).
+  shard_spec shard;
+  /// The command line, for the file's provenance (quoted_command_line).
+  std::string command_line;
 };
 
 struct run_summary {

@@ -101,7 +101,7 @@ void write_contents(hid_t root, const fit_report& report) {
   const hsize_t n = r.size();
 
   h5::write_attribute(root, "version", std::string_view(SCALEHAM_VERSION_STRING));
-  h5::write_attribute(root, "command_line", o.command_line);
+  for (const auto& [name, text] : process_provenance(o.command_line)) h5::write_attribute(root, name, text);
   h5::write_attribute(root, "model", std::string_view("ln y = a + B / (T - T_vf), y in its own units"));
   h5::write_attribute(root, "tg_level", o.tg_level);
   h5::write_attribute(root, "tg_log_level", std::log(o.tg_level));

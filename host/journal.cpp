@@ -96,7 +96,7 @@ nlohmann::json to_json(const journal_manifest& m) {
           {"points", m.points},           {"batches", m.batches},
           {"result_bytes", m.result_bytes}, {"curve_values", m.curve_values},
           {"replaces_output", m.replaces_output}, {"run_id", m.run_id},
-          {"curve_value_bytes", m.curve_value_bytes}};
+          {"curve_value_bytes", m.curve_value_bytes}, {"shard", m.shard}};
 }
 
 /// Bytes per curve value of a precision.
@@ -200,6 +200,7 @@ std::pair<journal_manifest, std::string> load_manifest(const std::string& output
     m.replaces_output = j.value("replaces_output", false);
     m.run_id = j.value("run_id", std::string());
     m.curve_value_bytes = j.value("curve_value_bytes", std::uint64_t(0));
+    m.shard = j.value("shard", std::string());
     return {m, text};
   } catch (const nlohmann::json::exception& e) {
     throw output_error(file.string() + " is damaged (" + e.what() + "); use --force to start over");
@@ -317,6 +318,10 @@ batch_journal batch_journal::resume(const std::string& output_path, const journa
            std::to_string(manifest.result_bytes) + ")");
   if (found.curve_values != manifest.curve_values || found.points != manifest.points)
     refuse("its grid or curves differ");
+  if (found.shard != manifest.shard)
+    refuse(found.shard.empty() ? "it computes the whole grid, not --shard " + manifest.shard
+                               : "it computes --shard " + found.shard +
+                                     (manifest.shard.empty() ? ", not the whole grid" : ", not " + manifest.shard));
   batch_journal journal(directory, found, fnv1a(text));  // the run it started, identity and all
   journal.scan();
   return journal;

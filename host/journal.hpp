@@ -53,6 +53,8 @@ struct journal_manifest {
   /// Random, set by create() when empty: two journals of the same sweep are
   /// still two runs, whose batch files must not mix.
   std::string run_id;
+  /// "K/N" for a run of one shard (--shard), empty for the whole grid.
+  std::string shard;
 };
 
 /// Batch files a resume did not accept, by reason (their points are computed again).

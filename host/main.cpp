@@ -24,6 +24,7 @@
 #include "fit_command.hpp"
 #include "input_file.hpp"
 #include "interrupt.hpp"
+#include "merge.hpp"
 #include "output.hpp"
 #include "scaleham/config.hpp"
 
@@ -157,6 +158,30 @@ int main(int argc, char** argv) {
       ->check(decimal_digits)
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();
+  std::string shard_text;
+  run->add_option("--shard", shard_text,
+                  "compute only shard K of N (0 <= K < N): consecutive, balanced parts of the grid, joined by "
+                  "`scaleham merge`")
+      ->check([](const std::string& text) {
+        try {
+          scaleham::parse_shard(text);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
+
+  scaleham::merge_options merge_options;
+  bool merge_json = false, merge_quiet = false;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "Join the files of `scaleham run --shard K/N` (all N of them) into the file of the whole sweep");
+  merge->add_option("parts", merge_options.parts, "the shards' output files, in any order")
+      ->required()
+      ->check(non_empty);
+  merge->add_option("-o,--output", merge_options.output_path, "the merged HDF5 file")->required()->check(non_empty);
+  merge->add_flag("--force", merge_options.force, "overwrite an existing output file");
+  merge->add_flag("-q,--quiet", merge_quiet, "no summary on stderr");
+  merge->add_flag("--json", merge_json, "print a machine-readable summary on stdout");
 
   std::string inspect_path;
   CLI::App* inspect = app.add_subcommand("inspect", "Describe what a scaleham output file holds");
@@ -255,6 +280,8 @@ int main(int argc, char** argv) {
               ? scaleham::parse_config_text(scaleham::builtin_example_config(), "<built-in example>")
               : scaleham::parse_config_file(config_path);
       if (options.output_path.empty()) options.output_path = default_output(config_path);
+      if (!shard_text.empty()) options.shard = scaleham::parse_shard(shard_text);
+      options.command_line = scaleham::quoted_command_line(argc, argv);
       scaleham::run_summary summary;
       try {
         summary = scaleham::run_sweep(config, options);
@@ -263,6 +290,7 @@ int main(int argc, char** argv) {
         if (!config_path.empty()) resume += " " + config_path;
         resume += " -o " + options.output_path + " --resume";
         if (options.precision != "double") resume += " --precision " + options.precision;
+        if (!options.shard.whole()) resume += " --shard " + options.shard.text();
         std::fprintf(stderr, "scaleham: %s\nscaleham: to finish it: %s\n", e.what(), resume.c_str());
         return 128 + e.signal_number;
       }
@@ -280,11 +308,7 @@ int main(int argc, char** argv) {
       fit_options.tg_level_given = fit->count("--tg-level") > 0;
       if (!y_scale_text.empty()) fit_options.csv.scale = scaleham::parse_y_scale(y_scale_text);
       if (!lambda_spec.empty()) fit_options.lambdas = scaleham::parse_lambda_spec(lambda_spec);
-      for (int i = 0; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const bool plain = !arg.empty() && arg.find_first_of(" \t'\"\\$`*?;&|<>()") == std::string::npos;
-        fit_options.command_line += (i ? " " : "") + (plain ? arg : "'" + arg + "'");
-      }
+      fit_options.command_line = scaleham::quoted_command_line(argc, argv);
       const scaleham::fit_report fitted = scaleham::run_fit_command(fit_options);
       if (fit_json)
         write_stdout(scaleham::fit_report_json(fitted).dump(2, ' ', false,
@@ -302,6 +326,22 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "scaleham: wrote %s (%zu datasets)\n", fit_options.output_path.c_str(),
                        fitted.results.size());
       }
+      return exit_ok;
+    }
+    if (*merge) {
+      merge_options.command_line = scaleham::quoted_command_line(argc, argv);
+      const scaleham::merge_summary merged = scaleham::merge_shards(merge_options);
+      if (merge_json)
+        write_stdout(nlohmann::json{{"output", merged.output_path},
+                                    {"points", merged.points},
+                                    {"parts", merged.parts},
+                                    {"seconds_total", merged.seconds_total}}
+                         .dump(2) +
+                     "\n");
+      else if (!merge_quiet)
+        std::fprintf(stderr, "scaleham: wrote %s: %llu points from %llu parts in %.3g s\n",
+                     merged.output_path.c_str(), static_cast<unsigned long long>(merged.points),
+                     static_cast<unsigned long long>(merged.parts), merged.seconds_total);
       return exit_ok;
     }
     if (*inspect) {

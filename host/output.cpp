@@ -235,6 +235,11 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   file = h5::create_file(partial);
   guard.arm(partial);
   write_config_attributes(file.get(), config);
+  if (!options.shard.whole()) {
+    h5::write_attribute(file.get(), "shard", options.shard.text());
+    h5::write_attribute(file.get(), "shard_first", options.shard_points.first);
+    h5::write_attribute(file.get(), "shard_points", options.shard_points.count);
+  }
 
   // Every location that has datasets over the grid gets its own dimension
   // scales (output.hpp says why): the root, the result groups, /curves, and
@@ -367,10 +372,25 @@ void result_writer<Real>::state::finish(const run_info& info) {
   h5::write_attribute(root, "seconds_total", info.seconds_total);
   h5::write_attribute(root, "points", info.points);
   h5::write_attribute(root, "created", utc_now_iso8601());
+  for (const auto& [name, text] : info.provenance) h5::write_attribute(root, name, text);
   h5::write_attribute(root, "complete", std::int32_t(1));
 
   // Close everything, checking each close: closing the file flushes it, and
   // that is where a full disk shows up.
+  // A shard's file holds part of the chunks at its two ends; the rest of
+  // them is in its neighbours' files.
+  if (!options.shard.whole()) {
+    jobs.clear();
+    for (auto& entry : results)
+      if (entry.second.chunks) entry.second.chunks->flush_pending(jobs);
+    if (curves.chunks) curves.chunks->flush_pending(jobs);
+    for (output_set& set : point_scales)
+      if (set.chunks) set.chunks->flush_pending(jobs);
+    for (output_set& set : parameters)
+      if (set.chunks) set.chunks->flush_pending(jobs);
+    write_chunks(jobs, options.threads);
+    jobs.clear();
+  }
   std::size_t pending = 0;
   for (auto& entry : results) pending += entry.second.chunks ? entry.second.chunks->pending() : 0;
   if (curves.chunks) pending += curves.chunks->pending();

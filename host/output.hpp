@@ -34,9 +34,11 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "batches.hpp"
+#include "shards.hpp"
 #include "output_fields.hpp"
 #include "scaleham/point.hpp"
 #include "sweep_config.hpp"
@@ -56,7 +58,18 @@ struct run_info {
   std::string backend, device, precision, version;
   double seconds_compute = 0, seconds_total = 0;
   std::uint64_t points = 0;
+  /// Provenance, written as text attributes of these names: the build's git
+  /// commit, the command line, the host (and, after a merge, the parts'; lists
+  /// one item per line).
+  std::vector<std::pair<std::string, std::string>> provenance;
 };
+
+/// The provenance of this process: git_commit (of the build), command_line,
+/// host. `command_line` is the shell-quoted argv.
+std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line);
+
+/// argv as one shell-quoted line (words with spaces or shell characters in '').
+std::string quoted_command_line(int argc, char** argv);
 
 /// How the writer puts batches into the file.
 struct writer_options {
@@ -67,6 +80,11 @@ struct writer_options {
   /// filtering on the calling thread (how scaleham wrote before issue 10;
   /// kept to test that both give the same file contents).
   bool direct_chunks = true;
+  /// The part of the grid the file holds (--shard): recorded in the root
+  /// attributes shard ("K/N"), shard_first and shard_points; the rest of
+  /// the grid keeps the datasets' fill value (0).
+  shard_spec shard;
+  batch shard_points;
 };
 
 /// Writes the results of one sweep, batch by batch, into a new HDF5 file.

@@ -98,6 +98,16 @@ void chunk_assembler::add(std::uint64_t first, std::uint64_t count, const std::b
   }
 }
 
+void chunk_assembler::flush_pending(std::vector<chunk_job>& ready) {
+  for (auto& [chunk_first, p] : pending_) {
+    chunk_job job = job_for(chunk_first);
+    job.owned = std::move(p.bytes);
+    job.data = job.owned.data();
+    ready.push_back(std::move(job));
+  }
+  pending_.clear();
+}
+
 namespace {
 
 /// HDF5's shuffle filter: byte j of element i goes to j * n + i.

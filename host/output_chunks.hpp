@@ -49,6 +49,11 @@ class chunk_assembler {
   /// Chunks started but not complete (0 once every element was added).
   std::size_t pending() const { return pending_.size(); }
 
+  /// Appends the chunks started but not complete to `ready`, their missing
+  /// elements 0 (the fill value): the edges of a file that holds one shard
+  /// of the grid, whose neighbours hold the rest of those chunks.
+  void flush_pending(std::vector<chunk_job>& ready);
+
  private:
   struct partial {
     std::vector<std::byte> bytes;

@@ -1,13 +1,16 @@
 // Batching of the linear point range into rectangular hyperslabs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <functional>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
 #include "batches.hpp"
+#include "shards.hpp"
 
 namespace {
 
@@ -188,6 +191,72 @@ TEST(Batches, PlanMissingCoversExactlyWhatIsNotRecorded) {
   EXPECT_TRUE(scaleham::plan_missing(shape, {{0, 60}}, 6).empty());
   EXPECT_THROW(scaleham::plan_missing(shape, {{30, 15}, {0, 15}}, 6), std::invalid_argument);  // unsorted
   EXPECT_THROW(scaleham::plan_missing(shape, {{0, 20}, {15, 15}}, 6), std::invalid_argument);  // overlapping
+}
+
+TEST(Batches, PlanMissingWithinARangeStaysInIt) {
+  // A shard's resume: points [17, 43) of {4, 5, 3}, [20, 30) recorded.
+  const shape_t shape{4, 5, 3};
+  const auto missing = scaleham::plan_missing(shape, {{20, 10}}, 4, batch{17, 26});
+  std::vector<bool> seen(60, false);
+  for (const batch& b : missing) {
+    hyperslab_of(shape, b);
+    EXPECT_LE(b.count, 4u);
+    for (std::uint64_t i = b.first; i < b.first + b.count; ++i) {
+      EXPECT_FALSE(seen[i]) << i;
+      seen[i] = true;
+    }
+  }
+  for (std::uint64_t i = 0; i < 60; ++i) EXPECT_EQ(seen[i], i >= 17 && i < 43 && !(i >= 20 && i < 30)) << i;
+  EXPECT_THROW(scaleham::plan_missing(shape, {{10, 10}}, 4, batch{17, 26}), std::invalid_argument);  // outside
+  EXPECT_THROW(scaleham::plan_missing(shape, {}, 4, batch{50, 20}), std::invalid_argument);  // beyond the grid
+}
+
+TEST(Shards, RangesPartitionTheGridAndBalanceItsPoints) {
+  for (std::uint64_t total : {1ull, 7ull, 60ull, 1000003ull}) {
+    for (std::uint64_t n : {1ull, 2ull, 3ull, 7ull}) {
+      if (n > total) {
+        EXPECT_THROW(scaleham::shard_range(total, {0, n}), std::invalid_argument);
+        continue;
+      }
+      std::uint64_t next = 0, smallest = total, largest = 0;
+      for (std::uint64_t k = 0; k < n; ++k) {
+        const batch r = scaleham::shard_range(total, {k, n});
+        EXPECT_EQ(r.first, next) << total << " " << k << "/" << n;
+        next = r.first + r.count;
+        smallest = std::min(smallest, r.count);
+        largest = std::max(largest, r.count);
+      }
+      EXPECT_EQ(next, total);
+      EXPECT_LE(largest - smallest, 1u);
+    }
+  }
+  // Beyond 2^64 / N the products need 128 bits.
+  const std::uint64_t huge = ~0ull;
+  const batch last = scaleham::shard_range(huge, {6, 7});
+  EXPECT_EQ(last.first + last.count, huge);
+  EXPECT_EQ(scaleham::shard_range(huge, {1, 7}).first, huge / 7);
+}
+
+TEST(Shards, ParseReadsKSlashNAndExplainsMistakes) {
+  const scaleham::shard_spec s = scaleham::parse_shard("3/8");
+  EXPECT_EQ(s.index, 3u);
+  EXPECT_EQ(s.count, 8u);
+  EXPECT_EQ(s.text(), "3/8");
+  EXPECT_TRUE(scaleham::parse_shard("0/1").whole());
+  const auto message = [](const std::string& text) {
+    try {
+      scaleham::parse_shard(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_NE(message("8/8").find("K must be below N"), std::string::npos);
+  EXPECT_NE(message("1/0").find("N must be at least 1"), std::string::npos);
+  EXPECT_NE(message("3").find("expected K/N"), std::string::npos);
+  EXPECT_NE(message("-1/4").find("K must be"), std::string::npos);
+  EXPECT_NE(message("1/4x").find("N must be"), std::string::npos);
+  EXPECT_NE(message("/4").find("K must be"), std::string::npos);
 }
 
 }  // namespace
