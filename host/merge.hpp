@@ -8,7 +8,7 @@
 // merged file is written by the same writer as a run, from the parts' results
 // read back batch by batch in the writer's packed form, so its datasets hold
 // the very bits of a single run. Root attributes that describe the run rather
-// than the results differ (docs/design.md §6.4): backend and device (the parts'
+// than the results differ (docs/design.md §7): backend and device (the parts'
 // when they agree, else one per line), seconds_compute and seconds_total (sums
 // over the parts), created, command_line (the merge's), host and git_commit
 // (the merge's), and the parts' own in shard_hosts, shard_commands,
