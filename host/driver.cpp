@@ -480,7 +480,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     }
   }
   summary.batches = replay.size() + todo.size();
-  progress_reporter progress(range.count, !options.quiet);
+  progress_reporter progress(range.count, !options.quiet, options.progress_interval);
   sweep_output<Real> out{writer, journal, summary, progress, path};
 
   replay_recorded(out, replay);

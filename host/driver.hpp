@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backend_choice.hpp"
+#include "progress.hpp"
 #include "shards.hpp"
 #include "scaleham/status.hpp"
 #include "sweep_config.hpp"
@@ -22,7 +23,8 @@ struct run_options {
   std::string precision = "double";  ///< double | float
   bool force = false;                ///< overwrite an existing output file (and drop an unfinished run)
   bool resume = false;               ///< finish an unfinished run of the same output from its journal
-  bool quiet = false;                ///< no progress bar, no notices
+  bool quiet = false;                ///< no progress bar or lines, no notices
+  double progress_interval = progress_reporter::default_line_interval;  ///< seconds between progress lines off a terminal
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
   int device = 0;                    ///< CUDA device index (among the visible ones)
   bool no_space_check = false;       ///< run even if the journal will not fit the free disk space

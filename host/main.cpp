@@ -145,7 +145,12 @@ int main(int argc, char** argv) {
                 "overwrite an existing output file, or start an unfinished run over");
   run->add_flag("--resume", options.resume,
                 "finish an interrupted run of the same CONFIG into the same output");
-  run->add_flag("-q,--quiet", options.quiet, "no progress bar or notices on stderr");
+  run->add_flag("-q,--quiet", options.quiet, "no progress bar, progress lines or notices on stderr");
+  run->add_option("--progress-interval", options.progress_interval,
+                  "seconds between progress lines when stderr is not a terminal (a log file): points done, rate, "
+                  "ETA")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
   run->add_flag("--json", json, "print a machine-readable summary on stdout");
   run->add_option("--batch-points", options.batch_points,
                   "points per batch (default: 65536 on the CPU, 2097152 on the GPU; lowered to what memory holds)")

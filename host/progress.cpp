@@ -7,23 +7,37 @@
 
 namespace scaleham {
 
-progress_reporter::progress_reporter(std::uint64_t total, bool enabled)
+progress_reporter::progress_reporter(std::uint64_t total, bool enabled, double line_interval)
+    : progress_reporter(total, enabled, line_interval, stderr, isatty(STDERR_FILENO) != 0) {}
+
+progress_reporter::progress_reporter(std::uint64_t total, bool enabled, double line_interval, std::FILE* stream,
+                                     bool terminal)
     : total_(total),
-      active_(enabled && isatty(STDERR_FILENO)),
+      enabled_(enabled),
+      terminal_(terminal),
+      line_interval_(line_interval),
+      stream_(stream),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
 progress_reporter::~progress_reporter() {
   // An exception unwinding past us must not leave the cursor mid-line.
-  if (active_ && !finished_) std::fputc('\n', stderr);
+  if (enabled_ && terminal_ && !finished_) std::fputc('\n', stream_);
 }
 
-void progress_reporter::update(std::uint64_t done) { draw(done, false); }
+void progress_reporter::update(std::uint64_t done) {
+  if (terminal_) draw(done, false);
+  else line(done, false);
+}
 
 void progress_reporter::finish() {
   if (finished_) return;
-  draw(total_, true);
-  if (active_) std::fputc('\n', stderr);
+  if (terminal_) {
+    draw(total_, true);
+    if (enabled_) std::fputc('\n', stream_);
+  } else if (lines_ > 0) {
+    line(total_, true);  // the log shows the end of what it followed
+  }
   finished_ = true;
 }
 
@@ -48,7 +62,7 @@ std::string progress_reporter::human_duration(double seconds) {
 }
 
 void progress_reporter::draw(std::uint64_t done, bool force) {
-  if (!active_) return;
+  if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
@@ -60,11 +74,27 @@ void progress_reporter::draw(std::uint64_t done, bool force) {
   const int filled = static_cast<int>(fraction * width);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(width - filled), '.');
-  std::fprintf(stderr, "\r[%s] %5.1f%%  %s/%s points  %s points/s  ETA %s ", bar.c_str(),
+  std::fprintf(stream_, "\r[%s] %5.1f%%  %s/%s points  %s points/s  ETA %s ", bar.c_str(),
                100.0 * fraction, human_count(double(done)).c_str(),
                human_count(double(total_)).c_str(), human_count(rate).c_str(),
                human_duration(eta).c_str());
-  std::fflush(stderr);
+  std::fflush(stream_);
+}
+
+void progress_reporter::line(std::uint64_t done, bool force) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && std::chrono::duration<double>(now - last_draw_).count() < line_interval_) return;
+  last_draw_ = now;
+  ++lines_;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double fraction = total_ > 0 ? double(done) / double(total_) : 1.0;
+  const double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
+  const double eta = rate > 0 ? double(total_ - done) / rate : NAN;
+  std::fprintf(stream_, "scaleham: progress %.1f%%  %s/%s points  %s points/s  elapsed %s  ETA %s\n",
+               100.0 * fraction, human_count(double(done)).c_str(), human_count(double(total_)).c_str(),
+               human_count(rate).c_str(), human_duration(elapsed).c_str(), human_duration(eta).c_str());
+  std::fflush(stream_);
 }
 
 }  // namespace scaleham

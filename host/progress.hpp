@@ -1,23 +1,34 @@
-// Progress of a long sweep on stderr: a bar with rate and ETA, redrawn at most
-// ten times a second, only when stderr is a terminal (batch jobs get nothing
-// but the final summary). No Debian package provides this, so it is ours.
+// Progress of a long sweep on stderr. On a terminal: a bar with rate and ETA,
+// redrawn at most ten times a second. Elsewhere (a batch system's log file, a
+// pipe): one newline-terminated line at a steady interval with the points
+// done, the rate, the elapsed time and the ETA, so a log shows a job is alive
+// without filling up. --quiet silences both. No Debian package provides this,
+// so it is ours.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace scaleham {
 
 class progress_reporter {
  public:
-  /// `enabled` = the user did not ask for --quiet; drawing also needs a terminal.
-  progress_reporter(std::uint64_t total, bool enabled);
+  /// Seconds between lines when stderr is not a terminal (the default of
+  /// --progress-interval).
+  static constexpr double default_line_interval = 30.0;
+
+  /// `enabled` = the user did not ask for --quiet. `line_interval`: seconds
+  /// between lines off a terminal (0: a line at every update).
+  progress_reporter(std::uint64_t total, bool enabled, double line_interval = default_line_interval);
+  /// The same on `stream`, drawn as on a terminal or not as `terminal` says (tests).
+  progress_reporter(std::uint64_t total, bool enabled, double line_interval, std::FILE* stream, bool terminal);
   ~progress_reporter();
 
   /// `done` points are finished (monotonic).
   void update(std::uint64_t done);
-  /// Final redraw at 100 % and a newline.
+  /// Final redraw at 100 % (a bar: and a newline; lines: a last line, if any was written).
   void finish();
 
   /// "1.23 M", "456 k" — points and rates in words a human reads at a glance.
@@ -27,10 +38,14 @@ class progress_reporter {
 
  private:
   void draw(std::uint64_t done, bool force);
+  void line(std::uint64_t done, bool force);
 
   std::uint64_t total_;
-  bool active_;
+  bool enabled_, terminal_;
+  double line_interval_;
+  std::FILE* stream_;
   bool finished_ = false;
+  std::uint64_t lines_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

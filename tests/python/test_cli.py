@@ -274,3 +274,19 @@ def test_integer_options_are_decimal(run_cli, tmp_path):
     data.write_text("T,tau\n300,1\n310,2\n320,3\n330,4\n")
     result = run_cli("fit", data, "--device", "0x0")
     assert result.returncode == 2 and "--device" in result.stderr, result.stderr
+
+
+def test_progress_off_a_terminal_is_lines_at_the_interval(run_cli, tmp_path):
+    # stderr is a pipe here, as in a batch system's log.
+    out = tmp_path / "out.h5"
+    r = run_cli("run", "-o", out, "--batch-points", "50", "--progress-interval", "0", "--backend", "cpu")
+    assert r.returncode == 0, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.startswith("scaleham: progress ")]
+    assert len(lines) >= 9, r.stderr  # 441 points in batches of 50, and the last line
+    assert "\r" not in r.stderr
+    assert lines[-1].startswith("scaleham: progress 100.0%") and "points/s" in lines[-1] and "ETA" in lines[-1]
+    # The default interval (30 s) is longer than this run: no line at all.
+    r = run_cli("run", "-o", out, "--force", "--batch-points", "50", "--backend", "cpu")
+    assert "scaleham: progress" not in r.stderr
+    r = run_cli("run", "-o", out, "--force", "--batch-points", "50", "--progress-interval", "0", "--quiet")
+    assert r.stderr == "", r.stderr
