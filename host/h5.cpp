@@ -133,6 +133,13 @@ void quiet_errors() {
   (void)quiet;
 }
 
+std::string path_in_file(hid_t object) {
+  const std::string path =
+      read_name([object](char* buffer, std::size_t size) { return H5Iget_name(object, buffer, size); });
+  H5Eclear2(H5E_DEFAULT);
+  return path;
+}
+
 std::string object_name(hid_t object) {
   const std::string file_name =
       read_name([object](char* buffer, std::size_t size) { return H5Fget_name(object, buffer, size); });
@@ -308,6 +315,24 @@ dataset create_dataset(hid_t location, const std::string& name, hid_t type,
   }
   return dataset(check(H5Dcreate2(location, name.c_str(), type, space.get(), H5P_DEFAULT, creation.get(),
                                   access.get()),
+                       "H5Dcreate2", location, name));
+}
+
+dataset create_virtual_dataset(hid_t location, const std::string& name, hid_t type,
+                               const std::vector<hsize_t>& dims, const std::vector<virtual_mapping>& mappings) {
+  quiet_errors();
+  const dataspace space = make_dataspace(dims);
+  property_list creation(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate", location, name));
+  for (const virtual_mapping& m : mappings) {
+    const dataspace here = make_dataspace(dims), there = make_dataspace(dims);
+    for (hid_t s : {here.get(), there.get()})
+      check(H5Sselect_hyperslab(s, H5S_SELECT_SET, m.start.data(), nullptr, m.count.data(), nullptr),
+            "H5Sselect_hyperslab", location, name);
+    check(H5Pset_virtual(creation.get(), here.get(), m.source_file.c_str(), m.source_dataset.c_str(), there.get()),
+          "H5Pset_virtual", location, name);
+  }
+  return dataset(check(H5Dcreate2(location, name.c_str(), type, space.get(), H5P_DEFAULT, creation.get(),
+                                  H5P_DEFAULT),
                        "H5Dcreate2", location, name));
 }
 

@@ -58,6 +58,8 @@ T check(T result, const char* call, std::string_view where) {
 
 /// "FILE:/path/in/file" of an open object, for messages ("?" parts when unknown).
 std::string object_name(hid_t object);
+/// The path of an object within its file ("/flow/g"; "/" for the root group).
+std::string path_in_file(hid_t object);
 
 /// Owns one hid_t and releases it with `Close`. Move-only.
 template <herr_t (*Close)(hid_t)>
@@ -202,6 +204,20 @@ void write_hyperslab(hid_t set, hid_t memory_type, const std::vector<hsize_t>& s
 /// The reverse of write_hyperslab.
 void read_hyperslab(hid_t set, hid_t memory_type, const std::vector<hsize_t>& start,
                     const std::vector<hsize_t>& count, void* data);
+
+/// One region of a virtual dataset: the hyperslab [start, start + count) of
+/// it holds the same hyperslab of dataset `source_dataset` in `source_file`
+/// (a path relative to the virtual dataset's file, or absolute).
+struct virtual_mapping {
+  std::string source_file, source_dataset;
+  std::vector<hsize_t> start, count;
+};
+
+/// Creates a virtual dataset of `dims` made of `mappings` (HDF5 VDS); regions
+/// no mapping covers, and those of a source that cannot be opened when read,
+/// read as 0.
+dataset create_virtual_dataset(hid_t location, const std::string& name, hid_t type,
+                               const std::vector<hsize_t>& dims, const std::vector<virtual_mapping>& mappings);
 
 /// Shape of a dataset (empty for a scalar).
 std::vector<hsize_t> shape_of(hid_t set);

@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
       ->check(non_empty);
   merge->add_option("-o,--output", merge_options.output_path, "the merged HDF5 file")->required()->check(non_empty);
   merge->add_flag("--force", merge_options.force, "overwrite an existing output file");
+  merge->add_flag("--virtual", merge_options.virtual_file,
+                  "write a small file of HDF5 virtual datasets over the parts instead of a copy (the parts must "
+                  "stay where they are, relative to it)");
   merge->add_flag("-q,--quiet", merge_quiet, "no summary on stderr");
   merge->add_flag("--json", merge_json, "print a machine-readable summary on stdout");
 

@@ -160,16 +160,30 @@ std::string lines_of(const std::vector<part_file>& parts, std::string part_file:
   return lines;
 }
 
+/// Where a virtual file finds a part: relative to the output's directory
+/// when it can be (the two can then move together), else absolute.
+std::string source_name(const std::string& part, const std::string& output) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path from = fs::absolute(output, error).parent_path();
+  const fs::path to = fs::absolute(part, error);
+  const fs::path relative = fs::relative(to, from, error);
+  return error || relative.empty() ? to.string() : relative.string();
+}
+
 template <class Real>
 void write_merged(const std::vector<part_file>& parts, const sweep_config& config, const merge_options& options) {
   writer_options writing;
   writing.threads = options.writer_threads;
+  if (options.virtual_file)
+    for (const part_file& p : parts) writing.virtual_parts.push_back({source_name(p.path, options.output_path), p.range});
   result_writer<Real> writer(options.output_path, config, options.force, writing);
   const record_layout<Real>& layout = writer.layout();
   // Batches of at most ~64 MB of packed results.
   const std::uint64_t max_points = std::max<std::uint64_t>(1, (std::uint64_t(64) << 20) / layout.bytes_per_point());
   std::vector<std::byte> packed;
   for (const part_file& p : parts) {
+    if (options.virtual_file) break;  // the parts hold the data
     const h5::file file = h5::open_file_read_only(p.path);
     for (const batch& b : plan_range(config.shape(), p.range.first, p.range.count, max_points)) {
       read_packed(file.get(), config, layout, b, packed);
@@ -189,8 +203,10 @@ void write_merged(const std::vector<part_file>& parts, const sweep_config& confi
   info.provenance = process_provenance(options.command_line);
   std::string names;
   for (const part_file& p : parts)
-    names += (names.empty() ? "" : "\n") + std::filesystem::path(p.path).filename().string();
+    names += (names.empty() ? "" : "\n") + (options.virtual_file ? source_name(p.path, options.output_path)
+                                                                 : std::filesystem::path(p.path).filename().string());
   info.provenance.push_back({"merged_from", names});
+  if (options.virtual_file) info.provenance.push_back({"virtual", "1"});
   info.provenance.push_back({"shard_count", std::to_string(parts.size())});
   info.provenance.push_back({"shard_hosts", lines_of(parts, &part_file::host)});
   info.provenance.push_back({"shard_commands", lines_of(parts, &part_file::command_line)});

@@ -28,6 +28,10 @@ struct merge_options {
   std::vector<std::string> parts;
   std::string output_path;
   bool force = false;
+  /// Write a small file of HDF5 virtual datasets over the parts instead of a
+  /// copy: readers see the whole sweep, the data stay in the parts (which
+  /// must then stay where they are, relative to the output).
+  bool virtual_file = false;
   std::string command_line;
   unsigned writer_threads = 0;  ///< threads that compress chunks (0: every core)
 };

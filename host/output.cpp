@@ -109,15 +109,41 @@ std::vector<std::string> dimension_names(const sweep_config& config) {
   return names;
 }
 
+/// A dataset over the grid (`per_point` > 0: with a last dimension of that
+/// many values per point): an ordinary one, or, for a virtual file, one that
+/// maps each part's points onto the same dataset of the part's file.
+h5::dataset create_point_dataset(hid_t location, const std::string& name, hid_t type,
+                                 const std::vector<std::uint64_t>& shape, std::uint64_t per_point, int level,
+                                 const std::vector<writer_options::virtual_part>& parts) {
+  std::vector<hsize_t> dims = as_hsize(shape);
+  if (per_point > 0) dims.push_back(per_point);
+  if (parts.empty()) return h5::create_dataset(location, name, type, dims, level);
+  const std::string here = h5::path_in_file(location);
+  const std::string path = (here == "/" ? "" : here) + "/" + name;
+  std::vector<h5::virtual_mapping> mappings;
+  for (const auto& part : parts)
+    for (const batch& b : plan_range(shape, part.range.first, part.range.count, ~std::uint64_t(0))) {
+      const hyperslab slab = hyperslab_of(shape, b);
+      h5::virtual_mapping m{part.file, path, as_hsize(slab.start), as_hsize(slab.count)};
+      if (per_point > 0) {
+        m.start.push_back(0);
+        m.count.push_back(per_point);
+      }
+      mappings.push_back(std::move(m));
+    }
+  return h5::create_virtual_dataset(location, name, type, dims, mappings);
+}
+
 /// The dimension scales of one location, one per dimension: the axis
 /// coordinates, or for random grids the sample index `point` (written batch
 /// by batch, as it may be as long as the results).
-std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& config) {
+std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& config,
+                                       const std::vector<writer_options::virtual_part>& parts) {
   const std::vector<std::uint64_t> shape = config.shape();
   std::vector<h5::dataset> scales;
   if (config.random) {
-    h5::dataset scale = h5::create_dataset(location, "point", h5::native_type<std::uint64_t>(), as_hsize(shape),
-                                           config.output.compression);
+    h5::dataset scale = create_point_dataset(location, "point", h5::native_type<std::uint64_t>(), shape, 0,
+                                             config.output.compression, parts);
     h5::describe(scale.get(), "1", "index of the point in the Halton sequence of the random grid");
     h5::set_scale(scale.get(), "point");
     scales.push_back(std::move(scale));
@@ -258,8 +284,8 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   }
   if (random) groups.push_back(h5::create_group(file.get(), "parameters"));
   std::vector<std::vector<h5::dataset>> scales;
-  scales.push_back(create_scales(file.get(), config));
-  for (const h5::group& g : groups) scales.push_back(create_scales(g.get(), config));
+  scales.push_back(create_scales(file.get(), config, options.virtual_parts));
+  for (const h5::group& g : groups) scales.push_back(create_scales(g.get(), config, options.virtual_parts));
   const std::vector<std::string> labels = dimension_names(config);
   const auto scales_of = [&](std::size_t location) {
     std::vector<hid_t> ids;
@@ -279,7 +305,8 @@ void result_writer<Real>::state::create(const sweep_config& config) {
       using stored_type = std::remove_pointer_t<decltype(stored)>;
       return column->as_float ? h5::native_type<float>() : h5::native_type<stored_type>();
     });
-    h5::dataset set = h5::create_dataset(groups[location - 1].get(), f.name, type, as_hsize(shape), level);
+    h5::dataset set =
+        create_point_dataset(groups[location - 1].get(), f.name, type, shape, 0, level, options.virtual_parts);
     h5::describe(set.get(), f.unit_slot == dimensionless ? "1" : units_or_one(config.units[f.unit_slot]),
                     f.long_name);
     if (is_status(f)) h5::write_status_flags(set.get());
@@ -300,10 +327,9 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     h5::describe(T.get(), units_or_one(config.units[param_T0]),
                     fmt::format("temperature of the ln tau curves: {} points from T_min to T_max", n_T));
     h5::set_scale(T.get(), "T");
-    std::vector<hsize_t> curve_shape = as_hsize(shape);
-    curve_shape.push_back(static_cast<hsize_t>(n_T));
     const hid_t type = config.output.float32 ? h5::native_type<float>() : h5::native_type<Real>();
-    h5::dataset set = h5::create_dataset(group, "log_tau", type, curve_shape, level);
+    h5::dataset set =
+        create_point_dataset(group, "log_tau", type, shape, std::uint64_t(n_T), level, options.virtual_parts);
     h5::describe(set.get(), "1",
                     "ln(tau / 1 s) = ln tau0 + S(c (T - T0)), S(g) = -integral from g_ref to g of F/beta, "
                     "g_ref = c (T_ref - T0)");
@@ -319,8 +345,8 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   plan = std::make_unique<sweep_plan<Real>>(config);
   for (std::size_t a = 0; a < config.axes.size(); ++a) {
     const axis_config& axis = config.axes[a];
-    h5::dataset set = h5::create_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), as_hsize(shape),
-                                         level);
+    h5::dataset set = create_point_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), shape, 0, level,
+                                           options.virtual_parts);
     h5::describe(set.get(), units_or_one(axis.unit),
                     fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
                                 axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo, axis.hi,

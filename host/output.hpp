@@ -85,6 +85,15 @@ struct writer_options {
   /// the grid keeps the datasets' fill value (0).
   shard_spec shard;
   batch shard_points;
+  /// Not empty: a virtual file (`scaleham merge --virtual`). Its per-point
+  /// datasets are HDF5 virtual datasets whose points [range) are read from
+  /// the same dataset of `file` (relative to the output's directory, or
+  /// absolute); nothing is written into them.
+  struct virtual_part {
+    std::string file;
+    batch range;
+  };
+  std::vector<virtual_part> virtual_parts;
 };
 
 /// Writes the results of one sweep, batch by batch, into a new HDF5 file.

@@ -221,3 +221,42 @@ def test_an_interrupted_shard_resumes_to_the_same_bits(scaleham_bin, run_cli, tm
     r = run_cli("run", "-o", out, "--shard", "1/2", "--resume", "--json")
     assert r.returncode == 0, r.stderr
     assert datasets(out) == datasets(want)
+
+
+def test_a_virtual_merge_reads_as_one_run_and_checks_its_sources(run_cli, tmp_path, sweep):
+    config, _ = sweep
+    single = tmp_path / "single.h5"
+    assert run_cli("run", *config, "-o", single, "--quiet").returncode == 0
+    parts_dir = tmp_path / "parts"
+    parts_dir.mkdir()
+    parts = [parts_dir / f"part-{k}.h5" for k in range(2)]
+    for k, part in enumerate(parts):
+        assert run_cli("run", *config, "-o", part, "--shard", f"{k}/2", "--quiet").returncode == 0
+    merged = tmp_path / "virtual.h5"
+    r = run_cli("merge", *parts, "-o", merged, "--virtual")
+    assert r.returncode == 0, r.stderr
+    assert merged.stat().st_size < min(p.stat().st_size for p in parts), "the data stay in the parts"
+    with h5py.File(merged, "r") as f:
+        assert f["flow/g"].is_virtual
+        assert f.attrs["virtual"] == "1"
+        assert f.attrs["merged_from"].split("\n") == ["parts/part-0.h5", "parts/part-1.h5"]
+    # Read from elsewhere: the sources are found relative to the virtual file.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cwd = os.getcwd()
+    try:
+        os.chdir(elsewhere)
+        got = datasets(merged)
+    finally:
+        os.chdir(cwd)
+    want = datasets(single)
+    assert sorted(got) == sorted(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+    # A source that is gone is refused at merge time (read later, it would
+    # silently read as fill values).
+    parts[1].rename(tmp_path / "moved.h5")
+    r = run_cli("merge", *parts, "-o", tmp_path / "again.h5", "--virtual")
+    assert r.returncode == 2 and "no such file" in r.stderr, r.stderr
+    assert not (tmp_path / "again.h5").exists()
