@@ -20,10 +20,12 @@
 #include "config.hpp"
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
+#include "distributed.hpp"
 #include "h5.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
+#include "ranks.hpp"
 #include "sweep.hpp"
 
 namespace scaleham {
@@ -339,10 +341,62 @@ std::uint64_t batch_capacity(std::uint64_t points, std::uint64_t wanted, const s
   return std::max<std::uint64_t>(1, std::min({points, wanted, limit.points}));
 }
 
+/// This rank's share of a sweep computed by several ranks (distributed.hpp).
+template <class Real>
+std::uint64_t compute_on_rank(process_group& group, const sweep_spec<Real>& spec, std::uint64_t capacity, bool curves,
+                              const backend_choice& backend, const record_layout<Real>& layout,
+                              batch_journal& journal, const std::vector<batch>& todo, unsigned writer_threads,
+                              progress_reporter* progress) {
+  if (backend.use_cuda) {
+    cuda::sweep_runner<Real> runner(spec, capacity, curves, backend.cuda_device);
+    return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
+  }
+  cpu_runner<Real> runner(spec, capacity, curves);
+  return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
+}
+
+/// A rank other than 0 of a sweep computed by several ranks: takes rank 0's
+/// plan, opens the journal rank 0 prepared, computes its share into it, and
+/// reports its host. Writes no file and nothing on stderr.
+template <class Real>
+void run_rank(const sweep_config& config, const run_options& options, const backend_choice& backend,
+              run_summary& summary, process_group& group, const journal_manifest& manifest,
+              const record_layout<Real>& layout) {
+  std::uint64_t capacity = 0;
+  const std::vector<batch> todo = plan_from_text(group.broadcast(""), capacity);
+  batch_journal journal = batch_journal::resume(options.output_path, manifest);
+  group.barrier();  // every rank has opened the journal
+  const sweep_plan<Real> plan(config);
+  summary.points = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout,
+                                         journal, todo, options.writer_threads, nullptr);
+  group.barrier();  // every batch is recorded
+  if (const int signal = pending_signal(); signal != 0)
+    throw interrupted(signal, "interrupted by " + signal_name(signal));
+  group.gather(host_name() + "\n" + std::to_string(summary.points));
+}
+
 template <class Real>
 void run_typed(const sweep_config& config, const run_options& options, const backend_choice& backend,
                run_summary& summary, clock_type::time_point start) {
   const std::string& path = options.output_path;
+  // The points this run computes: the whole grid, or one shard of it.
+  const batch range = shard_range(config.size(), options.shard);
+  const record_layout<Real> layout(config);
+  journal_manifest manifest;
+  manifest.version = SCALEHAM_VERSION_STRING;
+  manifest.config_text = config.source_text;
+  manifest.precision = options.precision;
+  manifest.points = config.size();
+  manifest.shard = options.shard.whole() ? "" : options.shard.text();
+  manifest.result_bytes = layout.column_bytes;
+  manifest.curve_values = layout.n_T;
+  manifest.curve_value_bytes = layout.curve_value_bytes;
+  // The other ranks of an MPI job only compute; rank 0 runs the sweep.
+  process_group& group = sweep_processes();
+  if (group.rank() != 0) {
+    run_rank<Real>(config, options, backend, summary, group, manifest, layout);
+    return;
+  }
   // Before anything is created, truncated or removed: one run per output.
   // (The path is checked first, so no lock file lands next to a device or in
   // a missing directory; whether an existing output may be replaced is
@@ -350,18 +404,6 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   check_output_path(path, /*force=*/true);
   check_not_an_input(path, {config.source_name});
   const output_lock lock(path);
-  journal_manifest manifest;
-  manifest.version = SCALEHAM_VERSION_STRING;
-  manifest.config_text = config.source_text;
-  manifest.precision = options.precision;
-  manifest.points = config.size();
-  manifest.shard = options.shard.whole() ? "" : options.shard.text();
-  // The points this run computes: the whole grid, or one shard of it.
-  const batch range = shard_range(config.size(), options.shard);
-  const record_layout<Real> layout(config);
-  manifest.result_bytes = layout.column_bytes;
-  manifest.curve_values = layout.n_T;
-  manifest.curve_value_bytes = layout.curve_value_bytes;
 
   // What an earlier run may have left (docs/design.md §6): a journal with its
   // manifest (an unfinished run, or a finished one whose clean-up was
@@ -480,11 +522,39 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     }
   }
   summary.batches = replay.size() + todo.size();
+  std::vector<std::pair<std::string, std::string>> ranks_provenance;
   progress_reporter progress(range.count, !options.quiet, options.progress_interval);
   sweep_output<Real> out{writer, journal, summary, progress, path};
 
   replay_recorded(out, replay);
-  if (!todo.empty()) {
+  if (group.size() > 1) {
+    // The ranks share the batches through the journal (distributed.hpp);
+    // then this rank writes them all into the file, as a resume does.
+    group.broadcast(plan_text(capacity, todo));
+    group.barrier();  // every rank has opened the journal
+    const std::uint64_t mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend,
+                                                     layout, journal, todo, options.writer_threads, &progress);
+    group.barrier();  // every batch is recorded
+    if (const int signal = pending_signal(); signal != 0)
+      throw interrupted(signal, "interrupted by " + signal_name(signal) + "; the finished batches are kept in " +
+                                    batch_journal::directory_for(path));
+    journal = batch_journal::resume(path, manifest);  // now with every rank's batches
+    std::vector<std::byte> packed;
+    for (const batch& b : todo) {
+      packed.resize(b.count * out.layout().bytes_per_point());
+      journal.read(b, packed.data(), out.result_bytes(b), packed.data() + out.result_bytes(b), out.curve_bytes(b));
+      out.write(b, packed.data());
+    }
+    // Each rank's host and the points it computed, one line per rank.
+    std::string hosts, points;
+    for (const std::string& text : group.gather(host_name() + "\n" + std::to_string(mine))) {
+      const std::size_t cut = text.rfind('\n');
+      hosts += (hosts.empty() ? "" : "\n") + text.substr(0, cut);
+      points += (points.empty() ? "" : "\n") + text.substr(cut + 1);
+    }
+    summary.notice += std::string(summary.notice.empty() ? "" : "; ") + std::to_string(group.size()) + " MPI ranks";
+    ranks_provenance = {{"mpi_ranks", std::to_string(group.size())}, {"mpi_hosts", hosts}, {"mpi_points", points}};
+  } else if (!todo.empty()) {
     const bool curves = manifest.curve_values > 0;
     if (options.instant_producer) {
       instant_runner<Real> runner(plan.spec(), capacity, curves);
@@ -509,6 +579,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   info.seconds_compute = summary.seconds_waiting;
   info.seconds_total = seconds_since(start);
   info.provenance = process_provenance(options.command_line);
+  info.provenance.insert(info.provenance.end(), ranks_provenance.begin(), ranks_provenance.end());
   // Which file is about to become OUT.h5, so that a kill between the rename
   // and the journal's removal is recognised as finished (published()).
   journal.mark_publishing(path + ".partial");
@@ -560,7 +631,10 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   run_summary summary;
   summary.output_path = options.output_path;
   summary.precision = options.precision;
-  const backend_choice backend = choose_backend(options.backend, "running", options.quiet, options.device);
+  process_group& group = sweep_processes();
+  const int device = group.size() > 1 && !options.device_given ? group.local_rank() : options.device;
+  const backend_choice backend =
+      choose_backend(options.backend, "running", options.quiet || group.rank() != 0, device);
   summary.backend = backend.backend;
   summary.device = backend.device;
   summary.notice = backend.notice;

@@ -27,6 +27,9 @@ struct run_options {
   double progress_interval = progress_reporter::default_line_interval;  ///< seconds between progress lines off a terminal
   std::uint64_t batch_points = 0;    ///< points per batch; 0 = the backend's default
   int device = 0;                    ///< CUDA device index (among the visible ones)
+  /// --device was given; else each rank of an MPI job takes the GPU of its
+  /// rank on the node (its local rank).
+  bool device_given = false;
   bool no_space_check = false;       ///< run even if the journal will not fit the free disk space
   /// Benchmark mode (benchmarks/bench_writer.cpp): the backend is replaced by
   /// a producer that returns every batch at once (a few thousand real points,

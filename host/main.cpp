@@ -26,6 +26,7 @@
 #include "interrupt.hpp"
 #include "merge.hpp"
 #include "output.hpp"
+#include "ranks.hpp"
 #include "scaleham/config.hpp"
 
 namespace {
@@ -33,9 +34,23 @@ namespace {
 constexpr int exit_ok = 0, exit_failure = 1, exit_bad_input = 2;
 
 int report(const char* what, const std::exception& e, int code) {
-  std::fprintf(stderr, "scaleham: %s%s\n", what, e.what());
+  scaleham::process_group& group = scaleham::sweep_processes();
+  if (group.size() == 1) {
+    std::fprintf(stderr, "scaleham: %s%s\n", what, e.what());
+    return code;
+  }
+  // One rank of an MPI job cannot go on: the others would wait for it, so
+  // the job ends here, with this code.
+  std::fprintf(stderr, "scaleham: rank %d of %d: %s%s\n", group.rank(), group.size(), what, e.what());
+  std::fflush(stderr);
+  group.abort(code);  // never returns
   return code;
 }
+
+/// MPI finalized however main returns.
+struct processes_guard {
+  ~processes_guard() { scaleham::stop_processes(); }
+};
 
 /// Standard output could not take what we wrote (a full disk, /dev/full, a
 /// closed descriptor): the results did not reach the user, so this is not a
@@ -119,9 +134,13 @@ std::string default_output(const std::string& config_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  scaleham::process_group& group = scaleham::start_processes(argc, argv);
+  const processes_guard finalize_at_exit;
   CLI::App app{"scaleham " SCALEHAM_VERSION_STRING
                " — parameter sweeps of the scale-Hamiltonian theory of RG flow"};
-  app.set_version_flag("--version", SCALEHAM_VERSION_STRING);
+  // The version, and what this build can do beyond the CPU backend.
+  app.set_version_flag("--version", std::string(SCALEHAM_VERSION_STRING) +
+                                        (scaleham::built_with_mpi() ? " (MPI ranks)" : " (no MPI)"));
   app.require_subcommand(1);
 
   std::string config_path;
@@ -290,10 +309,12 @@ int main(int argc, char** argv) {
       if (options.output_path.empty()) options.output_path = default_output(config_path);
       if (!shard_text.empty()) options.shard = scaleham::parse_shard(shard_text);
       options.command_line = scaleham::quoted_command_line(argc, argv);
+      options.device_given = run->count("--device") > 0;
       scaleham::run_summary summary;
       try {
         summary = scaleham::run_sweep(config, options);
       } catch (const scaleham::interrupted& e) {
+        if (group.rank() != 0) return 128 + e.signal_number;  // rank 0 says how to resume
         std::string resume = "scaleham run";
         if (!config_path.empty()) resume += " " + config_path;
         resume += " -o " + options.output_path + " --resume";
@@ -302,6 +323,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "scaleham: %s\nscaleham: to finish it: %s\n", e.what(), resume.c_str());
         return 128 + e.signal_number;
       }
+      if (group.rank() != 0) return exit_ok;  // rank 0 reports for the job
       if (json) {
         write_stdout(summary.to_json().dump(2) + "\n");
       } else if (!options.quiet) {

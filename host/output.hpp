@@ -68,6 +68,9 @@ struct run_info {
 /// host. `command_line` is the shell-quoted argv.
 std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line);
 
+/// This host's name (gethostname; empty if unknown).
+std::string host_name();
+
 /// argv as one shell-quoted line (words with spaces or shell characters in '').
 std::string quoted_command_line(int argc, char** argv);
 

@@ -28,10 +28,14 @@ std::string quoted_command_line(int argc, char** argv) {
   return line;
 }
 
-std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line) {
+std::string host_name() {
   char host[HOST_NAME_MAX + 1] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return {{"git_commit", build_git_commit()}, {"command_line", command_line}, {"host", host}};
+  return host;
+}
+
+std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line) {
+  return {{"git_commit", build_git_commit()}, {"command_line", command_line}, {"host", host_name()}};
 }
 
 }  // namespace scaleham

@@ -18,7 +18,16 @@
 set -euo pipefail
 
 log() { echo "slurm-local: $*" >&2; }
-die() { echo "slurm-local: ERROR: $*" >&2; exit 1; }
+STARTING=0
+die() {
+    echo "slurm-local: ERROR: $*" >&2
+    if ((STARTING)); then
+        echo "slurm-local: stopping whatever was started in $DIR" >&2
+        STARTING=0
+        do_stop || true
+    fi
+    exit 1
+}
 
 mode=start
 case "${1:-}" in
@@ -68,7 +77,7 @@ do_stop() {
         local ids i
         ids=$(squeue -h -o %A 2>/dev/null || true)
         if [[ -n $ids ]]; then
-            log "cancelling jobs: $(echo $ids)"
+            log "cancelling jobs: ${ids//$'\n'/ }"
             # shellcheck disable=SC2086
             scancel $ids 2>/dev/null || true
             for ((i = 0; i < 100; i++)); do
@@ -85,12 +94,12 @@ do_stop() {
 }
 
 do_status() {
-    local d
-    for d in "munge/munged.pid munged" "slurmctld.pid slurmctld" "slurmd.pid slurmd"; do
-        set -- $d
-        if pid=$(pid_alive "$DIR/$1" "$2"); then log "$2 running (pid $pid)"; else log "$2 not running"; fi
+    local pair file comm pid
+    for pair in munge/munged.pid:munged slurmctld.pid:slurmctld slurmd.pid:slurmd; do
+        file=${pair%%:*} comm=${pair##*:}
+        if pid=$(pid_alive "$DIR/$file" "$comm"); then log "$comm running (pid $pid)"; else log "$comm not running"; fi
     done
-    [[ -f $CONF ]] && SLURM_CONF=$CONF sinfo >&2 || true
+    if [[ -f $CONF ]]; then SLURM_CONF=$CONF sinfo >&2 || true; fi
 }
 
 write_conf() {
@@ -161,6 +170,10 @@ EOF
     HOST=$host
 }
 
+port_in_use() {  # PORT -> success if something listens on 127.0.0.1:PORT
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
 tail_logs() {
     local f
     for f in "$DIR/munge/munged.log" "$DIR/log/slurmctld.log" "$DIR/log/slurmd.log"; do
@@ -181,6 +194,7 @@ do_start() {
     chmod 755 "$DIR" "$DIR/munge"
     chmod 700 "$DIR/state" "$DIR/spool"
     export SLURM_CONF=$CONF
+    STARTING=1
 
     # --- munged ---
     if pid=$(pid_alive "$DIR/munge/munged.pid" munged); then
@@ -212,6 +226,7 @@ do_start() {
     if pid=$(pid_alive "$DIR/slurmctld.pid" slurmctld); then
         log "slurmctld already running (pid $pid)"
     else
+        port_in_use "$CTLD_PORT" && die "port $CTLD_PORT already in use (another slurmctld?); set SLURM_LOCAL_CTLD_PORT"
         # -i: ignore state files that do not match the (possibly new) config
         slurmctld -f "$CONF" -i || { tail_logs; die "slurmctld failed to start"; }
         log "slurmctld started"
@@ -220,6 +235,7 @@ do_start() {
     if pid=$(pid_alive "$DIR/slurmd.pid" slurmd); then
         log "slurmd already running (pid $pid)"
     else
+        port_in_use "$SLURMD_PORT" && die "port $SLURMD_PORT already in use (another slurmd?); set SLURM_LOCAL_SLURMD_PORT"
         slurmd -f "$CONF" -N "$HOST" || { tail_logs; die "slurmd failed to start"; }
         log "slurmd started"
     fi
@@ -238,6 +254,7 @@ do_start() {
         idle|mixed|allocated) ;;
         *) tail_logs; die "node $HOST not idle after ${TIMEOUT}s (state='${state}')" ;;
     esac
+    STARTING=0
     log "node $HOST is $state ($((SECONDS - start))s); logs in $DIR/log"
     echo "export SLURM_CONF=$CONF"
 }

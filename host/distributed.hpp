@@ -1,0 +1,78 @@
+// A sweep computed by the ranks of an MPI job (ranks.hpp): the driver's
+// compute stage when more than one process shares the sweep. Private to
+// driver.cpp.
+//
+// Rank 0 prepares the run exactly as a single process does (lock, checks,
+// journal created or resumed, the batches still missing planned) and sends the
+// plan to every rank. Each rank then takes batches from the group's shared
+// counter — dynamically, so ranks balance when points differ in cost —,
+// computes them on its own backend and records each in the run's journal
+// (OUT.h5.journal/, on a filesystem all ranks see), which is the one place the
+// batches meet: a batch file is written whole or not at all (journal.hpp).
+// When every rank is done, rank 0 writes the file from the journal, batch by
+// batch as a resume does, and publishes it. So the file is bitwise that of a
+// single-process run, and a job killed at any point leaves a journal that
+// `--resume` (with any number of ranks, or none) finishes.
+#pragma once
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "batches.hpp"
+#include "interrupt.hpp"
+#include "journal.hpp"
+#include "output_fields.hpp"
+#include "progress.hpp"
+#include "ranks.hpp"
+
+namespace scaleham {
+
+/// The plan rank 0 sends: points per batch, then the batches to compute.
+inline std::string plan_text(std::uint64_t capacity, const std::vector<batch>& todo) {
+  std::ostringstream out;
+  out << capacity << ' ' << todo.size();
+  for (const batch& b : todo) out << ' ' << b.first << ' ' << b.count;
+  return out.str();
+}
+
+inline std::vector<batch> plan_from_text(const std::string& text, std::uint64_t& capacity) {
+  std::istringstream in(text);
+  std::size_t n = 0;
+  in >> capacity >> n;
+  std::vector<batch> todo(n);
+  for (batch& b : todo) in >> b.first >> b.count;
+  return todo;
+}
+
+/// Computes the batches of `todo` this rank takes from the group's counter and
+/// records each in `journal`. Stops taking batches after a signal (the batch
+/// in hand is still recorded). `progress` (rank 0) shows the points of the
+/// batches taken so far by all ranks. Returns the points this rank computed.
+template <class Real, class Runner>
+std::uint64_t compute_shared(process_group& group, Runner& runner, const record_layout<Real>& layout,
+                             batch_journal& journal, const std::vector<batch>& todo, unsigned writer_threads,
+                             progress_reporter* progress) {
+  std::vector<std::uint64_t> points_before(todo.size() + 1, 0);
+  for (std::size_t i = 0; i < todo.size(); ++i) points_before[i + 1] = points_before[i] + todo[i].count;
+  std::vector<std::byte> packed;
+  std::uint64_t computed = 0;
+  while (pending_signal() == 0) {
+    const std::uint64_t ticket = group.take_ticket();
+    if (ticket >= todo.size()) break;
+    if (progress != nullptr) progress->update(points_before[ticket]);
+    const batch& b = todo[ticket];
+    runner.start(0, b.first, b.count);
+    const point_result<Real>* results = runner.finish(0);
+    packed.resize(b.count * layout.bytes_per_point());
+    layout.pack(results, runner.curves(0), b.count, packed.data(), writer_threads);
+    const std::uint64_t result_bytes = b.count * layout.column_bytes;
+    journal.record(b, packed.data(), result_bytes, packed.data() + result_bytes,
+                   b.count * layout.n_T * layout.curve_value_bytes);
+    computed += b.count;
+  }
+  return computed;
+}
+
+}  // namespace scaleham
