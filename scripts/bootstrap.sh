@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs what scaleham needs on a fresh Debian 12 machine; a fast no-op (one
 # line of output) when everything is already there. Safe to run repeatedly.
+#   scripts/bootstrap.sh           what the build and its example need
+#   scripts/bootstrap.sh --tests   also what only the test suite uses: Open MPI
+#                                  (the MPI ranks, built where it is found) and a
+#                                  one-node Slurm (scripts/slurm-local.sh)
 set -euo pipefail
 
 debian_packages=(
@@ -18,6 +22,14 @@ debian_packages=(
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
 )
 python_modules=(numpy scipy h5py xarray h5netcdf pytest)
+if [[ ${1:-} == --tests ]]; then
+  # Optional for users (a build without MPI runs as one process; Slurm is the
+  # cluster's): the suite runs real mpirun jobs and a real job array.
+  debian_packages+=(libopenmpi-dev openmpi-bin slurmctld slurmd slurm-client munge)
+elif [[ $# -gt 0 ]]; then
+  echo "bootstrap: unknown option $1 (only --tests)" >&2
+  exit 2
+fi
 
 # --- Debian packages: dpkg-query is cheap, apt-get update only when needed ----
 missing_packages=()

@@ -40,7 +40,7 @@ report() {
 trap report EXIT
 
 begin_stage "bootstrap"
-./scripts/bootstrap.sh
+./scripts/bootstrap.sh --tests
 end_stage
 
 begin_stage "default: build"
