@@ -15,7 +15,9 @@
 // `--resume` (with any number of ranks, or none) finishes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -46,20 +48,22 @@ inline std::vector<batch> plan_from_text(const std::string& text, std::uint64_t&
   return todo;
 }
 
-/// Computes the batches of `todo` this rank takes from the group's counter and
-/// records each in `journal`. Stops taking batches after a signal (the batch
-/// in hand is still recorded). `progress` (rank 0) shows the points of the
-/// batches taken so far by all ranks. Returns the points this rank computed.
-template <class Real, class Runner>
-std::uint64_t compute_shared(process_group& group, Runner& runner, const record_layout<Real>& layout,
+/// Computes the batches of `todo` this worker takes from `tickets` (the
+/// ranks' process_group, or the devices' counter of one process: anything
+/// with take_ticket()) and records each in `journal` (under `journal_mutex`
+/// when workers share one journal object). Stops taking batches after a
+/// signal (the batch in hand is still recorded). `progress` shows the points
+/// of the batches taken so far by all workers. Returns the points computed here.
+template <class Real, class Tickets, class Runner>
+std::uint64_t compute_shared(Tickets& tickets, Runner& runner, const record_layout<Real>& layout,
                              batch_journal& journal, const std::vector<batch>& todo, unsigned writer_threads,
-                             progress_reporter* progress) {
+                             progress_reporter* progress, std::mutex* journal_mutex = nullptr) {
   std::vector<std::uint64_t> points_before(todo.size() + 1, 0);
   for (std::size_t i = 0; i < todo.size(); ++i) points_before[i + 1] = points_before[i] + todo[i].count;
   std::vector<std::byte> packed;
   std::uint64_t computed = 0;
   while (pending_signal() == 0) {
-    const std::uint64_t ticket = group.take_ticket();
+    const std::uint64_t ticket = tickets.take_ticket();
     if (ticket >= todo.size()) break;
     if (progress != nullptr) progress->update(points_before[ticket]);
     const batch& b = todo[ticket];
@@ -68,11 +72,19 @@ std::uint64_t compute_shared(process_group& group, Runner& runner, const record_
     packed.resize(b.count * layout.bytes_per_point());
     layout.pack(results, runner.curves(0), b.count, packed.data(), writer_threads);
     const std::uint64_t result_bytes = b.count * layout.column_bytes;
+    std::unique_lock<std::mutex> lock;
+    if (journal_mutex != nullptr) lock = std::unique_lock<std::mutex>(*journal_mutex);
     journal.record(b, packed.data(), result_bytes, packed.data() + result_bytes,
                    b.count * layout.n_T * layout.curve_value_bytes);
     computed += b.count;
   }
   return computed;
 }
+
+/// The tickets of several devices in one process (--devices).
+struct ticket_counter {
+  std::atomic<std::uint64_t> next{0};
+  std::uint64_t take_ticket() { return next.fetch_add(1); }
+};
 
 }  // namespace scaleham

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -355,6 +356,27 @@ std::uint64_t compute_on_rank(process_group& group, const sweep_spec<Real>& spec
   return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
 }
 
+/// The batches of `todo` on several GPUs of this process (--devices): a
+/// thread per listed device, each with its own runner, taking batches from
+/// one counter and recording them in the journal.
+template <class Real>
+void compute_on_devices(const std::vector<int>& devices, const sweep_spec<Real>& spec, std::uint64_t capacity,
+                        bool curves, const record_layout<Real>& layout, batch_journal& journal,
+                        const std::vector<batch>& todo, unsigned writer_threads, progress_reporter& progress) {
+  ticket_counter tickets;
+  std::mutex journal_mutex;
+  std::vector<std::future<void>> workers;
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    workers.push_back(std::async(std::launch::async, [&, i] {
+      cuda::sweep_runner<Real> runner(spec, capacity, curves, devices[i]);
+      // One thread draws the progress (the reporter is not shared).
+      compute_shared<Real>(tickets, runner, layout, journal, todo, writer_threads, i == 0 ? &progress : nullptr,
+                           &journal_mutex);
+    }));
+  for (auto& w : workers) w.wait();
+  for (auto& w : workers) w.get();  // rethrows the first failure
+}
+
 /// A rank other than 0 of a sweep computed by several ranks: takes rank 0's
 /// plan, opens the journal rank 0 prepared, computes its share into it, and
 /// reports its host. Writes no file and nothing on stderr.
@@ -527,33 +549,50 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   sweep_output<Real> out{writer, journal, summary, progress, path};
 
   replay_recorded(out, replay);
-  if (group.size() > 1) {
-    // The ranks share the batches through the journal (distributed.hpp);
-    // then this rank writes them all into the file, as a resume does.
-    group.broadcast(plan_text(capacity, todo));
-    group.barrier();  // every rank has opened the journal
-    const std::uint64_t mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend,
-                                                     layout, journal, todo, options.writer_threads, &progress);
-    group.barrier();  // every batch is recorded
+  const bool on_ranks = group.size() > 1;
+  const bool on_devices = !on_ranks && backend.use_cuda && options.devices.size() > 1;
+  if (on_ranks || on_devices) {
+    // The ranks, or the devices, share the batches through the journal
+    // (distributed.hpp); then this thread writes them all into the file, as a
+    // resume does.
+    std::uint64_t mine = 0;
+    if (on_ranks) {
+      group.broadcast(plan_text(capacity, todo));
+      group.barrier();  // every rank has opened the journal
+      mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout, journal,
+                                   todo, options.writer_threads, &progress);
+      group.barrier();  // every batch is recorded
+    } else {
+      compute_on_devices<Real>(options.devices, plan.spec(), capacity, manifest.curve_values > 0, layout, journal,
+                               todo, options.writer_threads, progress);
+    }
     if (const int signal = pending_signal(); signal != 0)
       throw interrupted(signal, "interrupted by " + signal_name(signal) + "; the finished batches are kept in " +
                                     batch_journal::directory_for(path));
-    journal = batch_journal::resume(path, manifest);  // now with every rank's batches
+    journal = batch_journal::resume(path, manifest);  // now with every worker's batches
     std::vector<std::byte> packed;
     for (const batch& b : todo) {
       packed.resize(b.count * out.layout().bytes_per_point());
       journal.read(b, packed.data(), out.result_bytes(b), packed.data() + out.result_bytes(b), out.curve_bytes(b));
       out.write(b, packed.data());
     }
+    if (on_devices) {
+      std::string devices;
+      for (int d : options.devices) devices += (devices.empty() ? "" : ",") + std::to_string(d);
+      ranks_provenance = {{"devices", devices}};
+    }
     // Each rank's host and the points it computed, one line per rank.
     std::string hosts, points;
-    for (const std::string& text : group.gather(host_name() + "\n" + std::to_string(mine))) {
+    for (const std::string& text : on_ranks ? group.gather(host_name() + "\n" + std::to_string(mine))
+                                            : std::vector<std::string>{}) {
       const std::size_t cut = text.rfind('\n');
       hosts += (hosts.empty() ? "" : "\n") + text.substr(0, cut);
       points += (points.empty() ? "" : "\n") + text.substr(cut + 1);
     }
-    summary.notice += std::string(summary.notice.empty() ? "" : "; ") + std::to_string(group.size()) + " MPI ranks";
-    ranks_provenance = {{"mpi_ranks", std::to_string(group.size())}, {"mpi_hosts", hosts}, {"mpi_points", points}};
+    if (on_ranks) {
+      summary.notice += std::string(summary.notice.empty() ? "" : "; ") + std::to_string(group.size()) + " MPI ranks";
+      ranks_provenance = {{"mpi_ranks", std::to_string(group.size())}, {"mpi_hosts", hosts}, {"mpi_points", points}};
+    }
   } else if (!todo.empty()) {
     const bool curves = manifest.curve_values > 0;
     if (options.instant_producer) {
@@ -588,6 +627,23 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
 }
 
 }  // namespace
+
+std::vector<int> parse_device_list(const std::string& text) {
+  std::vector<int> devices;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', at);
+    const std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    int device = -1;
+    const auto [stop, error] = std::from_chars(item.data(), item.data() + item.size(), device);
+    if (item.empty() || error != std::errc() || stop != item.data() + item.size() || device < 0 || device > 1023)
+      throw std::invalid_argument("expected device indices from 0 to 1023 separated by commas (e.g. 0,1), not '" +
+                                  text + "'");
+    devices.push_back(device);
+    if (comma == std::string::npos) return devices;
+    at = comma + 1;
+  }
+}
 
 nlohmann::json run_summary::to_json() const {
   auto counts = [](const std::array<std::uint64_t, status_count>& c) {
@@ -632,17 +688,33 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   summary.output_path = options.output_path;
   summary.precision = options.precision;
   process_group& group = sweep_processes();
-  const int device = group.size() > 1 && !options.device_given ? group.local_rank() : options.device;
-  const backend_choice backend =
-      choose_backend(options.backend, "running", options.quiet || group.rank() != 0, device);
+  int device = group.size() > 1 && !options.device_given ? group.local_rank() : options.device;
+  if (!options.devices.empty()) {
+    if (options.backend == "cpu") throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
+    device = options.devices.front();
+  }
+  const backend_choice backend = choose_backend(options.backend, "running",
+                                                options.quiet || group.rank() != 0 || !options.devices.empty(), device);
+  if (!options.devices.empty() && !backend.use_cuda)
+    throw backend_error("--devices " + std::to_string(options.devices.size()) +
+                        " GPUs asked for, but no GPU can be used: " + backend.notice);
   summary.backend = backend.backend;
   summary.device = backend.device;
   summary.notice = backend.notice;
+  // --backend cuda in one process without --device or --devices: every
+  // visible GPU.
+  run_options resolved = options;
+  if (options.backend == "cuda" && backend.use_cuda && options.devices.empty() && !options.device_given &&
+      group.size() == 1)
+    for (int d = 0; d < cuda::probe(backend.cuda_device).device_count; ++d) resolved.devices.push_back(d);
+  if (resolved.devices.size() > 1) {
+    summary.device += " and " + std::to_string(resolved.devices.size() - 1) + " more";
+  }
 
   if (options.precision == "float")
-    run_typed<float>(config, options, backend, summary, start);
+    run_typed<float>(config, resolved, backend, summary, start);
   else
-    run_typed<double>(config, options, backend, summary, start);
+    run_typed<double>(config, resolved, backend, summary, start);
   summary.seconds_total = seconds_since(start);
   return summary;
 }

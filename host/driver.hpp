@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@ struct run_options {
   /// --device was given; else each rank of an MPI job takes the GPU of its
   /// rank on the node (its local rank).
   bool device_given = false;
+  /// --devices: the GPUs this process spreads its batches over (a thread and
+  /// a runner each, batches from one counter); empty: the one of `device`.
+  std::vector<int> devices;
   bool no_space_check = false;       ///< run even if the journal will not fit the free disk space
   /// Benchmark mode (benchmarks/bench_writer.cpp): the backend is replaced by
   /// a producer that returns every batch at once (a few thousand real points,
@@ -59,6 +63,9 @@ struct run_summary {
 
   nlohmann::json to_json() const;
 };
+
+/// "0,1,3" as device indices (0 to 1023); std::invalid_argument saying what is wrong.
+std::vector<int> parse_device_list(const std::string& text);
 
 /// Runs the sweep and writes `options.output_path`. Throws config_error /
 /// output_error (bad input, exit 2), backend_error and others (exit 1).

@@ -182,6 +182,18 @@ int main(int argc, char** argv) {
       ->check(decimal_digits)
       ->check(CLI::Range(0, 1023))
       ->capture_default_str();
+  std::string devices_text;
+  run->add_option("--devices", devices_text,
+                  "spread the batches over these CUDA devices, e.g. 0,1,2,3 (a thread and a batch in flight per "
+                  "device; a device listed twice runs two)")
+      ->check([](const std::string& text) {
+        try {
+          scaleham::parse_device_list(text);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
   std::string shard_text;
   run->add_option("--shard", shard_text,
                   "compute only shard K of N (0 <= K < N): consecutive, balanced parts of the grid, joined by "
@@ -308,6 +320,7 @@ int main(int argc, char** argv) {
               : scaleham::parse_config_file(config_path);
       if (options.output_path.empty()) options.output_path = default_output(config_path);
       if (!shard_text.empty()) options.shard = scaleham::parse_shard(shard_text);
+      if (!devices_text.empty()) options.devices = scaleham::parse_device_list(devices_text);
       options.command_line = scaleham::quoted_command_line(argc, argv);
       options.device_given = run->count("--device") > 0;
       scaleham::run_summary summary;

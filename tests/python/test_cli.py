@@ -290,3 +290,46 @@ def test_progress_off_a_terminal_is_lines_at_the_interval(run_cli, tmp_path):
     assert "scaleham: progress" not in r.stderr
     r = run_cli("run", "-o", out, "--force", "--batch-points", "50", "--progress-interval", "0", "--quiet")
     assert r.stderr == "", r.stderr
+
+
+def test_devices_are_checked_before_any_work(run_cli, tmp_path):
+    out = tmp_path / "out.h5"
+    for arg in ("0,x", "-1", "0,,1", "1024"):
+        r = run_cli("run", "-o", out, "--devices", arg)
+        assert r.returncode == 2 and "device indices" in r.stderr, (arg, r.stderr)
+    r = run_cli("run", "-o", out, "--devices", "0", "--backend", "cpu")
+    assert r.returncode == 2 and "--backend is cpu" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def gpu_usable(run_cli, tmp_path):
+    return run_cli("run", "-o", tmp_path / "probe.h5", "--backend", "cuda", "--quiet").returncode == 0
+
+
+def test_devices_without_a_gpu_fail_clearly(run_cli, tmp_path):
+    if gpu_usable(run_cli, tmp_path):
+        pytest.skip("a GPU is usable here")
+    r = run_cli("run", "-o", tmp_path / "out.h5", "--devices", "0,1")
+    assert r.returncode == 1 and "no GPU can be used" in r.stderr, r.stderr
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_batches_spread_over_devices_give_the_one_device_file(run_cli, tmp_path):
+    # Device 0 listed twice: two runners, two threads, on one GPU; several
+    # GPUs where there are several. Same backend, so bitwise equal.
+    if not gpu_usable(run_cli, tmp_path):
+        pytest.skip("no usable GPU")
+    import h5py
+    one, spread = tmp_path / "one.h5", tmp_path / "spread.h5"
+    assert run_cli("run", "-o", one, "--backend", "cuda", "--device", "0", "--quiet").returncode == 0
+    r = run_cli("run", "-o", spread, "--devices", "0,0", "--batch-points", "37", "--quiet")
+    assert r.returncode == 0, r.stderr
+
+    def data(path):
+        found = {}
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda n, o: found.__setitem__(n, o[...].tobytes()) if isinstance(o, h5py.Dataset) else None)
+            return found, f.attrs.get("devices")
+    got, devices = data(spread)
+    assert got == data(one)[0]
+    assert devices == "0,0"
