@@ -1,6 +1,6 @@
 // A sweep computed by the ranks of an MPI job (ranks.hpp): the driver's
-// compute stage when more than one process shares the sweep. Private to
-// driver.cpp.
+// compute stage when more than one process, or more than one GPU, shares
+// the sweep. Private to driver.cpp.
 //
 // Rank 0 prepares the run exactly as a single process does (lock, checks,
 // journal created or resumed, the batches still missing planned) and sends the
@@ -17,12 +17,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "backend_choice.hpp"
 #include "batches.hpp"
+#include "cpu_backend.hpp"
+#include "cuda_backend.hpp"
 #include "interrupt.hpp"
 #include "journal.hpp"
 #include "output_fields.hpp"
@@ -86,5 +90,40 @@ struct ticket_counter {
   std::atomic<std::uint64_t> next{0};
   std::uint64_t take_ticket() { return next.fetch_add(1); }
 };
+
+/// This rank's share of a sweep computed by several ranks (distributed.hpp).
+template <class Real>
+std::uint64_t compute_on_rank(process_group& group, const sweep_spec<Real>& spec, std::uint64_t capacity, bool curves,
+                              const backend_choice& backend, const record_layout<Real>& layout,
+                              batch_journal& journal, const std::vector<batch>& todo, unsigned writer_threads,
+                              progress_reporter* progress) {
+  if (backend.use_cuda) {
+    cuda::sweep_runner<Real> runner(spec, capacity, curves, backend.cuda_device);
+    return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
+  }
+  cpu_runner<Real> runner(spec, capacity, curves);
+  return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
+}
+
+/// The batches of `todo` on several GPUs of this process (--devices): a
+/// thread per listed device, each with its own runner, taking batches from
+/// one counter and recording them in the journal.
+template <class Real>
+void compute_on_devices(const std::vector<int>& devices, const sweep_spec<Real>& spec, std::uint64_t capacity,
+                        bool curves, const record_layout<Real>& layout, batch_journal& journal,
+                        const std::vector<batch>& todo, unsigned writer_threads, progress_reporter& progress) {
+  ticket_counter tickets;
+  std::mutex journal_mutex;
+  std::vector<std::future<void>> workers;
+  for (std::size_t i = 0; i < devices.size(); ++i)
+    workers.push_back(std::async(std::launch::async, [&, i] {
+      cuda::sweep_runner<Real> runner(spec, capacity, curves, devices[i]);
+      // One thread draws the progress (the reporter is not shared).
+      compute_shared<Real>(tickets, runner, layout, journal, todo, writer_threads, i == 0 ? &progress : nullptr,
+                           &journal_mutex);
+    }));
+  for (auto& w : workers) w.wait();
+  for (auto& w : workers) w.get();  // rethrows the first failure
+}
 
 }  // namespace scaleham

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
@@ -22,11 +21,13 @@
 #include "cpu_backend.hpp"
 #include "cuda_backend.hpp"
 #include "distributed.hpp"
+#include "instant_runner.hpp"
 #include "h5.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
 #include "progress.hpp"
 #include "ranks.hpp"
+#include "run_sizing.hpp"
 #include "sweep.hpp"
 
 namespace scaleham {
@@ -45,11 +46,6 @@ double seconds_since(clock_type::time_point start) {
 constexpr std::uint64_t default_cpu_batch = std::uint64_t(1) << 16;
 constexpr std::uint64_t default_gpu_batch = std::uint64_t(1) << 21;
 
-
-/// Batches packed and waiting for, or in, the writer: the depth of the
-/// pipeline behind the backend (docs/design.md §2.4). The backend computes
-/// batch k + 1 while up to this many earlier batches are recorded and written.
-constexpr std::size_t pipeline_slots = 3;
 
 /// A sweep's output under construction: the HDF5 writer, the journal of
 /// finished batches, and the bookkeeping of the summary and progress bar.
@@ -183,103 +179,6 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
   drain();
 }
 
-/// The producer of benchmark mode (run_options::instant_producer): the runner
-/// interface, batches ready at once. Its one buffer holds min(capacity, 1024)
-/// real points of the grid, computed once, and copies of them whose real
-/// values are scaled by 1 + d, |d| < 2^-16, from a hash of the index: their
-/// low mantissa bits vary from point to point as in real results, so they
-/// compress about as real results do (not as a repeated pattern would).
-template <class Real>
-class instant_runner {
- public:
-  instant_runner(const sweep_spec<Real>& spec, std::uint64_t capacity, bool write_curves) {
-    const std::uint64_t n_T =
-        write_curves && spec.settings.relaxation.enabled ? std::uint64_t(spec.settings.relaxation.n_T) : 0;
-    const std::uint64_t pool = std::min<std::uint64_t>({capacity, 1024, spec.grid.size()});
-    results_.resize(capacity);
-    curves_.resize(capacity * n_T);
-    evaluate_points(spec, 0, pool, results_.data(), n_T > 0 ? curves_.data() : nullptr);
-    for (std::uint64_t i = pool; i < capacity; ++i) {
-      std::uint64_t h = i * 0x9E3779B97F4A7C15ull;
-      h = (h ^ (h >> 31)) * 0xBF58476D1CE4E5B9ull;
-      h ^= h >> 29;
-      const Real f = Real(1) + (Real(double(h >> 11) * 0x1p-53) - Real(0.5)) * Real(0x1p-15);
-      point_result<Real>& r = results_[i];
-      r = results_[i % pool];
-      for (Real* v : {&r.g, &r.p, &r.S, &r.ell, &r.h_drift, &r.p0, &r.action, &r.action_error, &r.hj_consistency,
-                      &r.B_rel_err, &r.fit.a, &r.fit.B, &r.fit.T_vf, &r.fit.a_stderr, &r.fit.B_stderr,
-                      &r.fit.T_vf_stderr, &r.fit.B_T_vf_correlation, &r.fit.rms, &r.fit.D, &r.fit.Tg, &r.fit.m})
-        *v *= f;
-      for (std::uint64_t j = 0; j < n_T; ++j) curves_[i * n_T + j] = curves_[(i % pool) * n_T + j] * f;
-    }
-  }
-  void start(int, std::uint64_t, std::uint64_t) {}
-  const point_result<Real>* finish(int) { return results_.data(); }
-  const Real* curves(int) const { return curves_.empty() ? nullptr : curves_.data(); }
-
- private:
-  std::vector<point_result<Real>> results_;
-  std::vector<Real> curves_;
-};
-
-/// Bytes of host memory installed (0 if unknown).
-std::uint64_t host_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page_size > 0 ? std::uint64_t(pages) * std::uint64_t(page_size) : 0;
-}
-
-/// Values of the ln τ curve stored per point: n_T when the config writes
-/// curves (and computes them), else 0.
-std::uint64_t curve_values_of(const sweep_config& config) {
-  return config.output.curves && config.settings.relaxation.enabled ? std::uint64_t(config.settings.relaxation.n_T)
-                                                                    : 0;
-}
-
-/// Bytes one point's results (and curve) take in a slot of the backend.
-template <class Real>
-std::uint64_t slot_bytes_per_point(const sweep_config& config) {
-  return sizeof(point_result<Real>) + curve_values_of(config) * sizeof(Real);
-}
-
-/// Bytes one point takes in the journal and in a packed batch of the
-/// writer's pipeline: what the file keeps of it (record_layout).
-template <class Real>
-std::uint64_t record_bytes_per_point(const sweep_config& config) {
-  return record_layout<Real>(config).bytes_per_point();
-}
-
-/// Refuses (output_error, exit 2) before anything is created a sweep that
-/// cannot finish: one whose journal — which holds every finished batch's raw
-/// results until the file is complete — would not fit the free space of the
-/// output's filesystem (unless options.no_space_check: a deliberate huge sweep
-/// on storage that grows, say), or whose coordinate datasets would not fit in
-/// a quarter of the host's memory.
-template <class Real>
-void check_sizes(const sweep_config& config, const run_options& options, std::uint64_t points) {
-  const auto gigabytes = [](double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); };
-  const std::uint64_t memory = host_memory_bytes();
-  for (const axis_config& axis : config.axes)
-    if (!config.random && memory > 0 && double(axis.count) * sizeof(double) > double(memory) / 4)
-      throw output_error(fmt::format("axis {} has {} values: its coordinate dataset alone needs {} of memory, "
-                                     "more than a quarter of this host's {}",
-                                     axis.name, axis.count, gigabytes(double(axis.count) * sizeof(double)),
-                                     gigabytes(double(memory))));
-  if (options.no_space_check) return;
-  const double per_point = double(record_bytes_per_point<Real>(config));
-  const double journal_bytes = double(points) * per_point;
-  std::error_code error;
-  const std::filesystem::space_info space =
-      std::filesystem::space(std::filesystem::absolute(options.output_path, error).parent_path(), error);
-  if (error || space.available == static_cast<std::uintmax_t>(-1)) return;  // unknown: nothing to check against
-  if (journal_bytes > double(space.available))
-    throw output_error(fmt::format(
-        "{} points need at least {} of disk ({} bytes each in the journal of finished batches, kept until the "
-        "file is complete, and the file itself), but the filesystem of {} has {} free; free space, split "
-        "the sweep, or pass --no-space-check to run anyway",
-        points, gigabytes(journal_bytes), per_point, options.output_path,
-        gigabytes(double(space.available))));
-}
-
 /// Whether OUT.h5 already holds what this run's journal would give, so that
 /// the journal is only what an interrupted clean-up left: OUT.h5 is the very
 /// file the run published (a kill between the publishing rename and the
@@ -303,78 +202,6 @@ bool output_is_complete(const std::string& path, const journal_manifest& journal
   } catch (const std::exception&) {
     return false;  // not an HDF5 file, or not ours: not this run's result
   }
-}
-
-/// How many points a batch may hold on the chosen backend: the backend's two
-/// slots of results (and curves; pinned memory, for the GPU) and the writer's
-/// pipeline_slots packed batches in at most a quarter of the host's memory
-/// and, on the GPU, within cuda::max_batch_points.
-struct batch_limit {
-  std::uint64_t points = std::numeric_limits<std::uint64_t>::max();
-  std::string reason;  ///< what sets it, for the notice
-};
-
-template <class Real>
-batch_limit batch_limit_for(const sweep_config& config, const sweep_spec<Real>& spec,
-                            const backend_choice& backend) {
-  const bool curves = curve_values_of(config) > 0;
-  // The backend's two slots and the writer's packed batches.
-  const std::uint64_t per_point =
-      2 * slot_bytes_per_point<Real>(config) + pipeline_slots * record_bytes_per_point<Real>(config);
-  batch_limit limit;
-  if (const std::uint64_t memory = host_memory_bytes(); memory > 0)
-    limit = {std::max<std::uint64_t>(1, memory / 4 / per_point), "a quarter of the host memory"};
-  if (backend.use_cuda) {
-    const std::uint64_t device_points = cuda::max_batch_points(spec, curves, backend.cuda_device);
-    if (device_points < limit.points) limit = {device_points, "40 % of the free GPU memory"};
-  }
-  return limit;
-}
-
-/// Points per batch: `wanted` within the limit and the `points` to compute; when `wanted`
-/// is something asked for (`asked`: "--batch-points N", or the batches a
-/// resumed run started with) and the limit lowers it, `notice` says so.
-std::uint64_t batch_capacity(std::uint64_t points, std::uint64_t wanted, const std::string& asked,
-                             const batch_limit& limit, std::string& notice) {
-  if (!asked.empty() && wanted > limit.points)
-    notice = asked + " lowered to " + std::to_string(limit.points) + " (two batches of results must fit in " +
-             limit.reason + ")";
-  return std::max<std::uint64_t>(1, std::min({points, wanted, limit.points}));
-}
-
-/// This rank's share of a sweep computed by several ranks (distributed.hpp).
-template <class Real>
-std::uint64_t compute_on_rank(process_group& group, const sweep_spec<Real>& spec, std::uint64_t capacity, bool curves,
-                              const backend_choice& backend, const record_layout<Real>& layout,
-                              batch_journal& journal, const std::vector<batch>& todo, unsigned writer_threads,
-                              progress_reporter* progress) {
-  if (backend.use_cuda) {
-    cuda::sweep_runner<Real> runner(spec, capacity, curves, backend.cuda_device);
-    return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
-  }
-  cpu_runner<Real> runner(spec, capacity, curves);
-  return compute_shared<Real>(group, runner, layout, journal, todo, writer_threads, progress);
-}
-
-/// The batches of `todo` on several GPUs of this process (--devices): a
-/// thread per listed device, each with its own runner, taking batches from
-/// one counter and recording them in the journal.
-template <class Real>
-void compute_on_devices(const std::vector<int>& devices, const sweep_spec<Real>& spec, std::uint64_t capacity,
-                        bool curves, const record_layout<Real>& layout, batch_journal& journal,
-                        const std::vector<batch>& todo, unsigned writer_threads, progress_reporter& progress) {
-  ticket_counter tickets;
-  std::mutex journal_mutex;
-  std::vector<std::future<void>> workers;
-  for (std::size_t i = 0; i < devices.size(); ++i)
-    workers.push_back(std::async(std::launch::async, [&, i] {
-      cuda::sweep_runner<Real> runner(spec, capacity, curves, devices[i]);
-      // One thread draws the progress (the reporter is not shared).
-      compute_shared<Real>(tickets, runner, layout, journal, todo, writer_threads, i == 0 ? &progress : nullptr,
-                           &journal_mutex);
-    }));
-  for (auto& w : workers) w.wait();
-  for (auto& w : workers) w.get();  // rethrows the first failure
 }
 
 /// A rank other than 0 of a sweep computed by several ranks: takes rank 0's
@@ -627,23 +454,6 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
 }
 
 }  // namespace
-
-std::vector<int> parse_device_list(const std::string& text) {
-  std::vector<int> devices;
-  std::size_t at = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', at);
-    const std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-    int device = -1;
-    const auto [stop, error] = std::from_chars(item.data(), item.data() + item.size(), device);
-    if (item.empty() || error != std::errc() || stop != item.data() + item.size() || device < 0 || device > 1023)
-      throw std::invalid_argument("expected device indices from 0 to 1023 separated by commas (e.g. 0,1), not '" +
-                                  text + "'");
-    devices.push_back(device);
-    if (comma == std::string::npos) return devices;
-    at = comma + 1;
-  }
-}
 
 nlohmann::json run_summary::to_json() const {
   auto counts = [](const std::array<std::uint64_t, status_count>& c) {

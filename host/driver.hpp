@@ -64,9 +64,6 @@ struct run_summary {
   nlohmann::json to_json() const;
 };
 
-/// "0,1,3" as device indices (0 to 1023); std::invalid_argument saying what is wrong.
-std::vector<int> parse_device_list(const std::string& text);
-
 /// Runs the sweep and writes `options.output_path`. Throws config_error /
 /// output_error (bad input, exit 2), backend_error and others (exit 1).
 run_summary run_sweep(const sweep_config& config, const run_options& options);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "csv.hpp"
@@ -45,6 +47,24 @@ int report(const char* what, const std::exception& e, int code) {
   std::fflush(stderr);
   group.abort(code);  // never returns
   return code;
+}
+
+/// "0,1,3" as device indices (0 to 1023); std::invalid_argument saying what is wrong.
+std::vector<int> parse_device_list(const std::string& text) {
+  std::vector<int> devices;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', at);
+    const std::string item = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    int device = -1;
+    const auto [stop, error] = std::from_chars(item.data(), item.data() + item.size(), device);
+    if (item.empty() || error != std::errc() || stop != item.data() + item.size() || device < 0 || device > 1023)
+      throw std::invalid_argument("expected device indices from 0 to 1023 separated by commas (e.g. 0,1), not '" +
+                                  text + "'");
+    devices.push_back(device);
+    if (comma == std::string::npos) return devices;
+    at = comma + 1;
+  }
 }
 
 /// MPI finalized however main returns.
@@ -188,7 +208,7 @@ int main(int argc, char** argv) {
                   "device; a device listed twice runs two)")
       ->check([](const std::string& text) {
         try {
-          scaleham::parse_device_list(text);
+          parse_device_list(text);
           return std::string();
         } catch (const std::invalid_argument& e) {
           return std::string(e.what());
@@ -320,7 +340,7 @@ int main(int argc, char** argv) {
               : scaleham::parse_config_file(config_path);
       if (options.output_path.empty()) options.output_path = default_output(config_path);
       if (!shard_text.empty()) options.shard = scaleham::parse_shard(shard_text);
-      if (!devices_text.empty()) options.devices = scaleham::parse_device_list(devices_text);
+      if (!devices_text.empty()) options.devices = parse_device_list(devices_text);
       options.command_line = scaleham::quoted_command_line(argc, argv);
       options.device_given = run->count("--device") > 0;
       scaleham::run_summary summary;
