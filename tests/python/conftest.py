@@ -25,3 +25,16 @@ def run_cli(scaleham_bin):
                               cwd=cwd, timeout=timeout)
 
     return run
+
+
+def datasets(path):
+    """Every dataset of an HDF5 file: name -> (shape, dtype, raw bytes); two
+    files hold the same data exactly when these are equal."""
+    import h5py
+    found = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                found[name] = (obj.shape, obj.dtype.str, obj[...].tobytes())
+        f.visititems(visit)
+    return found

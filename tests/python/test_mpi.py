@@ -11,6 +11,8 @@ import time
 import h5py
 import pytest
 
+from conftest import datasets
+
 # Slow enough per point (RK4, 50,000 steps) that a kill lands mid-run, small
 # enough for a test: 16 x 15 points.
 SLOW = """\
@@ -50,14 +52,6 @@ def mpi_command(mpirun, ranks, *args):
 
 def mpi_env():
     return dict(os.environ, OMP_NUM_THREADS="1", OMPI_MCA_rmaps_base_oversubscribe="1")
-
-
-def datasets(path):
-    found = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: found.__setitem__(name, obj[...].tobytes())
-                     if isinstance(obj, h5py.Dataset) else None)
-    return found
 
 
 @pytest.mark.parametrize("ranks", [1, 2, 3])

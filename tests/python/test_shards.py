@@ -10,7 +10,7 @@ import time
 import h5py
 import pytest
 
-from conftest import REPO
+from conftest import REPO, datasets
 
 # A Halton sweep with curves in float32: random grids, /parameters, point
 # scales and the curve dataset all go through the shard edges.
@@ -36,17 +36,6 @@ points = 8
 curves = true
 float32 = true
 """
-
-
-def datasets(path):
-    """Every dataset of a file: name -> (shape, dtype, raw bytes)."""
-    found = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                found[name] = (obj.shape, obj.dtype.str, obj[...].tobytes())
-        f.visititems(visit)
-    return found
 
 
 def attrs(path):

@@ -13,7 +13,7 @@ import time
 import h5py
 import pytest
 
-from conftest import REPO
+from conftest import REPO, datasets
 
 SLURM_LOCAL = REPO / "scripts" / "slurm-local.sh"
 EXAMPLES = REPO / "examples" / "slurm"
@@ -52,14 +52,6 @@ def wait_for(env, *jobs, timeout=240):
         shown = subprocess.run(["scontrol", "show", "job", job], capture_output=True, text=True, env=env).stdout
         states += [word.split("=")[1] for word in shown.split() if word.startswith("JobState=")]
     return states
-
-
-def datasets(path):
-    found = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: found.__setitem__(name, obj[...].tobytes())
-                     if isinstance(obj, h5py.Dataset) else None)
-    return found
 
 
 @pytest.fixture
