@@ -213,6 +213,7 @@ void run_rank(const sweep_config& config, const run_options& options, const back
               const record_layout<Real>& layout) {
   std::uint64_t capacity = 0;
   const std::vector<batch> todo = plan_from_text(group.broadcast(""), capacity);
+  if (todo.empty()) return;  // rank 0 has nothing for us (see run_typed)
   batch_journal journal = batch_journal::resume(options.output_path, manifest);
   group.barrier();  // every rank has opened the journal
   const sweep_plan<Real> plan(config);
@@ -272,6 +273,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
       batch_journal::resume(path, manifest).remove();  // resume() checks it is ours
       summary.notice = path + " was already complete; removed its journal";
       summary.points = range.count;
+      if (group.size() > 1) group.broadcast(plan_text(0, {}));  // nothing to do for the other ranks
       return;
     }
     if (!unfinished && batch_journal::leftover(path)) {
@@ -283,6 +285,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
         throw output_error("cannot remove " + journal_dir + ", left by an interrupted clean-up");
       summary.notice = path + " was already complete; removed what was left of its journal";
       summary.points = range.count;
+      if (group.size() > 1) group.broadcast(plan_text(0, {}));  // nothing to do for the other ranks
       return;
     }
   }
@@ -384,11 +387,16 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     // resume does.
     std::uint64_t mine = 0;
     if (on_ranks) {
+      // With nothing left to compute (a resume of a finished journal), the
+      // other ranks stop at the plan; else they open the journal, compute,
+      // and report.
       group.broadcast(plan_text(capacity, todo));
-      group.barrier();  // every rank has opened the journal
-      mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout, journal,
-                                   todo, options.writer_threads, &progress);
-      group.barrier();  // every batch is recorded
+      if (!todo.empty()) {
+        group.barrier();  // every rank has opened the journal
+        mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout,
+                                     journal, todo, options.writer_threads, &progress);
+        group.barrier();  // every batch is recorded
+      }
     } else {
       compute_on_devices<Real>(options.devices, plan.spec(), capacity, manifest.curve_values > 0, layout, journal,
                                todo, options.writer_threads, progress);
@@ -410,8 +418,10 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     }
     // Each rank's host and the points it computed, one line per rank.
     std::string hosts, points;
-    for (const std::string& text : on_ranks ? group.gather(host_name() + "\n" + std::to_string(mine))
-                                            : std::vector<std::string>{}) {
+    const std::vector<std::string> reports = on_ranks && !todo.empty()
+                                                 ? group.gather(host_name() + "\n" + std::to_string(mine))
+                                                 : std::vector<std::string>{};
+    for (const std::string& text : reports) {
       const std::size_t cut = text.rfind('\n');
       hosts += (hosts.empty() ? "" : "\n") + text.substr(0, cut);
       points += (points.empty() ? "" : "\n") + text.substr(cut + 1);

@@ -109,3 +109,38 @@ def test_a_killed_rank_leaves_a_journal_that_resume_finishes(mpirun, scaleham_bi
     assert f'"batches_resumed": {recorded}' in r.stdout, r.stdout
     assert datasets(out) == datasets(single)
     assert not journal.exists()
+
+
+def test_bad_input_on_rank_0_ends_the_whole_job(mpirun, scaleham_bin, run_cli, tmp_path):
+    # The other ranks wait for rank 0's plan: an error there must end them
+    # too (MPI_Abort with the error's exit code), not leave them waiting.
+    out = tmp_path / "out.h5"
+    assert run_cli("run", "-o", out, "--quiet").returncode == 0
+    r = subprocess.run(mpi_command(mpirun, 2, scaleham_bin, "run", "-o", out, "--backend", "cpu"),
+                       capture_output=True, text=True, env=mpi_env(), timeout=120)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "exists" in r.stderr
+
+
+def test_a_resume_with_nothing_left_to_compute(mpirun, scaleham_bin, run_cli, tmp_path):
+    # Killed after its only batch was recorded: the ranks have nothing to do,
+    # rank 0 writes the file from the journal.
+    single = tmp_path / "single.h5"
+    assert run_cli("run", "-o", single, "--quiet", "--backend", "cpu").returncode == 0
+    out, hold = tmp_path / "out.h5", tmp_path / "hold"
+    env = dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold))
+    proc = subprocess.Popen([scaleham_bin, "run", "-o", str(out), "--backend", "cpu", "--quiet"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert hold.exists(), proc.communicate()[1]
+    proc.kill()
+    proc.communicate()
+    hold.unlink()
+    assert not out.exists() and (tmp_path / "out.h5.journal").is_dir()
+    r = subprocess.run(mpi_command(mpirun, 2, scaleham_bin, "run", "-o", out, "--backend", "cpu", "--resume",
+                                   "--json"), capture_output=True, text=True, env=mpi_env(), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert '"batches_resumed": 1' in r.stdout
+    assert datasets(out) == datasets(single)
