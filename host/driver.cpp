@@ -220,7 +220,8 @@ void run_rank(const sweep_config& config, const run_options& options, const back
   summary.points = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout,
                                          journal, todo, options.writer_threads, nullptr);
   group.barrier();  // every batch is recorded
-  if (const int signal = pending_signal(); signal != 0)
+  // One decision for all ranks: a signal that reached any of them stops all.
+  if (const int signal = group.max_over_ranks(pending_signal()); signal != 0)
     throw interrupted(signal, "interrupted by " + signal_name(signal));
   group.gather(host_name() + "\n" + std::to_string(summary.points));
 }
@@ -241,8 +242,18 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   manifest.result_bytes = layout.column_bytes;
   manifest.curve_values = layout.n_T;
   manifest.curve_value_bytes = layout.curve_value_bytes;
-  // The other ranks of an MPI job only compute; rank 0 runs the sweep.
+  // The other ranks of an MPI job only compute; rank 0 runs the sweep. All
+  // ranks must compute alike (a rank that fell back to the CPU would mix CPU
+  // and GPU results in one file): rank 0 refuses a mixture, which ends the job.
   process_group& group = sweep_processes();
+  if (group.size() > 1) {
+    const std::vector<std::string> backends = group.gather(backend.backend);
+    for (std::size_t r = 1; r < backends.size(); ++r)
+      if (backends[r] != backends[0])
+        throw backend_error("MPI rank " + std::to_string(r) + " runs on the " + backends[r] + " backend, rank 0 on " +
+                            backends[0] + " (more ranks on a node than GPUs it shows?); give --backend, or one "
+                            "rank per visible GPU");
+  }
   if (group.rank() != 0) {
     run_rank<Real>(config, options, backend, summary, group, manifest, layout);
     return;
@@ -386,6 +397,8 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     // (distributed.hpp); then this thread writes them all into the file, as a
     // resume does.
     std::uint64_t mine = 0;
+    int signal = 0;
+    const auto computing = clock_type::now();
     if (on_ranks) {
       // With nothing left to compute (a resume of a finished journal), the
       // other ranks stop at the plan; else they open the journal, compute,
@@ -396,12 +409,15 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
         mine = compute_on_rank<Real>(group, plan.spec(), capacity, manifest.curve_values > 0, backend, layout,
                                      journal, todo, options.writer_threads, &progress);
         group.barrier();  // every batch is recorded
+        signal = group.max_over_ranks(pending_signal());  // one decision for all ranks
       }
     } else {
       compute_on_devices<Real>(options.devices, plan.spec(), capacity, manifest.curve_values > 0, layout, journal,
                                todo, options.writer_threads, progress);
+      signal = pending_signal();
     }
-    if (const int signal = pending_signal(); signal != 0)
+    summary.seconds_waiting += seconds_since(computing);  // the compute, not hidden by writing here
+    if (signal != 0)
       throw interrupted(signal, "interrupted by " + signal_name(signal) + "; the finished batches are kept in " +
                                     batch_journal::directory_for(path));
     journal = batch_journal::resume(path, manifest);  // now with every worker's batches
@@ -508,8 +524,15 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   summary.output_path = options.output_path;
   summary.precision = options.precision;
   process_group& group = sweep_processes();
-  int device = group.size() > 1 && !options.device_given ? group.local_rank() : options.device;
+  int device = options.device;
+  if (group.size() > 1 && !options.device_given) {  // each rank its GPU: its rank on the node
+    const int visible = cuda::probe(0).device_count;
+    device = visible > 0 ? group.local_rank() % visible : 0;
+  }
   if (!options.devices.empty()) {
+    if (group.size() > 1)
+      throw std::invalid_argument("--devices spreads one process over GPUs; under MPI each rank takes one GPU "
+                                  "(its rank on the node, or --device)");
     if (options.backend == "cpu") throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
     device = options.devices.front();
   }

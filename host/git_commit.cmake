@@ -9,8 +9,10 @@ if(failed OR commit STREQUAL "")
   set(commit "unknown")
 else()
   execute_process(COMMAND git -C "${SOURCE_DIR}" status --porcelain --untracked-files=no
-                  OUTPUT_VARIABLE changes ERROR_QUIET)
-  if(NOT changes STREQUAL "")
+                  OUTPUT_VARIABLE changes RESULT_VARIABLE status_failed ERROR_QUIET)
+  if(status_failed)
+    string(APPEND commit "-unknown-state")  # git could not say whether the tree is clean
+  elseif(NOT changes STREQUAL "")
     string(APPEND commit "-dirty")
   endif()
 endif()

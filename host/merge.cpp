@@ -61,14 +61,14 @@ part_file read_part(const std::string& path) {
     p.git_commit = text_or(root, "git_commit", "unknown");
     p.command_line = text_or(root, "command_line", "");
     p.host = text_or(root, "host", "");
-    p.seconds_compute = std::stod(text_or(root, "seconds_compute", "0"));
-    p.seconds_total = std::stod(text_or(root, "seconds_total", "0"));
     try {
+      p.seconds_compute = std::stod(text_or(root, "seconds_compute", "0"));
+      p.seconds_total = std::stod(text_or(root, "seconds_total", "0"));
       p.shard = parse_shard(h5::attribute_text(root, "shard"));
       p.range = {std::stoull(h5::attribute_text(root, "shard_first")),
                  std::stoull(h5::attribute_text(root, "shard_points"))};
     } catch (const std::exception&) {
-      throw merge_error(path + ": its shard attributes are damaged");
+      throw merge_error(path + ": its shard or timing attributes are damaged");
     }
   } catch (const h5_error& e) {
     throw merge_error(path + " cannot be read as HDF5: " + e.what());
@@ -95,6 +95,8 @@ std::vector<part_file> check_parts(std::vector<part_file> parts, std::uint64_t t
     const auto [at, inserted] = by_index.emplace(p.shard.index, &p);
     if (!inserted)
       throw merge_error(p.path + " and " + at->second->path + " are both shard " + p.shard.text());
+    if (p.shard.count > total)
+      throw merge_error(p.path + ": shard " + p.shard.text() + " of a grid of " + std::to_string(total) + " points");
     const batch want = shard_range(total, p.shard);
     if (p.range.first != want.first || p.range.count != want.count)
       throw merge_error(p.path + ": shard " + p.shard.text() + " should hold points [" + std::to_string(want.first) +
@@ -186,7 +188,11 @@ void write_merged(const std::vector<part_file>& parts, const sweep_config& confi
     if (options.virtual_file) break;  // the parts hold the data
     const h5::file file = h5::open_file_read_only(p.path);
     for (const batch& b : plan_range(config.shape(), p.range.first, p.range.count, max_points)) {
-      read_packed(file.get(), config, layout, b, packed);
+      try {
+        read_packed(file.get(), config, layout, b, packed);
+      } catch (const h5_error& e) {
+        throw merge_error(p.path + ": its results cannot be read as this sweep's (" + e.what() + ")");
+      }
       writer.write_packed(b, packed.data());
     }
   }

@@ -124,7 +124,10 @@ h5::dataset create_point_dataset(hid_t location, const std::string& name, hid_t 
   for (const auto& part : parts)
     for (const batch& b : plan_range(shape, part.range.first, part.range.count, ~std::uint64_t(0))) {
       const hyperslab slab = hyperslab_of(shape, b);
-      h5::virtual_mapping m{part.file, path, as_hsize(slab.start), as_hsize(slab.count)};
+      // HDF5 reads printf-like patterns (%b, %%) in source file names.
+      std::string file;
+      for (char c : part.file) file += c == '%' ? std::string("%%") : std::string(1, c);
+      h5::virtual_mapping m{file, path, as_hsize(slab.start), as_hsize(slab.count)};
       if (per_point > 0) {
         m.start.push_back(0);
         m.count.push_back(per_point);

@@ -1,5 +1,6 @@
 #include "ranks.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -20,6 +21,7 @@ class single_process final : public process_group {
   void barrier() override {}
   std::string broadcast(const std::string& text) override { return text; }
   std::vector<std::string> gather(const std::string& text) override { return {text}; }
+  int max_over_ranks(int value) override { return value; }
   std::uint64_t take_ticket() override { return next_++; }
   [[noreturn]] void abort(int code) override { std::_Exit(code); }
 
@@ -41,7 +43,11 @@ class mpi_world final : public process_group {
     // The counter lives on rank 0; the others hold no memory in the window.
     MPI_Win_allocate(rank_ == 0 ? MPI_Aint(sizeof(std::uint64_t)) : 0, sizeof(std::uint64_t), MPI_INFO_NULL,
                      MPI_COMM_WORLD, &counter_memory_, &window_);
-    if (rank_ == 0) *counter_memory_ = 0;
+    if (rank_ == 0) {  // through the window, so every rank sees it
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, window_);
+      *counter_memory_ = 0;
+      MPI_Win_unlock(0, window_);
+    }
     MPI_Barrier(MPI_COMM_WORLD);
   }
   ~mpi_world() override { MPI_Win_free(&window_); }
@@ -72,6 +78,11 @@ class mpi_world final : public process_group {
     std::vector<std::string> texts;
     for (int r = 0; rank_ == 0 && r < size_; ++r) texts.push_back(all.substr(offsets[r], lengths[r]));
     return texts;
+  }
+  int max_over_ranks(int value) override {
+    int largest = value;
+    MPI_Allreduce(&value, &largest, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return largest;
   }
   std::uint64_t take_ticket() override {
     const std::uint64_t one = 1;
@@ -117,6 +128,12 @@ process_group& start_processes([[maybe_unused]] int& argc, [[maybe_unused]] char
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     mpi_started = true;
+    // Only the main thread calls MPI, which FUNNELED allows; below it, the
+    // backends' threads could not coexist with MPI at all.
+    if (provided < MPI_THREAD_FUNNELED) {
+      std::fprintf(stderr, "scaleham: this MPI library does not allow threads (MPI_THREAD_FUNNELED)\n");
+      MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     current() = std::make_unique<mpi_world>();
   }
 #endif

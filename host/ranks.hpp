@@ -25,6 +25,9 @@ class process_group {
   virtual std::string broadcast(const std::string& text) = 0;
   /// Every rank's `text`, in rank order, at rank 0 (empty elsewhere).
   virtual std::vector<std::string> gather(const std::string& text) = 0;
+  /// The largest of every rank's `value`, on every rank (so that all ranks
+  /// act on one decision, e.g. whether any of them was signalled).
+  virtual int max_over_ranks(int value) = 0;
   /// The value of the shared counter before this call added 1 to it (from 0).
   virtual std::uint64_t take_ticket() = 0;
   /// Ends the whole job at once with `code` (a rank that cannot go on).

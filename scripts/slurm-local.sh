@@ -111,7 +111,7 @@ write_conf() {
     # configured topology exceeds the hardware.
     topo=$(slurmd -C 2>/dev/null | head -1 | grep -o 'Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*' || true)
     local detected_cpus
-    detected_cpus=$(slurmd -C 2>/dev/null | head -1 | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p')
+    detected_cpus=$(slurmd -C 2>/dev/null | head -1 | sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' || true)
     # If nproc is restricted (affinity/cgroup), CPUs != hardware; use plain CPUs=.
     [[ -n $detected_cpus && $detected_cpus == "$cpus" ]] || topo=""
     mem_total=$(free -m | awk '/^Mem:/ {print $2}')

@@ -144,3 +144,39 @@ def test_a_resume_with_nothing_left_to_compute(mpirun, scaleham_bin, run_cli, tm
     assert r.returncode == 0, r.stderr
     assert '"batches_resumed": 1' in r.stdout
     assert datasets(out) == datasets(single)
+
+
+def test_a_signal_to_one_rank_stops_every_rank(mpirun, scaleham_bin, run_cli, tmp_path):
+    # SIGTERM reaches one rank only (not through mpirun): the ranks decide
+    # together, all stop with the journal kept, none waits for another.
+    config = tmp_path / "slow.toml"
+    config.write_text(SLOW)
+    out = tmp_path / "out.h5"
+    journal = tmp_path / "out.h5.journal"
+    job = subprocess.Popen(mpi_command(mpirun, 2, scaleham_bin, "run", config, "-o", out, "--backend", "cpu",
+                                       "--batch-points", "5", "--quiet"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and job.poll() is None:
+        if journal.is_dir() and len(list(journal.glob("batch-*.bin"))) >= 2:
+            break
+        time.sleep(0.01)
+    ranks = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+    assert len(ranks) == 2, ranks
+    os.kill(int(ranks[-1]), signal.SIGTERM)
+    _, stderr = job.communicate(timeout=180)
+    assert job.returncode != 0, stderr
+    assert "interrupted by SIGTERM" in stderr and "--resume" in stderr, stderr
+    assert not out.exists() and journal.is_dir()
+    single = tmp_path / "single.h5"
+    assert run_cli("run", config, "-o", single, "--quiet", "--backend", "cpu").returncode == 0
+    r = subprocess.run(mpi_command(mpirun, 2, scaleham_bin, "run", config, "-o", out, "--backend", "cpu", "--resume"),
+                       capture_output=True, text=True, env=mpi_env(), timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert datasets(out) == datasets(single)
+
+
+def test_devices_is_for_one_process(mpirun, scaleham_bin, tmp_path):
+    r = subprocess.run(mpi_command(mpirun, 2, scaleham_bin, "run", "-o", tmp_path / "out.h5", "--devices", "0,1"),
+                       capture_output=True, text=True, env=mpi_env(), timeout=120)
+    assert r.returncode == 2 and "under MPI each rank takes one GPU" in r.stderr, r.stderr
