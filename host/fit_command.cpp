@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <initializer_list>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
@@ -76,12 +78,69 @@ std::vector<dataset_result> fit_all(const std::vector<fit_dataset>& datasets, co
   return results;
 }
 
-bool looks_like_viscosity(std::string name) {
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
-  for (const char* prefix : {"eta", "log10_eta", "log10eta", "ln_eta", "log_eta"})
-    if (name.rfind(prefix, 0) == 0) return true;
-  return name.find("visc") != std::string::npos;
+}  // namespace
+
+column_quantity quantity_of_column(const std::string& y_column) {
+  std::string name;
+  for (unsigned char ch : y_column) name += char(std::tolower(ch));
+  for (const char* prefix : {"log10_", "log10", "ln_", "log_"})
+    if (name.rfind(prefix, 0) == 0) {
+      name.erase(0, std::strlen(prefix));
+      break;
+    }
+  const auto ends_with = [&](std::initializer_list<const char*> suffixes) {
+    for (const char* suffix : suffixes) {
+      const std::size_t n = std::strlen(suffix);
+      if (name.size() >= n && name.compare(name.size() - n, n, suffix) == 0) return true;
+    }
+    return false;
+  };
+  if (name.rfind("eta", 0) == 0 || name.find("visc") != std::string::npos) {
+    if (ends_with({"pa_s", "pa.s", "pas", "pa*s", "pa s"})) return {"viscosity in Pa s", 1e12};
+    if (ends_with({"_p", "poise", "dpa_s", "dpa.s", "dpas"})) return {"viscosity in poise", 1e13};
+    return {};  // a viscosity, but in units the name does not say
+  }
+  if (name.rfind("tau", 0) == 0 || name.rfind("relaxation_time", 0) == 0) {
+    if (name == "tau" || name == "relaxation_time" || ends_with({"_s", "_sec", "seconds"}))
+      return {"relaxation time in s", 100.0};
+    return {};
+  }
+  return {};
 }
+
+tg_level_choice tg_level_of(const std::vector<std::string>& y_columns, double given_level, bool given) {
+  if (given) return {given_level, "--tg-level", ""};
+  std::vector<std::string> unknown, known;
+  column_quantity common;
+  bool differ = false;
+  for (const std::string& column : y_columns) {
+    const column_quantity q = quantity_of_column(column);
+    if (q.level == 0) {
+      unknown.push_back(column);
+      continue;
+    }
+    known.push_back("'" + column + "': " + q.what);
+    if (common.level != 0 && q.level != common.level) differ = true;
+    if (common.level == 0) common = q;
+  }
+  if (differ || (!known.empty() && !unknown.empty())) {
+    std::string list;
+    for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+    for (const std::string& u : unknown) list += (list.empty() ? "'" : ", '") + u + "': unknown";
+    throw std::invalid_argument("the y columns do not share one level at Tg (" + list +
+                                "): fit them separately, or give --tg-level");
+  }
+  if (unknown.empty() && common.level != 0) return {common.level, "the quantity: " + common.what, ""};
+  std::string list;
+  for (const std::string& u : unknown) list += (list.empty() ? "'" : ", '") + u + "'";
+  return {100.0, "default",
+          fmt::format("warning: Tg is where y reaches 100 (the tau = 100 s convention): column {} names no "
+                      "quantity whose level at Tg scaleham knows (it reads eta/viscosity in Pa s or poise, tau "
+                      "in s); give --tg-level",
+                      list)};
+}
+
+namespace {
 
 // --- output file -------------------------------------------------------------------
 
@@ -105,6 +164,7 @@ void write_contents(hid_t root, const fit_report& report) {
   h5::write_attribute(root, "model", std::string_view("ln y = a + B / (T - T_vf), y in its own units"));
   h5::write_attribute(root, "tg_level", o.tg_level);
   h5::write_attribute(root, "tg_log_level", std::log(o.tg_level));
+  h5::write_attribute(root, "tg_level_source", report.tg_level_source);
   h5::write_attribute(root, "c", o.c);
   h5::write_attribute(root, "seed", o.seed);
   h5::write_attribute(root, "bootstrap", o.bootstrap);
@@ -314,24 +374,22 @@ fit_report run_fit_command(const fit_command_options& options) {
     check_output_path(options.output_path, options.force);
     check_not_an_input(options.output_path, options.files);
   }
+  // Tg's level before any work: columns that do not agree on one are bad input.
+  std::vector<std::string> y_columns;
+  for (const csv_file& f : files) y_columns.push_back(f.y_column);
+  const tg_level_choice tg = tg_level_of(y_columns, options.tg_level, options.tg_level_given);
+  if (!tg.note.empty() && !options.quiet) std::fprintf(stderr, "scaleham: %s\n", tg.note.c_str());
+  report.options.tg_level = tg.level;
+  report.tg_level_source = tg.source;
 
   const backend_choice backend = choose_backend(options.backend, "fitting", options.quiet, options.device);
   const bool use_cuda = backend.use_cuda;
   report.backend = backend.backend;
   report.device = backend.device;
   report.notice = backend.notice;
-  if (!options.tg_level_given && !options.quiet)
-    for (const csv_file& f : files)
-      if (looks_like_viscosity(f.y_column)) {
-        std::fprintf(stderr,
-                     "scaleham: note: column '%s' looks like a viscosity; Tg is where it reaches %g "
-                     "(--tg-level; use 1e12 for Pa s)\n",
-                     f.y_column.c_str(), options.tg_level);
-        break;
-      }
 
   vft_options<double> fit_options;
-  fit_options.tg_log_level = std::log(options.tg_level);
+  fit_options.tg_log_level = std::log(tg.level);
   report.results = fit_all(datasets, options, fit_options, use_cuda);
 
   if (!options.output_path.empty()) write_fit_file(report, options.output_path, options.force);
@@ -404,8 +462,8 @@ std::string fit_report_table(const fit_report& report) {
 
   std::string out = fmt::format(
       "# VFT fit ln y = a + B/(T - T_vf): a = ln y0 (y in its own units), B, T_vf, Tg in K; "
-      "Tg where y = {}; m = fragility at Tg; rms of ln y; ± = standard error",
-      number(o.tg_level));
+      "Tg where y = {} ({}); m = fragility at Tg; rms of ln y; ± = standard error",
+      number(o.tg_level), report.tg_level_source);
   if (boot)
     out += fmt::format("; 95% CI: percentile bootstrap, {} replicas, seed {}", o.bootstrap, o.seed);
   out += "\n";

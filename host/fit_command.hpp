@@ -37,14 +37,37 @@ struct fit_command_options {
   std::uint64_t bootstrap = 0;   ///< replicas per dataset; 0: no intervals
   std::uint64_t seed = 1;        ///< of the bootstrap resampling
   double c = 1.0;                ///< g = c·(T − T0): A = λ·c·B
-  double tg_level = 100.0;       ///< y at Tg, in y's own linear units
-  bool tg_level_given = false;   ///< false: note on stderr when y looks like a viscosity
+  double tg_level = 100.0;       ///< y at Tg, in y's own linear units (--tg-level)
+  bool tg_level_given = false;   ///< false: the level follows from the y column's quantity (tg_level_of)
   std::vector<double> lambdas;   ///< λ values for the prediction A = λ·c·B
   std::string output_path;       ///< HDF5 file; empty: none
   bool force = false;            ///< overwrite an existing output file
   bool quiet = false;            ///< no notices on stderr
   std::string command_line;      ///< for the file's attributes
 };
+
+/// What a y column's name says it measures, and the level that defines Tg for
+/// it: a viscosity in Pa·s (log10_eta_Pa_s, eta_Pa_s, viscosity_Pa.s, ...) is
+/// 10^12 Pa·s at Tg, in poise or dPa·s 10^13; a relaxation time in seconds
+/// (tau_s, log10_tau_s; tau alone is read as seconds) 100 s. Anything else
+/// names no quantity scaleham knows (level 0).
+struct column_quantity {
+  std::string what;   ///< "viscosity in Pa s", ...; empty when unknown
+  double level = 0;   ///< y at Tg in the column's linear units; 0 when unknown
+};
+column_quantity quantity_of_column(const std::string& y_column);
+
+/// The Tg level of a fit of `y_columns` and where it comes from: --tg-level
+/// when given; else the columns' quantity when they all name one with the same
+/// level; else 100 (the τ = 100 s convention) with a warning in `note`. Columns
+/// whose quantities have different levels are refused (std::invalid_argument:
+/// fit them separately or give --tg-level).
+struct tg_level_choice {
+  double level = 100.0;
+  std::string source;  ///< "--tg-level", "the quantity: viscosity in Pa s", "default"
+  std::string note;    ///< a warning for stderr, or empty
+};
+tg_level_choice tg_level_of(const std::vector<std::string>& y_columns, double given_level, bool given);
 
 /// A 95% percentile interval [lo, hi] (NaN when no replica gave a value).
 struct interval {
@@ -68,6 +91,7 @@ struct fit_report {
   std::string notice;           ///< e.g. why `auto` fell back to the CPU
   fit_command_options options;
   std::vector<std::string> y_columns;  ///< per file: "column (scale)"
+  std::string tg_level_source;         ///< where options.tg_level came from (tg_level_of)
 };
 
 /// Parses `--lambda`: a comma list "0.05,0.1,0.2" or a range "lo:hi:count"

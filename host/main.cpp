@@ -302,9 +302,9 @@ int main(int argc, char** argv) {
       ->check(positive_number)
       ->capture_default_str();
   fit->add_option("--tg-level", fit_options.tg_level,
-                  "value of y at Tg in its own linear units (100 for tau in s; 1e12 for eta in Pa s)")
-      ->check(positive_number)
-      ->capture_default_str();
+                  "value of y at Tg in its own linear units (default: from the y column's quantity, 1e12 for eta "
+                  "in Pa s, 1e13 in poise, 100 for tau in s; else 100 with a warning)")
+      ->check(positive_number);
   // Empty names are refused: an empty value means "the default" inside.
   fit->add_option("--T-column", fit_options.csv.T_column,
                   "temperature column (default: T, T_K, temperature, or the first column)")

@@ -7,6 +7,7 @@ import math
 import pathlib
 import re
 
+import h5py
 import numpy as np
 import pytest
 
@@ -425,16 +426,65 @@ def test_missing_file_and_bad_options_are_exit_2(run_cli, tmp_path):
     assert run_cli("fit").returncode == 2  # no files
 
 
-def test_viscosity_column_gets_a_tg_level_note(run_cli, tmp_path):
-    path = write_csv(tmp_path / "melt.csv", "T_K,log10_eta_Pa_s",
-                     [(t, vft(t, math.log(1e-5), 8000, 700) / LN10) for t in np.linspace(950, 1700, 10)])
-    plain = run_cli("fit", path)
-    assert plain.returncode == 0
-    assert "--tg-level" in plain.stderr
-    given = run_cli("fit", path, "--tg-level", "1e12", "--json")
-    assert "--tg-level" not in given.stderr
+def melt_rows():
+    return [(t, vft(t, math.log(1e-5), 8000, 700) / LN10) for t in np.linspace(950, 1700, 10)]
+
+
+@pytest.mark.parametrize("column, level, what", [
+    ("log10_eta_Pa_s", 1e12, "viscosity in Pa s"),
+    ("eta_Pa.s", 1e12, "viscosity in Pa s"),
+    ("log10_viscosity_poise", 1e13, "viscosity in poise"),
+    ("log10_tau_s", 100.0, "relaxation time in s"),
+])
+def test_tg_level_follows_the_quantity_the_column_names(run_cli, tmp_path, column, level, what):
+    rows = melt_rows() if column.startswith("log10") else [(t, 10 ** y) for t, y in melt_rows()]
+    path = write_csv(tmp_path / "melt.csv", f"T_K,{column}", rows)
+    out = tmp_path / "fit.h5"
+    plain = run_cli("fit", path, "--json", "-o", out)
+    assert plain.returncode == 0, plain.stderr
+    assert "warning" not in plain.stderr and "--tg-level" not in plain.stderr, plain.stderr
+    [fit] = json.loads(plain.stdout)
+    assert math.isclose(vft(fit["Tg"], fit["a"], fit["B"], fit["T_vf"]), math.log(level), rel_tol=1e-9)
+    with h5py.File(out, "r") as f:
+        assert f.attrs["tg_level"] == level
+        assert f.attrs["tg_level_source"] == f"the quantity: {what}"
+    # --tg-level still decides when given, silently.
+    given = run_cli("fit", path, "--tg-level", "1e3", "--json", "--quiet")
+    assert given.returncode == 0 and given.stderr == "", given.stderr
     [fit] = json.loads(given.stdout)
-    assert math.isclose(vft(fit["Tg"], fit["a"], fit["B"], fit["T_vf"]), math.log(1e12), rel_tol=1e-9)
+    assert math.isclose(vft(fit["Tg"], fit["a"], fit["B"], fit["T_vf"]), math.log(1e3), rel_tol=1e-9)
+
+
+def test_a_column_of_unknown_quantity_gets_the_default_level_and_a_warning(run_cli, tmp_path):
+    path = write_csv(tmp_path / "d.csv", "T,y", [(t, 10 ** y) for t, y in melt_rows()])
+    r = run_cli("fit", path, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "warning: Tg is where y reaches 100" in r.stderr and "'y'" in r.stderr and "--tg-level" in r.stderr
+    [fit] = json.loads(r.stdout)
+    assert math.isclose(vft(fit["Tg"], fit["a"], fit["B"], fit["T_vf"]), math.log(100.0), rel_tol=1e-9)
+    assert "warning" not in run_cli("fit", path, "--tg-level", "100").stderr
+
+
+def test_columns_without_one_common_level_are_refused(run_cli, tmp_path):
+    eta = write_csv(tmp_path / "eta.csv", "T_K,log10_eta_Pa_s", melt_rows())
+    tau = write_csv(tmp_path / "tau.csv", "T_K,log10_tau_s", melt_rows())
+    unknown = write_csv(tmp_path / "u.csv", "T_K,y", [(t, 10 ** y) for t, y in melt_rows()])
+    for pair in ((eta, tau), (eta, unknown)):
+        r = run_cli("fit", *pair, "-o", tmp_path / "out.h5")
+        assert r.returncode == 2, r.stderr
+        assert "do not share one level at Tg" in r.stderr and "--tg-level" in r.stderr, r.stderr
+        assert not (tmp_path / "out.h5").exists()
+    assert run_cli("fit", eta, tau, "--tg-level", "1e12").returncode == 0
+
+
+@pytest.mark.skipif(not VISCOSITY_FILES, reason="no measured viscosity tables")
+def test_measured_viscosities_get_tg_at_1e12_pa_s(run_cli):
+    # The measured tables name eta in Pa s: the same fits as with --tg-level 1e12.
+    by_quantity = fit_json(run_cli, *VISCOSITY_FILES)
+    by_option = fit_json(run_cli, *VISCOSITY_FILES, "--tg-level", "1e12")
+    for q, o in zip(by_quantity, by_option):
+        assert q["name"] == o["name"] and q["Tg"] == o["Tg"] and q["m"] == o["m"], q["name"]
+        assert 450 < q["Tg"] < 1100, q  # B2O3 near 550 K, albite and diopside near 1000 K
 
 
 @pytest.mark.parametrize("option", ["--tg-level", "--c"])
