@@ -5,8 +5,9 @@
 //
 // The fitted law is ln y = a + B/(T − T_vf) in natural log of the y quantity
 // in its own units (τ in s, η in Pa·s, ...), so a = ln y0; B, T_vf, Tg in the
-// units of the T column (K). Tg is where y reaches `tg_level` (100 s for τ by
-// default; use 1e12 for η in Pa·s); m is the fragility at Tg.
+// units of the T column (K). Tg is where y reaches a level that follows from
+// the quantity the y column names (tg_level_of: 10^12 for η in Pa·s, 100 for
+// τ in s) unless --tg-level gives it; m is the fragility at Tg.
 //
 // Exit policy (documented in the README): a fit that ends on a bound or fails
 // (too_few_points, no_vft_minimum, not_converged, ...) is reported with its
