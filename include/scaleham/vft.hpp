@@ -137,9 +137,13 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
   status code = s.converged ? status::ok : status::not_converged;
   int free_parameters = 3;
   Real a = s.a, B = s.B;
-  const Real T_vf = s.T_vf;
-  if (T_vf == Real(0)) {
-    // On the lower bound: the best fit within it is the Arrhenius law, T_vf fixed.
+  Real T_vf = s.T_vf;
+  // The bounds, each with the same relative margin of min T: T_vf within
+  // 1e-6·min T of 0 is the lower bound (exactly Arrhenius data end LM at 0 or
+  // a few ulp above it, by rounding), within 1e-6·min T of min T the upper.
+  if (T_vf <= T_min * Real(1e-6)) {
+    // On the lower bound: the best fit within it is the Arrhenius law, T_vf fixed at 0.
+    T_vf = Real(0);
     linear_vft(rows, Real(0), a, B);
     s.system = System::build(rows, a, B, Real(0));
     code = status::at_bound;
@@ -199,8 +203,9 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
 /// Fits ln τ = a + B/(T − T_vf) to the rows by bounded Levenberg–Marquardt.
 ///
 /// Status: ok; at_bound (the best fit has T_vf = 0 — nearly Arrhenius data —
-/// or T_vf pressed against min T; the parameters are the best within the
-/// bounds, T_vf_stderr is 0 when T_vf is fixed at 0); not_converged (iteration
+/// or T_vf pressed against min T, each within 1e-6·min T; the parameters are
+/// the best within the bounds: on the lower one T_vf = 0 exactly and the
+/// Arrhenius fit, with T_vf_stderr 0); not_converged (iteration
 /// budget spent; best parameters so far); too_few_points (n < 4, fewer than
 /// 3 distinct temperatures, or a Jacobian of rank < 3: fewer than 3
 /// temperatures that working precision tells apart); no_vft_minimum (no B > 0
