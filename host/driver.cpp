@@ -99,10 +99,11 @@ struct sweep_output {
   }
 };
 
-/// Batches already in the journal (a resumed run) go straight into the file,
-/// each with the size it was recorded with, whatever the batch size now.
+/// Batches in the journal go straight into the file, each with the size it
+/// was recorded with, whatever the batch size now: those of the run being
+/// resumed (counted as resumed), and those the ranks or devices recorded.
 template <class Real>
-void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded) {
+void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded, bool resumed = true) {
   std::vector<std::byte> packed;
   for (const batch& b : recorded) {
     packed.resize(b.count * out.layout().bytes_per_point());
@@ -110,7 +111,7 @@ void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded
     const auto start = clock_type::now();
     out.write(b, packed.data());
     out.summary.seconds_writing += seconds_since(start);
-    ++out.summary.batches_resumed;
+    out.summary.batches_resumed += resumed ? 1 : 0;
   }
 }
 
@@ -421,12 +422,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
       throw interrupted(signal, "interrupted by " + signal_name(signal) + "; the finished batches are kept in " +
                                     batch_journal::directory_for(path));
     journal = batch_journal::resume(path, manifest);  // now with every worker's batches
-    std::vector<std::byte> packed;
-    for (const batch& b : todo) {
-      packed.resize(b.count * out.layout().bytes_per_point());
-      journal.read(b, packed.data(), out.result_bytes(b), packed.data() + out.result_bytes(b), out.curve_bytes(b));
-      out.write(b, packed.data());
-    }
+    replay_recorded(out, todo, /*resumed=*/false);
     if (on_devices) {
       std::string devices;
       for (int d : options.devices) devices += (devices.empty() ? "" : ",") + std::to_string(d);

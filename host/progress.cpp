@@ -61,23 +61,30 @@ std::string progress_reporter::human_duration(double seconds) {
   return text;
 }
 
+progress_reporter::figures progress_reporter::figures_at(std::uint64_t done,
+                                                         std::chrono::steady_clock::time_point now) const {
+  figures f;
+  f.elapsed = std::chrono::duration<double>(now - start_).count();
+  f.fraction = total_ > 0 ? double(done) / double(total_) : 1.0;
+  f.rate = f.elapsed > 0 ? double(done) / f.elapsed : 0.0;
+  f.eta = f.rate > 0 ? double(total_ - done) / f.rate : NAN;
+  return f;
+}
+
 void progress_reporter::draw(std::uint64_t done, bool force) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
-  const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double fraction = total_ > 0 ? double(done) / double(total_) : 1.0;
-  const double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
-  const double eta = rate > 0 ? double(total_ - done) / rate : NAN;
+  const figures f = figures_at(done, now);
   constexpr int width = 30;
-  const int filled = static_cast<int>(fraction * width);
+  const int filled = static_cast<int>(f.fraction * width);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(width - filled), '.');
   std::fprintf(stream_, "\r[%s] %5.1f%%  %s/%s points  %s points/s  ETA %s ", bar.c_str(),
-               100.0 * fraction, human_count(double(done)).c_str(),
-               human_count(double(total_)).c_str(), human_count(rate).c_str(),
-               human_duration(eta).c_str());
+               100.0 * f.fraction, human_count(double(done)).c_str(),
+               human_count(double(total_)).c_str(), human_count(f.rate).c_str(),
+               human_duration(f.eta).c_str());
   std::fflush(stream_);
 }
 
@@ -87,13 +94,10 @@ void progress_reporter::line(std::uint64_t done, bool force) {
   if (!force && std::chrono::duration<double>(now - last_draw_).count() < line_interval_) return;
   last_draw_ = now;
   ++lines_;
-  const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double fraction = total_ > 0 ? double(done) / double(total_) : 1.0;
-  const double rate = elapsed > 0 ? double(done) / elapsed : 0.0;
-  const double eta = rate > 0 ? double(total_ - done) / rate : NAN;
+  const figures f = figures_at(done, now);
   std::fprintf(stream_, "scaleham: progress %.1f%%  %s/%s points  %s points/s  elapsed %s  ETA %s\n",
-               100.0 * fraction, human_count(double(done)).c_str(), human_count(double(total_)).c_str(),
-               human_count(rate).c_str(), human_duration(elapsed).c_str(), human_duration(eta).c_str());
+               100.0 * f.fraction, human_count(double(done)).c_str(), human_count(double(total_)).c_str(),
+               human_count(f.rate).c_str(), human_duration(f.elapsed).c_str(), human_duration(f.eta).c_str());
   std::fflush(stream_);
 }
 

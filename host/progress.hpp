@@ -37,6 +37,12 @@ class progress_reporter {
   static std::string human_duration(double seconds);
 
  private:
+  /// What both forms show: seconds since the start, the fraction done, points
+  /// per second and the seconds still to go (NaN before any point).
+  struct figures {
+    double elapsed, fraction, rate, eta;
+  };
+  figures figures_at(std::uint64_t done, std::chrono::steady_clock::time_point now) const;
   void draw(std::uint64_t done, bool force);
   void line(std::uint64_t done, bool force);
 
