@@ -54,6 +54,23 @@ def mpi_env():
     return dict(os.environ, OMP_NUM_THREADS="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 
 
+def slow_job_with_batches(mpirun, scaleham_bin, config, out, batches):
+    """A 2-rank job of the SLOW sweep, returned once its journal holds
+    `batches` batch files; also its rank processes (children of mpirun)."""
+    journal = out.parent / (out.name + ".journal")
+    job = subprocess.Popen(mpi_command(mpirun, 2, scaleham_bin, "run", config, "-o", out, "--backend", "cpu",
+                                       "--batch-points", "5", "--quiet"),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and job.poll() is None:
+        if journal.is_dir() and len(list(journal.glob("batch-*.bin"))) >= batches:
+            break
+        time.sleep(0.01)
+    assert job.poll() is None, f"the job ended too soon: {job.communicate()}"
+    ranks = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+    return job, ranks
+
+
 @pytest.mark.parametrize("ranks", [1, 2, 3])
 def test_ranks_write_the_single_process_file(mpirun, scaleham_bin, run_cli, tmp_path, ranks):
     single = tmp_path / "single.h5"
@@ -84,16 +101,7 @@ def test_a_killed_rank_leaves_a_journal_that_resume_finishes(mpirun, scaleham_bi
 
     out = tmp_path / "out.h5"
     journal = tmp_path / "out.h5.journal"
-    job = subprocess.Popen(mpi_command(mpirun, 2, scaleham_bin, "run", config, "-o", out, "--backend", "cpu",
-                                       "--batch-points", "5", "--quiet"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and job.poll() is None:
-        if journal.is_dir() and len(list(journal.glob("batch-*.bin"))) >= 3:
-            break
-        time.sleep(0.01)
-    assert job.poll() is None, f"the job ended before the kill: {job.communicate()}"
-    ranks = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+    job, ranks = slow_job_with_batches(mpirun, scaleham_bin, config, out, 3)
     assert ranks, "the ranks are children of mpirun"
     os.kill(int(ranks[-1]), signal.SIGKILL)
     job.communicate(timeout=120)
@@ -153,15 +161,7 @@ def test_a_signal_to_one_rank_stops_every_rank(mpirun, scaleham_bin, run_cli, tm
     config.write_text(SLOW)
     out = tmp_path / "out.h5"
     journal = tmp_path / "out.h5.journal"
-    job = subprocess.Popen(mpi_command(mpirun, 2, scaleham_bin, "run", config, "-o", out, "--backend", "cpu",
-                                       "--batch-points", "5", "--quiet"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=mpi_env())
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and job.poll() is None:
-        if journal.is_dir() and len(list(journal.glob("batch-*.bin"))) >= 2:
-            break
-        time.sleep(0.01)
-    ranks = subprocess.run(["pgrep", "-P", str(job.pid)], capture_output=True, text=True).stdout.split()
+    job, ranks = slow_job_with_batches(mpirun, scaleham_bin, config, out, 2)
     assert len(ranks) == 2, ranks
     os.kill(int(ranks[-1]), signal.SIGTERM)
     _, stderr = job.communicate(timeout=180)
