@@ -389,16 +389,17 @@ json fit_case(const options& o) {
             {"points_per_dataset", 64}, {"datasets", o.fit_datasets},
             {"replicas", o.fit_replicas}, {"fits", fits}};
   try {
-    const scaleham::vft_options<double> fit_options;
-    std::vector<scaleham::vft_fit<double>> result =
-        scaleham::cuda::fit_datasets(packed.table(), o.fit_replicas, 1, fit_options, o.device);  // warm-up
+    const scaleham::model_options<double> fit_options;
+    const auto vft = scaleham::relaxation_model::vft;
+    std::vector<scaleham::model_fit<double>> result =
+        scaleham::cuda::fit_datasets(packed.table(), vft, o.fit_replicas, 1, fit_options, o.device);  // warm-up
     std::uint64_t ok = 0;
     double iterations = 0;
     for (const auto& f : result) ok += f.code == scaleham::status::ok, iterations += f.iterations;
     std::vector<double> seconds;
     for (int r = 0; r < o.repeats; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
-      result = scaleham::cuda::fit_datasets(packed.table(), o.fit_replicas, 1, fit_options, o.device);
+      result = scaleham::cuda::fit_datasets(packed.table(), vft, o.fit_replicas, 1, fit_options, o.device);
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     j["timing"] = timing_json(seconds);

@@ -122,7 +122,7 @@ void batched_bootstrap(benchmark::State& state) {
   for (int d = 0; d < 64; ++d) datasets.push_back(noisy_curve(64, std::uint64_t(d) + 1));
   const std::uint64_t replicas = 63;  // 64 datasets × 64 fits
   for (auto _ : state) {
-    const auto fits = scaleham::fit_datasets_cpu(datasets, replicas, 7, {});
+    const auto fits = scaleham::fit_datasets_cpu(datasets, scaleham::relaxation_model::vft, replicas, 7, {});
     benchmark::DoNotOptimize(fits.data());
     for (const auto& f : fits) failed |= !scaleham::succeeded(f.code);
   }

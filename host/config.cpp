@@ -639,9 +639,11 @@ class config_parser {
 
   void read_grid(const toml::table& t) {
     check_keys(t, "grid", known_keys("grid"));
-    if (const toml::node* node = t.get("sampling"))
-      config_.random =
-          choice(*node, "grid.sampling", std::array{"cartesian", "halton"}) == "halton";
+    if (const toml::node* node = t.get("sampling")) {
+      const std::string_view sampling = choice(*node, "grid.sampling", std::array{"cartesian", "halton", "paired"});
+      config_.random = sampling == "halton";
+      config_.paired = sampling == "paired";
+    }
 
     if (const toml::node* node = t.get("points")) {
       if (!config_.random)
@@ -664,6 +666,24 @@ class config_parser {
     }
     if (config_.random && config_.axes.empty())
       fail(t.source(), "grid.axis", "sampling = \"halton\" needs at least one [[grid.axis]]");
+    if (config_.paired) {
+      // Point i takes coordinate i of every axis: the axes are read as
+      // cartesian ones, then must agree on their count.
+      if (config_.axes.empty())
+        fail(t.source(), "grid.axis", "sampling = \"paired\" needs at least one [[grid.axis]]");
+      const std::uint64_t count = config_.shape().front();
+      for (std::size_t a = 0; a < config_.axes.size(); ++a) {
+        const std::uint64_t n = config_.axes[a].kind == axis_kind::values ? config_.axes[a].values.size()
+                                                                          : std::uint64_t(config_.axes[a].count);
+        if (n != count)
+          fail(axis_nodes_[a]->source(), fmt::format("grid.axis[{}]", a),
+               fmt::format("sampling = \"paired\" needs axes of one length: this one has {} coordinates, "
+                           "grid.axis[0] {}",
+                           n, count));
+      }
+      config_.random = true;  // one point per sample, as a Halton grid
+      config_.random_points = count;
+    }
 
     // The number of points must fit the uint64 point index.
     std::uint64_t points = 1;

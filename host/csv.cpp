@@ -124,7 +124,7 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
 
   std::vector<std::string> header;
   int header_line = 0;
-  int T_col = -1, y_col = -1, set_col = -1;
+  int T_col = -1, y_col = -1, set_col = -1, sigma_col = -1;
   std::map<std::string, std::size_t, std::less<>> dataset_index;  // dataset value -> index in out.datasets
   std::vector<std::string_view> fields;  // the current line's fields: views into `text`
   long current = -1;                     // the previous row's dataset, and its key
@@ -205,6 +205,13 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
       if (set_col >= 0 && (set_col == T_col || set_col == y_col))
         throw fail(line_number, fmt::format("column '{}' cannot be the dataset column and a value column",
                                             shown(header[set_col])));
+      if (!options.sigma_column.empty()) {
+        sigma_col = choose(options.sigma_column, "--sigma-column");
+        if (sigma_col == T_col || sigma_col == y_col || sigma_col == set_col)
+          throw fail(line_number, fmt::format("column '{}' cannot be the σ column and another one",
+                                              shown(header[sigma_col])));
+        out.sigma_column = header[sigma_col];
+      }
       out.T_column = header[T_col];
       out.y_column = header[y_col];
       out.dataset_column = set_col >= 0 ? header[set_col] : std::string();
@@ -249,6 +256,21 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
       throw fail(line_number, fmt::format("{} in column '{}' overflows its natural log", shown(fields[y_col]),
                                           shown(header[y_col])));
 
+    double w = 1;
+    if (sigma_col >= 0) {
+      const double sigma = number(sigma_col);
+      if (!(sigma > 0))
+        throw fail(line_number, fmt::format("σ {} in column '{}' is not positive", shown(fields[sigma_col]),
+                                            shown(header[sigma_col])));
+      double sigma_ln = sigma;  // relative σ, and absolute σ of ln y
+      if (!options.sigma_relative && out.scale == y_scale::linear) sigma_ln = sigma / value;
+      if (!options.sigma_relative && out.scale == y_scale::log10) sigma_ln = sigma * 2.302585092994045684;
+      w = 1 / sigma_ln;
+      if (!(std::isfinite(w) && w > 0))
+        throw fail(line_number, fmt::format("σ {} in column '{}' gives no finite weight", shown(fields[sigma_col]),
+                                            shown(header[sigma_col])));
+    }
+
     std::string_view key;
     if (set_col >= 0) {
       key = fields[set_col];
@@ -260,7 +282,7 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
       auto it = dataset_index.find(key);
       if (it == dataset_index.end()) {
         it = dataset_index.emplace(std::string(key), out.datasets.size()).first;
-        out.datasets.push_back(fit_dataset{set_col >= 0 ? stem + ":" + std::string(key) : stem, {}, {}});
+        out.datasets.push_back(fit_dataset{set_col >= 0 ? stem + ":" + std::string(key) : stem, {}, {}, {}, {}});
         out.first_line.push_back(line_number);
       }
       current = static_cast<long>(it->second);
@@ -269,6 +291,8 @@ csv_file parse_fit_csv(const std::string& text, const std::string& source, const
     fit_dataset& d = out.datasets[static_cast<std::size_t>(current)];
     d.T.push_back(T);
     d.y.push_back(y);
+    if (sigma_col >= 0) d.w.push_back(w);
+    d.line.push_back(line_number);
   }
 
   if (header.empty()) {

@@ -16,6 +16,7 @@
 //            Rows with the same value form one dataset, named
 //            "STEM:VALUE" (STEM: the file name without directory and suffix);
 //            without a dataset column the whole file is one dataset, "STEM".
+//   σ:       --sigma-column (none by default): uncertainties, see csv_options.
 // Scale of y: --y-scale, else log10 when the y column's name starts with
 // "log10", ln when it starts with "ln_", otherwise linear. The fit works in
 // natural log: y = ln(value) (linear), ln(10)·value (log10), value (ln).
@@ -52,6 +53,12 @@ struct csv_options {
   std::string y_column;                ///< empty: default
   std::string dataset_column;          ///< empty: `dataset` if present
   std::optional<y_scale> scale;        ///< empty: from the y column's name
+  /// Column of per-row uncertainties σ (empty: none). Absolute σ are in the y
+  /// column's units (Pa·s for a linear η column, decades for log10); relative
+  /// σ are fractions of the value (0.05 = 5 %) whatever the scale. Either way
+  /// the row's weight is 1/σ of ln y: σ/value, ln 10·σ, σ; or σ relative.
+  std::string sigma_column;
+  bool sigma_relative = false;
 };
 
 /// What was read from one file: its datasets (y already in natural log) and
@@ -61,6 +68,7 @@ struct csv_file {
   std::vector<fit_dataset> datasets;
   std::vector<int> first_line;         ///< line of each dataset's first row (1-based)
   std::string T_column, y_column, dataset_column;  ///< dataset_column empty: none
+  std::string sigma_column;                        ///< empty: none
   y_scale scale = y_scale::linear;
 };
 

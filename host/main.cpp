@@ -1,7 +1,8 @@
 // scaleham: parameter sweeps of the scale-Hamiltonian theory of RG flow.
 //   scaleham run [CONFIG.toml] [-o OUT.h5] [--backend auto|cuda|cpu] [--device N] [--precision double|float]
 //   scaleham inspect OUT.h5
-//   scaleham fit DATA.csv [DATA2.csv ...] [--json] [--bootstrap N] [--lambda LIST|LO:HI:N] [-o FIT.h5]
+//   scaleham fit DATA.csv [DATA2.csv ...] [--model LAWS] [--json] [--bootstrap N] [--lambda LIST|LO:HI:N]
+//                [--emit-config DIR] [-o FIT.h5]
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
 #include <CLI/CLI.hpp>
 
@@ -248,18 +249,31 @@ int main(int argc, char** argv) {
       ->required()
       ->check(non_empty);
 
+  // A CLI11 check that runs a parser and reports its std::invalid_argument.
+  const auto valid = [](auto parse, const char* what) {
+    return CLI::Validator(
+        [parse](std::string& spec) {
+          try {
+            parse(spec);
+            return std::string();
+          } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+          }
+        },
+        what);
+  };
   scaleham::fit_command_options fit_options;
-  std::string y_scale_text, lambda_spec;
+  std::string y_scale_text, lambda_spec, model_spec, T_range_spec, sigma_kind = "absolute", units = "ln";
   bool fit_json = false;
   CLI::App* fit = app.add_subcommand(
-      "fit", "VFT fit ln y = a + B/(T - T_vf) of measured relaxation times or viscosities (CSV)");
+      "fit", "Fits of VFT, MYEGA, Avramov-Milchev or Arrhenius laws to measured relaxation times or viscosities (CSV)");
   fit->add_option("data", fit_options.files,
                   "CSV files: a header line, then T (K) and tau, log10_tau, eta, ... per row")
       ->required();
   fit->add_option("-o,--output", fit_options.output_path, "also write the results to this HDF5 file")
       ->check(non_empty);
   fit->add_flag("--force", fit_options.force, "overwrite an existing output file");
-  fit->add_flag("--json", fit_json, "print a JSON array (one object per dataset) instead of the table");
+  fit->add_flag("--json", fit_json, "print a JSON array (one object per dataset and law) instead of the table");
   fit->add_flag("-q,--quiet", fit_options.quiet, "no notices on stderr");
   fit->add_option("--backend", fit_options.backend, "auto picks the GPU when one is usable")
       ->check(CLI::IsMember({"auto", "cuda", "cpu"}))
@@ -288,16 +302,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   fit->add_option("--lambda", lambda_spec,
                   "lambda values for the prediction A = lambda*c*B: a list 0.05,0.1 or a range lo:hi:count")
-      ->check(CLI::Validator(
-          [](std::string& spec) {
-            try {
-              scaleham::parse_lambda_spec(spec);
-              return std::string();
-            } catch (const std::invalid_argument& e) {
-              return std::string(e.what());
-            }
-          },
-          "LIST|LO:HI:COUNT"));
+      ->check(valid([](const std::string& s) { scaleham::parse_lambda_spec(s); }, "LIST|LO:HI:COUNT"));
   fit->add_option("--c", fit_options.c, "c of g = c (T - T0), for A = lambda*c*B")
       ->check(positive_number)
       ->capture_default_str();
@@ -318,6 +323,29 @@ int main(int argc, char** argv) {
   fit->add_option("--y-scale", y_scale_text,
                   "scale of the y column (default: log10 for names log10*, ln for ln_*, else linear)")
       ->check(CLI::IsMember({"linear", "log10", "ln"}));
+  fit->add_option("--model", model_spec,
+                  "laws to fit, with commas: vft, myega, avramov_milchev (am), arrhenius, or all (default: vft)")
+      ->check(valid([](const std::string& s) { scaleham::parse_model_list(s); }, "LAW[,LAW...]"));
+  fit->add_option("--sigma-column", fit_options.csv.sigma_column,
+                  "column of per-row uncertainties sigma: rows are weighted by 1/sigma (of ln y)")
+      ->check(non_empty);
+  fit->add_option("--sigma", sigma_kind,
+                  "absolute: sigma in the y column's units, taken as known (errors not rescaled); relative: "
+                  "sigma as a fraction of y, errors scaled by chi2/dof")
+      ->check(CLI::IsMember({"absolute", "relative"}))
+      ->capture_default_str();
+  fit->add_option("--T-range", T_range_spec, "fit only rows with LO <= T <= HI (K); either side may be empty")
+      ->check(valid([](const std::string& s) { double lo, hi; scaleham::parse_T_range(s, lo, hi); }, "LO:HI"));
+  fit->add_option("--exclude", fit_options.exclude,
+                  "leave out rows by their line in the file: [FILE:]LINE[,LINE...] (repeatable)")
+      ->check(non_empty);
+  fit->add_option("--units", units, "logarithm of the reported parameters of ln y, rms and residuals")
+      ->check(CLI::IsMember({"ln", "log10"}))
+      ->capture_default_str();
+  fit->add_option("--emit-config", fit_options.emit_config_dir,
+                  "write DIR/DATASET.toml per VFT fit: the sweep of the paper's model (A = lambda*c*B over the "
+                  "--lambda values) whose curve is the fit")
+      ->check(non_empty);
 
   if (const std::string option = empty_equals_option(argc, argv); !option.empty()) {
     std::fprintf(stderr, "scaleham: error: %s= has an empty value; give one (%s=VALUE) or leave the option out\n",
@@ -371,6 +399,12 @@ int main(int argc, char** argv) {
       fit_options.tg_level_given = fit->count("--tg-level") > 0;
       if (!y_scale_text.empty()) fit_options.csv.scale = scaleham::parse_y_scale(y_scale_text);
       if (!lambda_spec.empty()) fit_options.lambdas = scaleham::parse_lambda_spec(lambda_spec);
+      if (!model_spec.empty()) fit_options.models = scaleham::parse_model_list(model_spec);
+      if (!T_range_spec.empty()) scaleham::parse_T_range(T_range_spec, fit_options.T_lo, fit_options.T_hi);
+      fit_options.csv.sigma_relative = sigma_kind == "relative";
+      fit_options.log10_units = units == "log10";
+      if (fit->count("--sigma") > 0 && fit_options.csv.sigma_column.empty())
+        throw std::invalid_argument("--sigma says how to read --sigma-column, which is not given");
       fit_options.command_line = scaleham::quoted_command_line(argc, argv);
       const scaleham::fit_report fitted = scaleham::run_fit_command(fit_options);
       if (fit_json)
@@ -380,11 +414,15 @@ int main(int argc, char** argv) {
       else
         write_stdout(scaleham::fit_report_table(fitted));
       if (!fit_options.quiet) {
-        int failed = 0;
-        for (const auto& r : fitted.results) failed += !scaleham::succeeded(r.fit.code);
+        int failed = 0, fits = 0;
+        for (const auto& r : fitted.results)
+          for (const auto& m : r.models) failed += !scaleham::succeeded(m.fit.code), ++fits;
         if (failed > 0)
-          std::fprintf(stderr, "scaleham: %d of %zu datasets could not be fitted (see their status)\n", failed,
-                       fitted.results.size());
+          std::fprintf(stderr, "scaleham: %d of %d fits could not be done (see their status)\n", failed, fits);
+        if (!fitted.emitted.empty())
+          std::fprintf(stderr, "scaleham: wrote %zu sweep configuration%s to %s (scaleham run FILE gives back each fit)\n",
+                       fitted.emitted.size(), fitted.emitted.size() == 1 ? "" : "s",
+                       fit_options.emit_config_dir.c_str());
         if (!fit_options.output_path.empty())
           std::fprintf(stderr, "scaleham: wrote %s (%zu datasets)\n", fit_options.output_path.c_str(),
                        fitted.results.size());

@@ -147,7 +147,9 @@ std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& confi
   if (config.random) {
     h5::dataset scale = create_point_dataset(location, "point", h5::native_type<std::uint64_t>(), shape, 0,
                                              config.output.compression, parts);
-    h5::describe(scale.get(), "1", "index of the point in the Halton sequence of the random grid");
+    h5::describe(scale.get(), "1",
+                 config.paired ? "index of the point: coordinate index of every axis of the paired grid"
+                               : "index of the point in the Halton sequence of the random grid");
     h5::set_scale(scale.get(), "point");
     scales.push_back(std::move(scale));
     return scales;
@@ -351,9 +353,11 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     h5::dataset set = create_point_dataset(groups.back().get(), axis.name, h5::native_type<Real>(), shape, 0, level,
                                            options.virtual_parts);
     h5::describe(set.get(), units_or_one(axis.unit),
-                    fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
-                                axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo, axis.hi,
-                                halton_base(static_cast<int>(a))));
+                 config.paired
+                     ? fmt::format("{}, coordinate i of its axis at point i (paired grid)", axis_long_name(axis))
+                     : fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
+                                   axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo,
+                                   axis.hi, halton_base(static_cast<int>(a))));
     h5::write_attribute(set.get(), "parameter", param_name(axis.slot));
     attach_scales(set.get(), scales_of(scales.size() - 1), labels);
     parameters.push_back(make_output(std::move(set), h5::native_type<Real>(), level));

@@ -69,6 +69,7 @@ class sweep_plan {
       out.values = values_.back().empty() ? nullptr : values_.back().data();
     }
     spec_.grid.random = config.random;
+    spec_.grid.paired = config.paired;
     spec_.grid.n_points = config.random_points;
     spec_.settings = settings_as<Real>(config.settings);
   }

@@ -51,7 +51,11 @@ struct sweep_config {
   std::array<std::string, param_count> units{};  ///< unit of each slot ("1" = dimensionless)
 
   std::vector<axis_config> axes;  ///< at most max_axes
-  bool random = false;            ///< Halton sampling of random_points from the axes' box
+  /// One point per sample (random_points of them, output over `point`):
+  /// Halton sampling of the axes' box, or with `paired` point i taking
+  /// coordinate i of every axis (sampling = "paired").
+  bool random = false;
+  bool paired = false;
   std::uint64_t random_points = 0;
 
   point_settings<double> settings;  ///< integrator, tolerances, domain, p0 mode, quadrature

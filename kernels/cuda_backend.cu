@@ -119,14 +119,15 @@ __global__ void __maxnreg__(255)
   }
 }
 
-/// Fits jobs 0 .. count−1 of a dataset table (fit_job: datasets × replicas).
+/// Fits jobs 0 .. count−1 of one law over a dataset table (model_fit_job:
+/// datasets × replicas).
 __global__ void __launch_bounds__(threads_per_block)
-    fit_batch(dataset_table<double> table, std::uint64_t replicas, std::uint64_t seed,
-              vft_options<double> options, std::uint64_t count, vft_fit<double>* out) {
+    fit_batch(weighted_table<double> table, relaxation_model model, std::uint64_t replicas, std::uint64_t seed,
+              model_options<double> options, std::uint64_t count, model_fit<double>* out) {
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
   for (std::uint64_t job = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; job < count;
        job += stride)
-    out[job] = fit_job(table, replicas, seed, job, options);
+    out[job] = model_fit_job(table, model, replicas, seed, job, options);
 }
 
 /// Makes `device` current for this host thread; returns it.
@@ -436,23 +437,26 @@ template class sweep_runner<float>;
 template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
 template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
 
-std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>& host_table, std::uint64_t replicas,
-                                          std::uint64_t seed, const vft_options<double>& options, int device) {
+std::vector<model_fit<double>> fit_datasets(const weighted_table<double>& host_table, relaxation_model model,
+                                            std::uint64_t replicas, std::uint64_t seed,
+                                            const model_options<double>& options, int device) {
   select_device(device);
   const std::uint64_t count = host_table.n_datasets * (replicas + 1);
-  std::vector<vft_fit<double>> host(count);
+  std::vector<model_fit<double>> host(count);
   if (count == 0) return host;
   const stream on;
   try {
     const std::uint64_t rows = host_table.offset[host_table.n_datasets];
     const device_buffer<double> T = upload(host_table.T, rows, on), y = upload(host_table.y, rows, on);
+    const device_buffer<double> w = host_table.w ? upload(host_table.w, rows, on) : device_buffer<double>();
     const device_buffer<std::uint64_t> offset = upload(host_table.offset, host_table.n_datasets + 1, on);
-    const device_buffer<vft_fit<double>> fits = zeroed_device_buffer<vft_fit<double>>(count, on);
-    const dataset_table<double> table{T.data(), y.data(), offset.data(), host_table.n_datasets};
-    fit_batch<<<blocks_for(count, 0), threads_per_block, 0, on.get()>>>(table, replicas, seed, options, count,
-                                                                          fits.data());
+    const device_buffer<model_fit<double>> fits = zeroed_device_buffer<model_fit<double>>(count, on);
+    const weighted_table<double> table{T.data(), y.data(), host_table.w ? w.data() : nullptr, offset.data(),
+                                       host_table.n_datasets};
+    fit_batch<<<blocks_for(count, 0), threads_per_block, 0, on.get()>>>(table, model, replicas, seed, options,
+                                                                          count, fits.data());
     SCALEHAM_CUDA_CHECK_LAUNCH();
-    SCALEHAM_CUDA_CALL(cudaMemcpyAsync(host.data(), fits.data(), count * sizeof(vft_fit<double>),
+    SCALEHAM_CUDA_CALL(cudaMemcpyAsync(host.data(), fits.data(), count * sizeof(model_fit<double>),
                                        cudaMemcpyDeviceToHost, on.get()));
     SCALEHAM_CUDA_CALL(cudaStreamSynchronize(on.get()));
   } catch (...) {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "scaleham/point.hpp"
-#include "scaleham/vft.hpp"
+#include "scaleham/relaxation_models.hpp"
 
 namespace scaleham::cuda {
 
@@ -86,11 +86,12 @@ class sweep_runner {
   std::unique_ptr<state> state_;
 };
 
-/// Every dataset of `host_table` (host memory) and `replicas` bootstrap
-/// resamples of each, in one launch: result d·(replicas+1) + r is replica r of
-/// dataset d (r = 0: the data itself), as fit_job (vft.hpp) defines.
-std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>& host_table, std::uint64_t replicas,
-                                          std::uint64_t seed, const vft_options<double>& options,
-                                          int device = 0);
+/// One law fitted to every dataset of `host_table` (host memory) and
+/// `replicas` bootstrap resamples of each, in one launch: result
+/// d·(replicas+1) + r is replica r of dataset d (r = 0: the data itself), as
+/// model_fit_job (relaxation_models.hpp) defines.
+std::vector<model_fit<double>> fit_datasets(const weighted_table<double>& host_table, relaxation_model model,
+                                            std::uint64_t replicas, std::uint64_t seed,
+                                            const model_options<double>& options, int device = 0);
 
 }  // namespace scaleham::cuda

@@ -55,8 +55,8 @@ const Real* sweep_runner<Real>::curves(int) const {
 template class sweep_runner<double>;
 template class sweep_runner<float>;
 
-std::vector<vft_fit<double>> fit_datasets(const dataset_table<double>&, std::uint64_t, std::uint64_t,
-                                          const vft_options<double>&, int) {
+std::vector<model_fit<double>> fit_datasets(const weighted_table<double>&, relaxation_model, std::uint64_t,
+                                            std::uint64_t, const model_options<double>&, int) {
   throw unavailable(not_compiled);
 }
 

@@ -96,7 +96,7 @@ TEST(Vft, NearlyArrheniusDataEndOnTheLowerBound) {
   const auto fit = scaleham::fit_vft(t.rows());
   EXPECT_EQ(fit.code, status::at_bound);
   EXPECT_EQ(fit.T_vf, 0.0);
-  EXPECT_EQ(fit.T_vf_stderr, 0.0);
+  EXPECT_GT(fit.T_vf_stderr, 0.0);  // every parameter free in the covariance, also on the bound
   EXPECT_GT(fit.B, 0.0);
   EXPECT_GT(fit.rms, 0.0);
   EXPECT_TRUE(scaleham::succeeded(fit.code));

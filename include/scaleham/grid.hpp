@@ -124,7 +124,11 @@ struct grid_spec {
   Real base[param_count];
   axis_spec<Real> axes[max_axes];
   int n_axes;
-  bool random;              ///< Halton sampling of n_points instead of the cartesian product
+  /// One point per sample instead of the cartesian product: n_points of
+  /// them, the axes' coordinates drawn from the Halton sequence or, when
+  /// `paired`, point i taking coordinate i of every axis.
+  bool random;
+  bool paired = false;
   std::uint64_t n_points;   ///< random grids only
 
   /// Number of grid points.
@@ -193,7 +197,9 @@ struct grid_spec {
     for (int s = 0; s < param_count; ++s) out[s] = base[s];
     if (random) {
       for (int a = 0; a < n_axes; ++a)
-        set_slot(out, axes[a].slot, static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a)))));
+        set_slot(out, axes[a].slot,
+                 paired ? axes[a].coordinate(static_cast<std::int64_t>(index))
+                        : static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a)))));
       return;
     }
     for (int a = n_axes - 1; a >= 0; --a) {  // C order: last axis fastest

@@ -147,7 +147,6 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
     linear_vft(rows, Real(0), a, B);
     s.system = System::build(rows, a, B, Real(0));
     code = status::at_bound;
-    free_parameters = 2;
   } else if (T_vf >= T_min * (Real(1) - Real(1e-6))) {
     code = status::at_bound;
   }
@@ -161,8 +160,14 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
   }
   // Rank and covariance s² (JᵀJ)⁻¹ over the free parameters. The correlation
   // comes from (JᵀJ)⁻¹ itself, so it is defined for exact data too.
+  // On a bound as inside: every parameter free, so the errors show the
+  // curvature along the bounded one too (holding T_vf at 0 gave B an error
+  // far below what the data determine; docs/numerics.md §7). Where the full
+  // system is singular on the lower bound, the conditional errors of (a, B).
   Real inverse_normal[3][3] = {};
-  if (!s.system.inverse_normal(inverse_normal, free_parameters)) {
+  bool inverted = s.system.inverse_normal(inverse_normal, free_parameters);
+  if (!inverted && T_vf == Real(0)) inverted = s.system.inverse_normal(inverse_normal, free_parameters = 2);
+  if (!inverted) {
     // A free parameter whose Jacobian column is (to rounding) a combination
     // of the others is not determined by the data (fewer than 3 distinct T).
     fit.code = status::too_few_points;
@@ -205,7 +210,8 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
 /// Status: ok; at_bound (the best fit has T_vf = 0 — nearly Arrhenius data —
 /// or T_vf pressed against min T, each within 1e-6·min T; the parameters are
 /// the best within the bounds: on the lower one T_vf = 0 exactly and the
-/// Arrhenius fit, with T_vf_stderr 0); not_converged (iteration
+/// Arrhenius fit; the standard errors are those of all three parameters
+/// free at that point); not_converged (iteration
 /// budget spent; best parameters so far); too_few_points (n < 4, fewer than
 /// 3 distinct temperatures, or a Jacobian of rank < 3: fewer than 3
 /// temperatures that working precision tells apart); no_vft_minimum (no B > 0
@@ -292,32 +298,6 @@ SCALEHAM_HD vft_fit<Real> fit_vft(const Rows& rows, const vft_options<Real>& opt
   }
   detail::finish_fit(rows, lm, opt, T_min, fit);
   return fit;
-}
-
-/// Many datasets stored back to back: dataset d is rows offset[d] .. offset[d+1)
-/// of T and y. Trivially copyable: the batched fitter's kernel argument.
-template <class Real>
-struct dataset_table {
-  const Real* T;
-  const Real* y;
-  const std::uint64_t* offset;  ///< n_datasets + 1 entries
-  std::uint64_t n_datasets;
-};
-
-/// Fit number `job` of a batch over a dataset table: job = d·(replicas + 1) + r
-/// fits dataset d itself when r = 0 and its bootstrap resample r otherwise.
-/// The one function both batched backends (CPU loop, CUDA kernel) call.
-template <class Real>
-SCALEHAM_HD vft_fit<Real> fit_job(const dataset_table<Real>& table, std::uint64_t replicas,
-                                  std::uint64_t seed, std::uint64_t job,
-                                  const vft_options<Real>& opt) {
-  const std::uint64_t d = job / (replicas + 1), r = job % (replicas + 1);
-  const std::uint64_t begin = table.offset[d];
-  const array_rows<Real> rows{table.T + begin, table.y + begin,
-                              static_cast<int>(table.offset[d + 1] - begin)};
-  // The dataset enters the key, so datasets of equal size get unrelated resamples.
-  return r == 0 ? fit_vft(rows, opt)
-                : fit_vft(bootstrap_rows<array_rows<Real>>{rows, splitmix64(seed + d), r}, opt);
 }
 
 }  // namespace scaleham

@@ -125,10 +125,14 @@ struct bootstrap_rows {
   std::uint64_t seed;
   std::uint64_t replica;
   SCALEHAM_HD int size() const { return data.size(); }
-  SCALEHAM_HD void row(int i, real_type& t, real_type& v) const {
+  /// The row of the data that row i of the replica is.
+  SCALEHAM_HD int source_row(int i) const {
     const std::uint64_t key = splitmix64(splitmix64(seed ^ splitmix64(replica)) + std::uint64_t(i));
-    data.row(static_cast<int>(key % std::uint64_t(data.size())), t, v);
+    return static_cast<int>(key % std::uint64_t(data.size()));
   }
+  SCALEHAM_HD void row(int i, real_type& t, real_type& v) const { data.row(source_row(i), t, v); }
+  /// The weight of row i (row sources with weights: weighted_rows).
+  SCALEHAM_HD real_type weight(int i) const { return data.weight(source_row(i)); }
 };
 
 }  // namespace scaleham

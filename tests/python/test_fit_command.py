@@ -18,8 +18,9 @@ scipy_optimize = pytest.importorskip("scipy.optimize")
 VISCOSITY = REPO.parent / "shared" / "data" / "viscosity"
 VISCOSITY_FILES = sorted(VISCOSITY.glob("*.csv")) if VISCOSITY.is_dir() else []
 
-FIT_KEYS = ["name", "status", "a", "B", "T_vf", "D", "Tg", "m", "rms", "n_points", "a_stderr", "B_stderr",
-            "T_vf_stderr", "B_T_vf_correlation", "iterations"]
+FIT_KEYS = ["name", "model", "status", "units", "a", "B", "T_vf", "D", "Tg", "m", "rms", "chi2", "aic", "bic",
+            "delta_aic", "n_points", "a_stderr", "B_stderr", "T_vf_stderr", "a_profile", "B_profile", "T_vf_profile",
+            "B_T_vf_correlation", "iterations"]
 CI_KEYS = ["a_ci", "B_ci", "T_vf_ci", "D_ci", "Tg_ci", "m_ci"]
 H5_NAMES = ["a", "B", "T_vf", "D", "Tg", "m", "a_stderr", "B_stderr", "T_vf_stderr", "rms", "n_points",
             "status", "B_T_vf_correlation", "iterations", "dataset"]
@@ -177,7 +178,7 @@ def test_json_has_exactly_the_documented_keys(run_cli, tmp_path):
     T, ln_tau = synthetic(1)
     path = write_csv(tmp_path / "d.csv", "T,log10_tau", [(t, v / LN10) for t, v in zip(T, ln_tau)])
     [fit] = fit_json(run_cli, path)
-    assert list(fit) == FIT_KEYS
+    assert list(fit) == FIT_KEYS + ["points"]
     assert fit["n_points"] == len(T)
     assert -1 <= fit["B_T_vf_correlation"] <= -0.9  # B and T_vf trade off against each other
     assert fit["iterations"] >= 1
@@ -187,7 +188,7 @@ def test_bootstrap_intervals(run_cli, tmp_path):
     T, ln_tau = synthetic(2, n=40)
     path = write_csv(tmp_path / "d.csv", "T,log10_tau", [(t, v / LN10) for t, v in zip(T, ln_tau)])
     [fit] = fit_json(run_cli, path, "--bootstrap", "500")
-    assert list(fit) == FIT_KEYS + CI_KEYS + ["bootstrap_replicas_used"]
+    assert list(fit) == FIT_KEYS + CI_KEYS + ["bootstrap_replicas_used", "points"]
     assert 450 <= fit["bootstrap_replicas_used"] <= 500
     for key in CI_KEYS:
         lo, hi = fit[key]
@@ -259,9 +260,10 @@ def test_table_output(run_cli, tmp_path):
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0].startswith("#")
-    assert lines[1].split()[:3] == ["dataset", "n", "status"]
-    assert "B 95% CI" in lines[1]
-    assert lines[2].split()[:3] == ["glass", "25", "ok"]
+    assert lines[1] == "" and lines[2].startswith("# vft: ln y = a + B/(T - T_vf)")
+    assert lines[3].split()[:3] == ["dataset", "n", "status"]
+    assert "B 95% CI" in lines[3]
+    assert lines[4].split()[:3] == ["glass", "25", "ok"]
 
 
 def test_backend_choice(run_cli, tmp_path):
@@ -294,7 +296,7 @@ def test_failed_fit_is_a_status_not_an_error(run_cli, tmp_path):
     assert fits[0]["status"] in ("no_vft_minimum", "at_bound")
     if fits[0]["status"] == "no_vft_minimum":
         assert fits[0]["B"] is None
-        assert "1 of 2 datasets could not be fitted" in result.stderr
+        assert "1 of 2 fits could not be done" in result.stderr
     assert fits[1]["status"] == "ok"
 
 
@@ -314,41 +316,52 @@ def test_hdf5_output(run_cli, tmp_path):
     fits = json.loads(result.stdout)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["first.csv", "fit.h5", "second.csv"]
     with h5py.File(out, "r") as f:
-        for name in H5_NAMES + [k for k in CI_KEYS] + ["bootstrap_replicas_used", "A_predicted", "lambda"]:
+        v = f["vft"]
+        for name in H5_NAMES + [k for k in CI_KEYS] + ["bootstrap_replicas_used", "A_predicted"]:
+            assert name in v or name == "dataset", name
+        for name in ("dataset", "vft/lambda", "quantile", "row", "points/T", "points/y", "points/line", "points/used"):
             assert name in f, name
         assert [n.decode() if isinstance(n, bytes) else n for n in f["dataset"][:]] == ["first", "second"]
         for key in ("a", "B", "T_vf", "D", "Tg", "m", "rms", "a_stderr", "B_stderr", "T_vf_stderr",
-                    "B_T_vf_correlation"):
-            assert f[key].shape == (2,)
-            np.testing.assert_allclose(f[key][:], [fit[key] for fit in fits], rtol=1e-12, err_msg=key)
-        assert list(f["n_points"][:]) == [25, 8]
-        assert f["status"].dtype == np.uint8
-        meanings = f["status"].attrs["flag_meanings"]
+                    "B_T_vf_correlation", "chi2", "aic", "bic", "delta_aic"):
+            assert v[key].shape == (2,)
+            np.testing.assert_allclose(v[key][:], [fit[key] for fit in fits], rtol=1e-12, err_msg=key)
+        for key in ("a_profile", "B_profile", "T_vf_profile"):
+            np.testing.assert_allclose(v[key][:], [fit[key] for fit in fits], rtol=1e-12, err_msg=key)
+        assert list(v["n_points"][:]) == [25, 8]
+        assert v["status"].dtype == np.uint8
+        meanings = v["status"].attrs["flag_meanings"]
         meanings = (meanings.decode() if isinstance(meanings, bytes) else meanings).split()
-        assert [meanings[code] for code in f["status"][:]] == [fit["status"] for fit in fits]
+        assert [meanings[code] for code in v["status"][:]] == [fit["status"] for fit in fits]
         for key in CI_KEYS:
-            assert f[key].shape == (2, 2)
-            np.testing.assert_allclose(f[key][:], [fit[key] for fit in fits], rtol=1e-12, err_msg=key)
-        assert list(f["bootstrap_replicas_used"][:]) == [fit["bootstrap_replicas_used"] for fit in fits]
-        assert f["A_predicted"].shape == (2, 3)
-        np.testing.assert_allclose(f["lambda"][:], [0.1, 0.2, 0.3])
-        np.testing.assert_allclose(f["A_predicted"][:], np.outer(f["B"][:], [0.1, 0.2, 0.3]) * 2, rtol=1e-14)
+            assert v[key].shape == (2, 2)
+            np.testing.assert_allclose(v[key][:], [fit[key] for fit in fits], rtol=1e-12, err_msg=key)
+        assert list(v["bootstrap_replicas_used"][:]) == [fit["bootstrap_replicas_used"] for fit in fits]
+        assert v["A_predicted"].shape == (2, 3)
+        np.testing.assert_allclose(v["lambda"][:], [0.1, 0.2, 0.3])
+        np.testing.assert_allclose(v["A_predicted"][:], np.outer(v["B"][:], [0.1, 0.2, 0.3]) * 2, rtol=1e-14)
+        # Residuals over every row read, as the JSON has them.
+        np.testing.assert_allclose(v["residual"][:], sum((fit["points"]["residual"] for fit in fits), []),
+                                   rtol=1e-12, atol=1e-15)
+        assert list(f["points/line"][:]) == sum((fit["points"]["line"] for fit in fits), [])
         # Dimension scales: the dataset names and λ.
-        assert f["B"].dims[0].label == "dataset"
-        assert f["B"].dims[0][0].name == "/dataset"
-        assert f["A_predicted"].dims[1][0].name == "/lambda"
+        assert v["B"].dims[0].label == "dataset"
+        assert v["B"].dims[0][0].name == "/vft/dataset"
+        assert v["A_predicted"].dims[1][0].name == "/vft/lambda"
+        assert v["residual"].dims[0][0].name == "/vft/row"
         attrs = dict(f.attrs)
         assert attrs["tg_level"] == 50.0 and attrs["c"] == 2.0 and attrs["seed"] == 9 and attrs["bootstrap"] == 100
         assert "version" in attrs and "fit" in attrs["command_line"]
-        assert f["B"].attrs["units"] in ("K", b"K")
-    # xarray sees named dimensions with the names as coordinates.
+        assert attrs["models"] == "vft" and attrs["units"] == "ln" and attrs["sigma"] == "none"
+        assert v["B"].attrs["units"] in ("K", b"K")
+    # xarray sees named dimensions with the names as coordinates, one group per law.
     try:
         import xarray as xr
         import h5netcdf  # noqa: F401
     except ImportError:
         pass
     else:
-        with xr.open_dataset(out, engine="h5netcdf", phony_dims="access") as ds:
+        with xr.open_dataset(out, group="vft", engine="h5netcdf", phony_dims="access") as ds:
             assert ds.B.dims == ("dataset",)
             assert ds.A_predicted.dims == ("dataset", "lambda")
             assert float(ds.B.sel(dataset="second")) == pytest.approx(2000.0, rel=1e-9)
@@ -362,8 +375,8 @@ def test_hdf5_output(run_cli, tmp_path):
     forced = run_cli("fit", a_path, "-o", out, "--force", "--quiet")
     assert forced.returncode == 0, forced.stderr
     with h5py.File(out, "r") as f:
-        assert f["B"].shape == (1,)
-        assert "A_predicted" not in f and "B_ci" not in f
+        assert f["vft/B"].shape == (1,)
+        assert "vft/A_predicted" not in f and "vft/B_ci" not in f
     assert not (tmp_path / "fit.h5.partial").exists()
 
 
@@ -626,13 +639,13 @@ def test_row_near_1e300_is_out_of_range_not_too_few_points(run_cli, tmp_path):
     for f in fits[:2]:
         assert f["n_points"] == 30
         assert all(f[key] is None for key in ("a", "B", "T_vf", "D", "Tg", "m", "rms")), f
-    assert "2 of 3 datasets could not be fitted" in result.stderr
+    assert "2 of 3 fits could not be done" in result.stderr
     h5py = pytest.importorskip("h5py")
     with h5py.File(out, "r") as f:
-        meanings = f["status"].attrs["flag_meanings"]
+        meanings = f["vft/status"].attrs["flag_meanings"]
         meanings = (meanings.decode() if isinstance(meanings, bytes) else str(meanings)).split()
         assert meanings.index("out_of_range") == 13
-        assert list(f["status"][:]) == [13, 13, 0]
+        assert list(f["vft/status"][:]) == [13, 13, 0]
 
 
 def test_tg_out_of_reach_is_null_with_a_successful_fit(run_cli, tmp_path):
