@@ -21,19 +21,35 @@ struct profile_problem {
 
 /// Least χ² with parameter `fixed` held at p[fixed], from p (updated to the
 /// minimiser): Levenberg–Marquardt over the other parameters, p[2] projected
-/// onto its bounds.
+/// onto its bounds. On the lower bound with the undamped step pointing below
+/// it, p[2] is held too (a projected step there would not lower χ², and LM
+/// would stall short of the minimum along the other parameters).
 double constrained_minimum(const profile_problem& pr, int fixed, double p[3]) {
-  int order[3], at = 0;
-  for (int j = 0; j < 3; ++j)
-    if (j != fixed && j < pr.k) order[at++] = j;
-  const int free = at;
-  for (int j = 0; j < 3; ++j)
-    if (j == fixed || j >= pr.k) order[at++] = j;
   double cost = detail::model_chi2(pr.rows, pr.model, p);
   if (!std::isfinite(cost)) return inf;
   double mu = 1e-3;
-  for (int iteration = 0; iteration < 200; ++iteration) {
-    const detail::givens_system<double> qr = detail::model_system(pr.rows, pr.model, p, order);
+  for (int iteration = 0; iteration < 500; ++iteration) {
+    int order[3], free = 0;
+    detail::givens_system<double> qr;
+    for (bool hold_bounded : {false, true}) {
+      const auto held = [&](int j) { return j == fixed || j >= pr.k || (hold_bounded && j == 2); };
+      int at = 0;
+      for (int j = 0; j < 3; ++j)
+        if (!held(j)) order[at++] = j;
+      free = at;
+      for (int j = 0; j < 3; ++j)
+        if (held(j)) order[at++] = j;
+      qr = detail::model_system(pr.rows, pr.model, p, order);
+      if (hold_bounded || pr.k < 3 || fixed == 2 || p[2] > pr.lower) break;
+      double step[3], reducible;
+      if (!qr.gauss_newton(step, free, reducible) || step[free - 1] >= 0) break;  // order[free − 1] is 2
+    }
+    if (free == 0) return cost;
+    double step[3], reducible;
+    if (!qr.gauss_newton(step, free, reducible)) return cost;
+    bool small = true;
+    for (int i = 0; i < free; ++i) small = small && std::fabs(step[i]) <= 1e-13 * (std::fabs(p[order[i]]) + 1e-13);
+    if (small || reducible <= 1e-15 * cost) return cost;
     bool accepted = false;
     while (!accepted) {
       detail::givens_system<double> damped = qr;
@@ -49,15 +65,13 @@ double constrained_minimum(const profile_problem& pr, int fixed, double p[3]) {
       const double trial_cost =
           pr.k == 2 || trial[2] < pr.ceiling ? detail::model_chi2(pr.rows, pr.model, trial) : inf;
       if (trial_cost < cost) {
-        const double gain = cost - trial_cost;
         std::copy(trial, trial + 3, p);
         cost = trial_cost;
         mu = std::max(mu * 0.1, 1e-12);
         accepted = true;
-        if (gain <= 1e-14 * cost) return cost;
       } else {
         mu *= 10;
-        if (mu > 1e16) return cost;
+        if (mu > 1e16) return cost;  // no step lowers χ²: a minimum to working precision
       }
     }
   }

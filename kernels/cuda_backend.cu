@@ -120,8 +120,10 @@ __global__ void __maxnreg__(255)
 }
 
 /// Fits jobs 0 .. count−1 of one law over a dataset table (model_fit_job:
-/// datasets × replicas).
-__global__ void __launch_bounds__(threads_per_block)
+/// datasets × replicas). Up to 255 registers, as evaluate_batch: the four
+/// laws' LM (a 3×3 QR copied per damped trial) spilled 712 B at the 128
+/// that __launch_bounds__ alone gave it (ptxas sm_90).
+__global__ void __maxnreg__(255)
     fit_batch(weighted_table<double> table, relaxation_model model, std::uint64_t replicas, std::uint64_t seed,
               model_options<double> options, std::uint64_t count, model_fit<double>* out) {
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;

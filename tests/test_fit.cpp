@@ -737,6 +737,58 @@ TEST(FitBackends, CudaEqualsCpu) {
   EXPECT_GT(ok, int(cpu.size() / 2));
 }
 
+TEST(FitBackends, EveryLawWithWeightsCudaEqualsCpu) {
+  // The four laws with σ weights and their bootstrap replicas, one launch
+  // each. Parameters within docs/numerics.md §6.2 (the same LM stop on both
+  // sides; c_k = stderr_k / s with s² = χ²/(n − k), the rows the same bits).
+  const scaleham::cuda::probe_result gpu = scaleham::cuda::probe();
+  if (!gpu.usable) GTEST_SKIP() << gpu.reason;
+  std::vector<fit_dataset> sets;
+  for (int s = 0; s < 32; ++s) {
+    fit_dataset d = vft_data({std::log(1e-5) + 0.1 * s, 8000.0 + 100.0 * s, 600.0 + 5.0 * s},
+                             linspace(900, 1600, 12 + s % 20), 0.03, s);
+    for (std::size_t i = 0; i < d.T.size(); ++i) d.w.push_back(1.0 / (0.02 + 0.01 * (i % 4)));
+    sets.push_back(d);
+  }
+  const scaleham::packed_datasets packed(sets);
+  const std::uint64_t replicas = 50;
+  const double eps = std::numeric_limits<double>::epsilon(), tol = 100 * eps;
+  for (int law = 0; law < scaleham::relaxation_model_count; ++law) {
+    const auto model = static_cast<scaleham::relaxation_model>(law);
+    const auto cpu = scaleham::fit_datasets_cpu(sets, model, replicas, 3, {});
+    const auto gpu_fits = scaleham::cuda::fit_datasets(packed.table(), model, replicas, 3, {});
+    ASSERT_EQ(cpu.size(), gpu_fits.size());
+    int mismatched = 0;
+    for (std::size_t i = 0; i < cpu.size(); ++i) {
+      const auto &want = cpu[i], &got = gpu_fits[i];
+      if (got.code != want.code) {
+        if (++mismatched <= 5) ADD_FAILURE() << scaleham::model_name(model) << " fit " << i << ": status";
+        continue;
+      }
+      if (!scaleham::succeeded(want.code)) continue;
+      const fit_dataset& d = sets[i / (replicas + 1)];
+      double y_max = 0;
+      for (double y : d.y) y_max = std::max(y_max, std::fabs(y));
+      const double w_max = *std::max_element(d.w.begin(), d.w.end());
+      const int k = scaleham::model_parameter_count(model);
+      const double n = want.n_points, s = std::sqrt(want.chi2 / (n - k)), chi = std::sqrt(want.chi2);
+      // §6.2 in the weighted metric: residual roundings w·4ε(2y_max + |a|),
+      // the cost's rounding 2‖r_w‖·√n·that.
+      const double delta_y = w_max * 4 * eps * y_max;
+      const double cost_rounding = 16 * eps * w_max * std::sqrt(n) * chi * (2 * y_max + std::fabs(want.p[0]));
+      for (int j = 0; j < k; ++j) {
+        const double c = s > 0 ? want.stderr_[j] / s : 0;
+        const double bound = std::sqrt(n) * delta_y * c + 2 * tol * (std::fabs(want.p[j]) + tol) +
+                             2 * c * std::sqrt(tol * want.chi2 + cost_rounding) + 4 * eps * std::fabs(want.p[j]);
+        if (!(std::fabs(got.p[j] - want.p[j]) <= bound) && ++mismatched <= 5)
+          ADD_FAILURE() << scaleham::model_name(model) << " fit " << i << " p" << j << ": " << got.p[j] << " vs "
+                        << want.p[j] << ", bound " << bound;
+      }
+    }
+    EXPECT_EQ(mismatched, 0) << scaleham::model_name(model);
+  }
+}
+
 // --- what `scaleham fit` adds: percentiles, λ lists, summaries --------------------------
 
 TEST(FitCommand, PercentileInterpolatesLikeNumpy) {
