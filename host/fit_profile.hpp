@@ -1,4 +1,4 @@
-// Profile-likelihood intervals of a law's parameters (docs/numerics.md §7):
+// Profile-likelihood intervals of a law's parameters (docs/numerics.md §6.6):
 // the honest uncertainty where a fit ends on a bound, and where the
 // covariance's symmetric ± misdescribes a curved valley (B and T_vf of VFT).
 #pragma once

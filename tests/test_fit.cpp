@@ -586,7 +586,7 @@ TEST(VftReference, FastFitterMatchesTheOldFitterWithinTheToleranceTable) {
       }
       // On the lower bound the old fitter gave conditional errors (T_vf held
       // at 0: T_vf_stderr 0, correlation 0); now they are those of all three
-      // parameters free there (docs/numerics.md §7), checked against their
+      // parameters free there (docs/numerics.md §6.6), checked against their
       // closed form in FitHardData.ErrorsOnTheLowerBoundAreTheFullCovariance.
       if (want.code == status::at_bound && want.T_vf == 0 && got.code == status::at_bound && got.T_vf == 0) {
         want.a_stderr = got.a_stderr, want.B_stderr = got.B_stderr, want.T_vf_stderr = got.T_vf_stderr;

@@ -19,7 +19,7 @@
 /// and LM runs on the QR of the weighted Jacobian (vft_systems.hpp's
 /// givens_system). Standard errors come from the covariance s²·(JᵀWJ)⁻¹ with
 /// every parameter free, also on a bound (the curvature there, not a
-/// conditional error with the bounded parameter held: docs/numerics.md §7);
+/// conditional error with the bounded parameter held: docs/numerics.md §6.6);
 /// s² = 1 when σ are absolute uncertainties, χ²/(n − k) otherwise.
 ///
 /// `fit_vft` (vft.hpp) remains the fitter of the sweep's grid points and of

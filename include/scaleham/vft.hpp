@@ -162,7 +162,7 @@ SCALEHAM_HD void finish_fit(const Rows& rows, lm_state<Real, System> s, const vf
   // comes from (JᵀJ)⁻¹ itself, so it is defined for exact data too.
   // On a bound as inside: every parameter free, so the errors show the
   // curvature along the bounded one too (holding T_vf at 0 gave B an error
-  // far below what the data determine; docs/numerics.md §7). Where the full
+  // far below what the data determine; docs/numerics.md §6.6). Where the full
   // system is singular on the lower bound, the conditional errors of (a, B).
   Real inverse_normal[3][3] = {};
   bool inverted = s.system.inverse_normal(inverse_normal, free_parameters);
