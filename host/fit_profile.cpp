@@ -52,13 +52,8 @@ double constrained_minimum(const profile_problem& pr, int fixed, double p[3]) {
     if (small || reducible <= 1e-15 * cost) return cost;
     bool accepted = false;
     while (!accepted) {
-      detail::givens_system<double> damped = qr;
-      for (int j = 0; j < free; ++j) {
-        const double d = std::sqrt(mu) * qr.column_norm(j);
-        damped.add_row(j == 0 ? d : 0, j == 1 ? d : 0, j == 2 ? d : 0, 0);
-      }
       double delta[3];
-      if (!damped.solve(delta, free)) return cost;
+      if (!detail::damped_model_step(qr, mu, free, delta)) return cost;
       double trial[3] = {p[0], p[1], p[2]};
       for (int i = 0; i < free; ++i) trial[order[i]] += delta[i];
       if (pr.k == 3) trial[2] = std::max(trial[2], pr.lower);
