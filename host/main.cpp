@@ -338,6 +338,7 @@ int main(int argc, char** argv) {
       ->check(valid([](const std::string& s) { double lo, hi; scaleham::parse_T_range(s, lo, hi); }, "LO:HI"));
   fit->add_option("--exclude", fit_options.exclude,
                   "leave out rows by their line in the file: [FILE:]LINE[,LINE...] (repeatable)")
+      ->allow_extra_args(false)  // one value per --exclude, so data files after it stay data files
       ->check(non_empty);
   fit->add_option("--units", units, "logarithm of the reported parameters of ln y, rms and residuals")
       ->check(CLI::IsMember({"ln", "log10"}))

@@ -217,6 +217,9 @@ def test_T_range_and_exclude_equal_a_trimmed_file(run_cli, tmp_path):
     f, _ = LAWS["vft"]
     expected = ln_y - f(T, got["a"], got["B"], got["T_vf"])
     np.testing.assert_allclose(got["points"]["residual"], expected, rtol=1e-9, atol=1e-12)
+    # --exclude takes one value each time: a data file after it is a data file.
+    [before] = fits_of(run_cli, "--exclude", "12", "--exclude", "14", "--T-range", "1100:1600", path)
+    assert before["B"] == got["B"]
     [open_range] = fits_of(run_cli, path, "--T-range", ":1600")
     assert open_range["n_points"] == sum(1 for r in rows if r[0] <= 1600)
 
