@@ -13,14 +13,16 @@ import pytest
 
 from conftest import datasets
 
-# Slow enough per point (RK4, 50,000 steps) that a kill lands mid-run, small
-# enough for a test: 16 x 15 points.
+# Slow enough per point (RK4, 400,000 steps: ~20 ms) that a kill lands
+# mid-run, also while mpirun takes its time to end the other rank (at 50,000
+# steps the surviving rank once finished all 48 batches first), small enough
+# for a test: 16 x 15 points, a few seconds.
 SLOW = """\
 [flow]
 g0 = 100.0
 ell = -5.0
 integrator = "rk4"
-rk4_steps = 50000
+rk4_steps = 400000
 [grid]
 sampling = "cartesian"
 [[grid.axis]]
