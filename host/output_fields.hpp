@@ -100,7 +100,7 @@ const std::vector<field<Real>>& result_fields() {
        &v::m},
       {result_group::fit, "a_stderr", dimensionless, "standard error of a", &v::a_stderr},
       {result_group::fit, "B_stderr", param_T0, "standard error of B", &v::B_stderr},
-      {result_group::fit, "T_vf_stderr", param_T0, "standard error of T_vf (0 when T_vf is held at 0)",
+      {result_group::fit, "T_vf_stderr", param_T0, "standard error of T_vf (every parameter free, also on the T_vf = 0 bound)",
        &v::T_vf_stderr},
       {result_group::fit, "B_T_vf_correlation", dimensionless, "correlation of the errors of B and T_vf",
        &v::B_T_vf_correlation},
