@@ -466,7 +466,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   info.points = out.done;
   info.seconds_compute = summary.seconds_waiting;
   info.seconds_total = seconds_since(start);
-  info.provenance = process_provenance(options.command_line);
+  info.provenance = process_provenance(options.command_line, "scaleham sweep: RG flows, HJ actions and VFT fits over a parameter grid");
   info.provenance.insert(info.provenance.end(), ranks_provenance.begin(), ranks_provenance.end());
   // Which file is about to become OUT.h5, so that a kill between the rename
   // and the journal's removal is recognised as finished (published()).

@@ -3,7 +3,7 @@
 //   /dataset, /quantile, /row   dimension scales: dataset names; 0.025, 0.975
 //                        (the ends of the 95% intervals); the index of every row read
 //   /points/...          per row: T, y (in the report's units), weight, line,
-//                        used, dataset (index into /dataset)
+//                        used, dataset_index (into /dataset)
 //   /<law>/...           one group per law, with its own copies of the scales
 //                        (and /vft/lambda with --lambda): parameters, errors,
 //                        profile and bootstrap intervals, Tg, m, rms, chi2, aic,
@@ -184,7 +184,7 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
 void write_contents(hid_t root, const fit_report& report) {
   const fit_command_options& o = report.options;
   h5::write_attribute(root, "version", std::string_view(SCALEHAM_VERSION_STRING));
-  for (const auto& [name, text] : process_provenance(o.command_line)) h5::write_attribute(root, name, text);
+  for (const auto& [name, text] : process_provenance(o.command_line, "scaleham fit: relaxation laws fitted to measured data")) h5::write_attribute(root, name, text);
   std::string models;
   for (relaxation_model m : o.models) models += std::string(models.empty() ? "" : ",") + model_name(m);
   h5::write_attribute(root, "models", models);
@@ -239,7 +239,7 @@ void write_contents(hid_t root, const fit_report& report) {
   h5::describe(sets.back().get(), "1", "line of the row in its file");
   sets.push_back(write_array(points.get(), "used", {rows}, used));
   h5::describe(sets.back().get(), "1", "1 when the row was fitted (within --T-range, not --exclude'd)");
-  sets.push_back(write_array(points.get(), "dataset", {rows}, owner));
+  sets.push_back(write_array(points.get(), "dataset_index", {rows}, owner));
   h5::describe(sets.back().get(), "1", "index of the row's dataset in /dataset");
   for (const h5::dataset& s : sets) h5::attach_scale(s.get(), 0, row_scale, "row");
 

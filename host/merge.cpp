@@ -206,7 +206,7 @@ void write_merged(const std::vector<part_file>& parts, const sweep_config& confi
     info.seconds_compute += p.seconds_compute;
     info.seconds_total += p.seconds_total;
   }
-  info.provenance = process_provenance(options.command_line);
+  info.provenance = process_provenance(options.command_line, "scaleham sweep, merged from shards");
   std::string names;
   for (const part_file& p : parts)
     names += (names.empty() ? "" : "\n") + (options.virtual_file ? source_name(p.path, options.output_path)

@@ -35,15 +35,6 @@ namespace fs = std::filesystem;
 
 std::string units_or_one(const std::string& unit) { return unit.empty() ? "1" : unit; }
 
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
-}
-
 void check_names(const sweep_config& config) {
   std::set<std::string> seen;
   for (const axis_config& axis : config.axes) {

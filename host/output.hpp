@@ -65,8 +65,14 @@ struct run_info {
 };
 
 /// The provenance of this process: git_commit (of the build), command_line,
-/// host. `command_line` is the shell-quoted argv.
-std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line);
+/// host, and CF's global attributes Conventions, title (`title`), source
+/// (version and commit) and history (time and command line).
+/// `command_line` is the shell-quoted argv.
+std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line,
+                                                                    const std::string& title);
+
+/// Now, in UTC, as 2026-11-29T04:35:08Z.
+std::string utc_now_iso8601();
 
 /// This host's name (gethostname; empty if unknown).
 std::string host_name();

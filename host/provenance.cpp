@@ -3,12 +3,14 @@
 #include <unistd.h>
 
 #include <climits>
+#include <ctime>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "build_info.hpp"
 #include "output.hpp"
+#include "scaleham/config.hpp"
 
 namespace scaleham {
 
@@ -34,8 +36,26 @@ std::string host_name() {
   return host;
 }
 
-std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line) {
-  return {{"git_commit", build_git_commit()}, {"command_line", command_line}, {"host", host_name()}};
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::vector<std::pair<std::string, std::string>> process_provenance(const std::string& command_line,
+                                                                    const std::string& title) {
+  const std::string commit = build_git_commit();
+  return {{"git_commit", commit},
+          {"command_line", command_line},
+          {"host", host_name()},
+          // The global attributes of the CF conventions, for netCDF tools.
+          {"Conventions", "CF-1.8"},
+          {"title", title},
+          {"source", std::string("scaleham ") + SCALEHAM_VERSION_STRING + " (git " + commit + ")"},
+          {"history", utc_now_iso8601() + " " + command_line}};
 }
 
 }  // namespace scaleham

@@ -31,7 +31,7 @@ SMALL_BATCH_POINTS = 30  # 20 x 40 x 3 points: 80 batches of 30
 
 # Root attributes that differ between any two runs; every other one must match.
 # command_line: a resumed run is started with --resume.
-RUN_DEPENDENT_ATTRS = {"created", "seconds_compute", "seconds_total", "command_line"}
+RUN_DEPENDENT_ATTRS = {"created", "seconds_compute", "seconds_total", "command_line", "history"}
 # Attributes holding HDF5 object references (dimension scales): file addresses.
 REFERENCE_ATTRS = {"DIMENSION_LIST", "REFERENCE_LIST"}
 

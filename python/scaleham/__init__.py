@@ -1,0 +1,23 @@
+"""scaleham from Python.
+
+    import scaleham
+    tree = scaleham.open("scaleham-example.h5")    # an xarray.DataTree, one node per group
+    tree["fit"].ds.B.sel(lam=0.1)                  # `lam`: the λ axis (lambda is a Python keyword)
+    scaleham.status_names(tree["fit"].ds.status)   # status codes as names
+    scaleham.plot.parameter_map(tree, "fit/B")     # the usual plots: scaleham.plot
+
+The files themselves open in plain xarray/netCDF tools too; `open` adds what
+analysis needs on top (docs in the README, "Python").
+"""
+from .files import open, status_names, LAMBDA_ALIAS
+
+__all__ = ["open", "status_names", "LAMBDA_ALIAS", "plot"]
+
+
+def __getattr__(name):
+    # matplotlib is optional: scaleham.plot imports it when first used.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'scaleham' has no attribute {name!r}")
