@@ -29,6 +29,7 @@
 #include "interrupt.hpp"
 #include "merge.hpp"
 #include "output.hpp"
+#include "plot_command.hpp"
 #include "ranks.hpp"
 #include "scaleham/config.hpp"
 
@@ -249,6 +250,10 @@ int main(int argc, char** argv) {
       ->required()
       ->check(non_empty);
 
+  CLI::App* plot = app.add_subcommand(
+      "plot", "The usual plots of a result file: FILE --kind map|angell|departure|fit [-o FIG.png] (Python, matplotlib)");
+  plot->prefix_command();  // every argument goes to `python3 -m scaleham plot`
+
   // A CLI11 check that runs a parser and reports its std::invalid_argument.
   const auto valid = [](auto parse, const char* what) {
     return CLI::Validator(
@@ -446,6 +451,7 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(merged.parts), merged.seconds_total);
       return exit_ok;
     }
+    if (*plot) return scaleham::run_plot_command(plot->remaining());
     if (*inspect) {
       write_stdout(scaleham::describe_file(inspect_path));
       return exit_ok;

@@ -21,7 +21,7 @@ debian_packages=(
   # runtimes, OpenMP for clang, llvm-symbolizer for readable sanitizer stacks.
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
 )
-python_modules=(numpy scipy h5py xarray h5netcdf pytest)
+python_modules=(numpy scipy h5py xarray h5netcdf matplotlib pytest)
 if [[ ${1:-} == --tests ]]; then
   # Optional for users (a build without MPI runs as one process; Slurm is the
   # cluster's): the suite runs real mpirun jobs and a real job array.
@@ -73,21 +73,34 @@ else
   missing_modules=("${python_modules[@]}")
 fi
 
+# Debian's own python3 is marked externally managed (PEP 668): pip refuses to
+# install into it without this flag. Interpreters without the marker (pyenv,
+# venvs) must not get the flag, older pips do not know it.
+pip_flags=()
+stdlib_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
+in_venv=$(python3 -c 'import sys; print(int(sys.prefix != sys.base_prefix))')
+if [[ -f "$stdlib_dir/EXTERNALLY-MANAGED" && "$in_venv" == 0 ]]; then
+  pip_flags+=(--break-system-packages)
+fi
+
 if ((${#missing_modules[@]} > 0)); then
   echo "bootstrap: installing Python modules: ${missing_modules[*]}"
-  pip_flags=()
-  # Debian's own python3 is marked externally managed (PEP 668): pip refuses to
-  # install into it without this flag. Interpreters without the marker (pyenv,
-  # venvs) must not get the flag, older pips do not know it.
-  stdlib_dir=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
-  in_venv=$(python3 -c 'import sys; print(int(sys.prefix != sys.base_prefix))')
-  if [[ -f "$stdlib_dir/EXTERNALLY-MANAGED" && "$in_venv" == 0 ]]; then
-    pip_flags+=(--break-system-packages)
-  fi
   python3 -m pip install "${pip_flags[@]}" "${missing_modules[@]}"
 fi
 
-if ((${#missing_packages[@]} == 0 && ${#missing_modules[@]} == 0)); then
+# The Python package of this repository (python/scaleham), installed editable
+# so that `import scaleham` is this tree's: from notebooks, and `scaleham plot`.
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+package_missing=0
+installed_at=$(cd / && python3 -c 'import os, scaleham; print(os.path.dirname(os.path.dirname(scaleham.__file__)))' \
+               2>/dev/null || true)
+if [[ "$installed_at" != "$repo_root/python" ]]; then
+  package_missing=1
+  echo "bootstrap: installing the scaleham Python package (pip install -e python)"
+  python3 -m pip install --quiet "${pip_flags[@]}" --no-deps -e "$repo_root/python"
+fi
+
+if ((${#missing_packages[@]} == 0 && ${#missing_modules[@]} == 0 && package_missing == 0)); then
   echo "bootstrap: all dependencies present"
 else
   echo "bootstrap: done"

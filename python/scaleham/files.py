@@ -62,13 +62,23 @@ def open(path):
     nodes = {node.path: node.to_dataset(inherit=False) for node in tree.subtree}
     sampled = nodes.pop("/parameters", None)
     if sampled is not None:
-        # On the root: every node inherits them.
-        nodes["/"] = nodes["/"].assign_coords({name: sampled[name].variable for name in sampled.data_vars})
+        # On every node over `point` (a DataTree inherits only indexed coordinates).
+        coords = {name: sampled[name].variable for name in sampled.data_vars}
+        for path_ in nodes:
+            if "point" in nodes[path_].dims:
+                nodes[path_] = nodes[path_].assign_coords(coords)
     if "/curves" in nodes and "log_tau" in nodes["/curves"]:
         nodes["/curves"] = nodes["/curves"].rename({"log_tau": "ln_tau"})
     for path_ in nodes:
-        nodes[path_] = _short_labels(_alias_lambda(nodes[path_]))
-    return xr.DataTree.from_dict(nodes)
+        nodes[path_] = _alias_lambda(nodes[path_])
+    # `lambda` beside the `lam` index in every node that has the dimension
+    # (not inherited: it is not an index).
+    lam = nodes["/"].get("lambda")
+    if lam is not None and LAMBDA_ALIAS in lam.dims:
+        for path_ in nodes:
+            if LAMBDA_ALIAS in nodes[path_].dims and "lambda" not in nodes[path_].variables:
+                nodes[path_] = nodes[path_].assign_coords({"lambda": lam.variable})
+    return xr.DataTree.from_dict({path_: _short_labels(ds) for path_, ds in nodes.items()})
 
 
 def status_names(status):

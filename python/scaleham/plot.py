@@ -141,8 +141,14 @@ def departure(tree, x, variables=("fit/B_rel_err", "fit/rms"), axes=None):
             flat = flat.transpose("line", x)
             lines = np.unique(np.linspace(0, flat.sizes["line"] - 1, min(8, flat.sizes["line"])).round().astype(int))
             for i in lines:
-                ax.plot(da[x].values, flat.values[i], marker=".", linewidth=0.9)
+                label = None
+                if len(others) == 1:
+                    value = np.ravel(flat["line"].values[i])[0]  # a 1-tuple from stack()
+                    label = f"{da[others[0]].attrs.get('long_name', others[0])} = {value:g}"
+                ax.plot(da[x].values, flat.values[i], marker=".", linewidth=0.9, label=label)
             ax.set_xlabel(_label(da[x]))
+            if len(others) == 1 and ax is axes[0]:
+                ax.legend(fontsize=7, ncol=2)
         else:  # a sampled parameter along `point`
             ax.plot(da[x].values, da.values, ".", markersize=3)
             ax.set_xlabel(_label(tree.ds[x]))
