@@ -1,6 +1,8 @@
 """scaleham from Python.
 
     import scaleham
+    tree = scaleham.run({"model": {"lambda": 0.1}})  # a sweep, results in memory (scaleham.engine)
+    fits = scaleham.fit("melt.csv", models="all")
     tree = scaleham.open("scaleham-example.h5")    # an xarray.DataTree, one node per group
     tree["fit"].ds.B.sel(lam=0.1)                  # `lam`: the λ axis (lambda is a Python keyword)
     scaleham.status_names(tree["fit"].ds.status)   # status codes as names
@@ -9,9 +11,10 @@
 The files themselves open in plain xarray/netCDF tools too; `open` adds what
 analysis needs on top (docs in the README, "Python").
 """
+from .engine import ScalehamError, executable, fit, run
 from .files import open, status_names, LAMBDA_ALIAS
 
-__all__ = ["open", "status_names", "LAMBDA_ALIAS", "plot"]
+__all__ = ["open", "status_names", "LAMBDA_ALIAS", "run", "fit", "executable", "ScalehamError", "plot"]
 
 
 def __getattr__(name):

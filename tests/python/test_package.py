@@ -94,6 +94,70 @@ def test_files_carry_cf_global_attributes(files):
         assert attrs["command_line"] in attrs["history"]
 
 
+# --- sweeps and fits from Python ------------------------------------------------------
+
+SMALL = {"model": {"lambda": 0.1, "A": 50.0},
+         "grid": {"axis": [{"name": "lambda", "linspace": [0.05, 0.15, 5]},
+                           {"name": "A", "values": [25.0, 50.0, 75.0]}]},
+         "output": {"curves": True}}
+
+
+def test_run_in_memory_equals_the_file_run(scaleham_bin, run_cli, tmp_path, monkeypatch):
+    import tomli_w
+
+    import tempfile
+
+    monkeypatch.setenv("SCALEHAM_BIN", scaleham_bin)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    tree = scaleham.run(SMALL, backend="cpu", progress=False)
+    assert list(scratch.iterdir()) == []  # the temporary file went, the values stayed
+    config = tmp_path / "small.toml"
+    config.write_text(tomli_w.dumps(SMALL))
+    cli = tmp_path / "cli.h5"
+    assert run_cli("run", config, "-o", cli, "--backend", "cpu", "--quiet").returncode == 0
+    with h5py.File(cli, "r") as f:
+        for group in ("flow", "hj", "fit", "curves"):
+            for name, data in f[group].items():
+                if name in ("lambda", "A", "T") or data.ndim == 0:
+                    continue
+                mine = "ln_tau" if name == "log_tau" else name
+                np.testing.assert_array_equal(tree[group].ds[mine].values, data[:], err_msg=f"{group}/{name}")
+    assert tree["fit"].ds["B"].dims == ("lam", "A")
+
+
+def test_run_with_output_keeps_the_file(scaleham_bin, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCALEHAM_BIN", scaleham_bin)
+    out = tmp_path / "kept.h5"
+    tree = scaleham.run(SMALL, output=out, backend="cpu", progress=False)
+    with h5py.File(out, "r") as f:
+        np.testing.assert_array_equal(tree["fit"].ds["B"].values, f["fit/B"][:])
+        assert f.attrs["complete"] == 1
+    with pytest.raises(scaleham.ScalehamError) as refused:  # exists: refused, as on the command line
+        scaleham.run(SMALL, output=out, progress=False)
+    assert refused.value.exit_code == 2 and "--force" in str(refused.value)
+
+
+def test_a_bad_config_dict_raises_naming_the_key(scaleham_bin, monkeypatch):
+    monkeypatch.setenv("SCALEHAM_BIN", scaleham_bin)
+    with pytest.raises(scaleham.ScalehamError) as bad:
+        scaleham.run({"flow": {"rtol": -1.0}}, progress=False)
+    assert bad.value.exit_code == 2
+    assert "<config dict>:" in str(bad.value) and "flow.rtol" in str(bad.value)
+
+
+def test_fit_from_python_equals_the_command(scaleham_bin, run_cli, files, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCALEHAM_BIN", scaleham_bin)
+    data = files["fit"].parent / "melt.csv"
+    tree = scaleham.fit(data, models=["vft", "myega"], args=["--exclude", "5"])
+    with h5py.File(files["fit"], "r") as f:
+        for law, names in (("vft", ("a", "B", "T_vf", "aic")), ("myega", ("a", "K", "C", "aic"))):
+            for name in names:
+                np.testing.assert_array_equal(tree[law].ds[name].values, f[law][name][:], err_msg=f"{law}/{name}")
+    assert set(tree.children) == {"myega", "points", "vft"}
+
+
 # --- plots ----------------------------------------------------------------------------
 
 plt = pytest.importorskip("matplotlib.pyplot")
