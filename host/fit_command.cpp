@@ -131,7 +131,7 @@ std::vector<model_result> fit_law(relaxation_model model, const std::vector<fit_
     } else {
       fits = fit_datasets_cpu(part, model, o.bootstrap, o.seed, options);
     }
-    std::vector<model_result> chunk = summarize_fits(model, fits, part.size(), o.bootstrap);
+    std::vector<model_result> chunk = summarize_fits(model, fits, part, o.bootstrap);
     results.insert(results.end(), std::make_move_iterator(chunk.begin()), std::make_move_iterator(chunk.end()));
   }
   return results;
@@ -237,11 +237,11 @@ double percentile(std::vector<double> values, double p) {
 }
 
 std::vector<model_result> summarize_fits(relaxation_model model, const std::vector<model_fit<double>>& fits,
-                                         std::size_t datasets, std::uint64_t replicas) {
-  if (fits.size() != datasets * (replicas + 1))
+                                         const std::vector<fit_dataset>& datasets, std::uint64_t replicas) {
+  if (fits.size() != datasets.size() * (replicas + 1))
     throw std::logic_error("summarize_fits: the batch does not match the datasets");
   std::vector<model_result> out;
-  for (std::size_t d = 0; d < datasets; ++d) {
+  for (std::size_t d = 0; d < datasets.size(); ++d) {
     model_result result;
     result.model = model;
     const std::size_t base = d * (replicas + 1);
@@ -257,6 +257,20 @@ std::vector<model_result> summarize_fits(relaxation_model model, const std::vect
         for (int q : quantities_of(model)) samples[q].push_back(quantity_value(f, q));
       }
       for (int q : quantities_of(model)) result.ci[q] = {percentile(samples[q], 0.025), percentile(samples[q], 0.975)};
+      // The band: every successful replica's curve at band_points temperatures.
+      const std::vector<double>& T = datasets[d].T;
+      if (!T.empty() && result.replicas_used > 0) {
+        const auto [lo, hi] = std::minmax_element(T.begin(), T.end());
+        std::vector<double> curve;
+        for (int j = 0; j < band_points; ++j) {
+          const double t = j == band_points - 1 ? *hi : *lo + (*hi - *lo) * j / (band_points - 1);
+          curve.clear();
+          for (std::uint64_t r = 1; r <= replicas; ++r)
+            if (succeeded(fits[base + r].code)) curve.push_back(model_log_y(model, t, fits[base + r].p));
+          result.band_T.push_back(t);
+          result.band.push_back({percentile(curve, 0.025), percentile(curve, 0.975)});
+        }
+      }
     }
     out.push_back(std::move(result));
   }

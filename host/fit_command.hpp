@@ -101,6 +101,10 @@ struct model_result {
   std::uint64_t replicas_used = 0;        ///< bootstrap replicas that succeeded (ok or at_bound)
   std::array<interval, 6> ci{};           ///< percentile 95% bootstrap intervals, by quantity index
   std::vector<double> residuals;          ///< ln y − law, at every row of the dataset (used or not)
+  /// With bootstrapping: the 95% percentile band of the replicas' curves, ln y
+  /// at band_points temperatures evenly over the fitted rows' range.
+  std::vector<double> band_T;
+  std::vector<interval> band;
   double delta_aic = 0;                   ///< AIC − the least AIC among the laws fitted to this dataset
 };
 
@@ -145,11 +149,15 @@ std::vector<double> parse_lambda_spec(const std::string& spec);
 /// order statistics (numpy's default); NaN values are ignored; NaN if none left.
 double percentile(std::vector<double> values, double p);
 
+/// Temperatures of a bootstrap band.
+inline constexpr int band_points = 64;
+
 /// Per-dataset results of one law from a batch of fits laid out as
-/// fit_datasets_cpu returns them (d·(replicas+1) + r): the fit of the data
-/// and the percentile 2.5/97.5 intervals over the replicas that succeeded.
+/// fit_datasets_cpu returns them (d·(replicas+1) + r): the fit of the data,
+/// the percentile 2.5/97.5 intervals over the replicas that succeeded, and
+/// the band of their curves over each dataset's (fitted rows') range.
 std::vector<model_result> summarize_fits(relaxation_model model, const std::vector<model_fit<double>>& fits,
-                                         std::size_t datasets, std::uint64_t replicas);
+                                         const std::vector<fit_dataset>& datasets, std::uint64_t replicas);
 
 /// Reads the files, fits them on the chosen backend and, with an output
 /// path, writes the HDF5 file. Throws csv_error and output_error (bad input),

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 #include "fit_command.hpp"
 #include "h5.hpp"
@@ -151,6 +152,33 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
     counts.push_back(write_array(g, "bootstrap_replicas_used", {n},
                                  per_dataset([](const model_result& r) { return r.replicas_used; })));
     h5::describe(counts.back().get(), "1", "bootstrap replicas whose fit succeeded (ok or at_bound)");
+    // The replicas' curves: their 2.5 and 97.5 percentiles at band_points
+    // temperatures over each dataset's fitted range (NaN without replicas).
+    std::vector<double> band_T, band;
+    for (const dataset_result& d : report.results) {
+      const model_result& r = d.models[law];
+      for (int j = 0; j < band_points; ++j) {
+        const bool have = r.band_T.size() == std::size_t(band_points);
+        band_T.push_back(have ? r.band_T[j] : std::numeric_limits<double>::quiet_NaN());
+        band.push_back(have ? report.shown(model, 0, r.band[j].lo) : std::numeric_limits<double>::quiet_NaN());
+        band.push_back(have ? report.shown(model, 0, r.band[j].hi) : std::numeric_limits<double>::quiet_NaN());
+      }
+    }
+    std::vector<std::int32_t> index(band_points);
+    for (int j = 0; j < band_points; ++j) index[j] = j;
+    h5::dataset band_point = write_array(g, "band_point", {hsize_t(band_points)}, index);
+    h5::describe(band_point.get(), "1", "index of the temperature of the bootstrap band");
+    h5::set_scale(band_point.get(), "band_point");
+    h5::dataset T_set = write_array(g, "band_T", {n, hsize_t(band_points)}, band_T);
+    h5::describe(T_set.get(), "K", "temperatures of the bootstrap band, evenly over the fitted rows' range");
+    h5::attach_scale(T_set.get(), 0, dataset_scale, "dataset");
+    h5::attach_scale(T_set.get(), 1, band_point.get(), "band_point");
+    h5::dataset band_set = write_array(g, "band", {n, hsize_t(band_points), 2}, band);
+    h5::describe(band_set.get(), "1",
+                 fmt::format("95% percentile band of the replicas' curves ({} y) at band_T", log_units));
+    h5::attach_scale(band_set.get(), 0, dataset_scale, "dataset");
+    h5::attach_scale(band_set.get(), 1, band_point.get(), "band_point");
+    h5::attach_scale(band_set.get(), 2, quantile_scale, "quantile");
   }
   for (const h5::dataset& s : by_dataset) h5::attach_scale(s.get(), 0, dataset_scale, "dataset");
   for (const h5::dataset& s : counts) h5::attach_scale(s.get(), 0, dataset_scale, "dataset");

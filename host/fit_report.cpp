@@ -102,6 +102,10 @@ nlohmann::ordered_json fit_report_json(const fit_report& report) {
           o[std::string(quantity_name(model, q)) + "_ci"] = {json_number(lo), json_number(hi)};
         }
         o["bootstrap_replicas_used"] = r.replicas_used;
+        nlohmann::ordered_json lo = nlohmann::ordered_json::array(), hi = nlohmann::ordered_json::array();
+        for (const interval& b : r.band) lo.push_back(json_number(report.shown(model, 0, b.lo))),
+                                         hi.push_back(json_number(report.shown(model, 0, b.hi)));
+        o["band"] = {{"T", r.band_T}, {"lo", lo}, {"hi", hi}};
       }
       if (model == relaxation_model::vft && !options.lambdas.empty()) {
         nlohmann::ordered_json predictions = nlohmann::ordered_json::array();

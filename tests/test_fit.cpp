@@ -95,7 +95,7 @@ TEST(FitBootstrap, PercentileIntervalsCoverTheTruthAndMatchTheCovariance) {
   const std::vector<scaleham::model_fit<double>> fits =
       scaleham::fit_datasets_cpu(sets, scaleham::relaxation_model::vft, replicas, 7, {});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, sets.size(), replicas);
+  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, sets, replicas);
   ASSERT_EQ(results.size(), std::size_t(n_sets));
 
   int cover_B = 0, cover_T = 0;
@@ -375,7 +375,7 @@ TEST(FitHardData, BootstrapReplicasOfHardDataAreResultsOrStatuses) {
                             {status::ok, status::at_bound, status::too_few_points, status::no_vft_minimum,
                              status::not_converged},
                             "bootstrap replica");
-  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, model_fits, sets.size(), 300);
+  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, model_fits, sets, 300);
   for (std::size_t d = 0; d < results.size(); ++d)
     for (const auto& ci : results[d].ci)
       if (!std::isnan(ci.lo)) {

@@ -134,12 +134,12 @@ TEST(FitCommand, LambdaSpecs) {
     EXPECT_THROW(scaleham::parse_lambda_spec(bad), std::invalid_argument) << bad;
 }
 
-TEST(FitCommand, SummaryTakesTheDataFitAndIntervalsOfTheReplicasThatSucceeded) {
+TEST(FitCommand, SummaryTakesTheDataFitAndIntervalsAndBandOfTheReplicasThatSucceeded) {
   const truth t{std::log(1e-13), 500.0, 150.0};
   const std::vector<fit_dataset> sets = {vft_data(t, linspace(180, 300, 12), 0.02, 4)};
   auto fits = scaleham::fit_datasets_cpu(sets, scaleham::relaxation_model::vft, 40, 1, {});
   fits[7].code = status::too_few_points;  // a failed replica is left out
-  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, 1, 40);
+  const auto results = scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, sets, 40);
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].fit.p[1], fits[0].p[1]);
   EXPECT_EQ(results[0].replicas_used, 39u);
@@ -149,7 +149,23 @@ TEST(FitCommand, SummaryTakesTheDataFitAndIntervalsOfTheReplicasThatSucceeded) {
   EXPECT_EQ(results[0].ci[1].lo, scaleham::percentile(B, 0.025));
   EXPECT_EQ(results[0].ci[1].hi, scaleham::percentile(B, 0.975));
   EXPECT_TRUE(std::isnan(results[0].ci[5].lo) == false);  // m
-  EXPECT_THROW(scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, 1, 3), std::logic_error);
+  // The band: at each of its temperatures the percentiles of the replicas' curves.
+  ASSERT_EQ(results[0].band_T.size(), std::size_t(scaleham::band_points));
+  EXPECT_EQ(results[0].band_T.front(), 180.0);
+  EXPECT_EQ(results[0].band_T.back(), 300.0);
+  for (int j : {0, 17, scaleham::band_points - 1}) {
+    const double t = results[0].band_T[j];
+    std::vector<double> curve;
+    for (std::size_t r = 1; r < fits.size(); ++r)
+      if (r != 7) curve.push_back(fits[r].p[0] + fits[r].p[1] / (t - fits[r].p[2]));
+    EXPECT_NEAR(results[0].band[j].lo, scaleham::percentile(curve, 0.025), 1e-12 * std::fabs(curve[0]));
+    EXPECT_NEAR(results[0].band[j].hi, scaleham::percentile(curve, 0.975), 1e-12 * std::fabs(curve[0]));
+    const double fitted = fits[0].p[0] + fits[0].p[1] / (t - fits[0].p[2]);
+    EXPECT_LE(results[0].band[j].lo, fitted);
+    EXPECT_GE(results[0].band[j].hi, fitted);
+  }
+  EXPECT_THROW(scaleham::summarize_fits(scaleham::relaxation_model::vft, fits, {sets[0], sets[0]}, 40),
+               std::logic_error);
 }
 
 }  // namespace

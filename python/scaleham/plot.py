@@ -160,8 +160,9 @@ def departure(tree, x, variables=("fit/B_rel_err", "fit/rms"), axes=None):
 
 def fit_curves(tree, dataset=0, axes=None):
     """A `scaleham fit -o` file: the measured rows of one dataset (by name or
-    index; rows left out hollow), every fitted law's curve, and the residuals
-    below. y in the file's units (ln or log10 of y)."""
+    index; rows left out hollow), every fitted law's curve with its 95%
+    bootstrap band (when fitted with --bootstrap), and the residuals below.
+    y in the file's units (ln or log10 of y)."""
     tree = _tree(tree)
     names = [str(n) for n in tree.ds["dataset"].values]
     index = names.index(dataset) if isinstance(dataset, str) else int(dataset)
@@ -190,6 +191,9 @@ def fit_curves(tree, dataset=0, axes=None):
         curve = _law(law, grid, p) * scale
         status = "" if int(ds["status"].values[index]) == 0 else " (at bound)"
         line, = top.plot(grid, curve, linewidth=1.2, label=f"{law}{status}, ΔAIC {float(ds['delta_aic'].values[index]):.1f}")
+        if "band" in ds and np.isfinite(ds["band"].values[index]).all():  # with --bootstrap
+            top.fill_between(ds["band_T"].values[index], ds["band"].values[index, :, 0], ds["band"].values[index, :, 1],
+                             color=line.get_color(), alpha=0.2, linewidth=0)
         residual = ds["residual"].values[mine]
         bottom.plot(T, residual, "o", color=line.get_color(), markersize=3)
     top.set_ylabel(f"{units} y")

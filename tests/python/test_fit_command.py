@@ -188,7 +188,8 @@ def test_bootstrap_intervals(run_cli, tmp_path):
     T, ln_tau = synthetic(2, n=40)
     path = write_csv(tmp_path / "d.csv", "T,log10_tau", [(t, v / LN10) for t, v in zip(T, ln_tau)])
     [fit] = fit_json(run_cli, path, "--bootstrap", "500")
-    assert list(fit) == FIT_KEYS + CI_KEYS + ["bootstrap_replicas_used", "points"]
+    assert list(fit) == FIT_KEYS + CI_KEYS + ["bootstrap_replicas_used", "band", "points"]
+    assert len(fit["band"]["T"]) == 64 and all(lo <= hi for lo, hi in zip(fit["band"]["lo"], fit["band"]["hi"]))
     assert 450 <= fit["bootstrap_replicas_used"] <= 500
     for key in CI_KEYS:
         lo, hi = fit[key]

@@ -254,6 +254,20 @@ def test_fit_curves_with_residuals(files, tmp_path):
     matches_baseline(fig, "fit", tmp_path)
 
 
+def test_fit_curves_draw_the_bootstrap_bands(files, tmp_path, scaleham_bin, run_cli):
+    data = files["fit"].parent / "melt.csv"
+    out = tmp_path / "boot.h5"
+    assert run_cli("fit", data, "--model", "vft,arrhenius", "--bootstrap", "100", "-o", out, "--quiet").returncode == 0
+    fig = scaleham.plot.fit_curves(scaleham.open(out), 0)
+    top = fig.axes[0]
+    bands = [c for c in top.collections if c.__class__.__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    assert len(bands) == 2  # one per law
+    with h5py.File(out, "r") as f:
+        band = f["vft/band"][0]
+        vertices = bands[0].get_paths()[0].vertices
+        assert np.isclose(vertices[:, 1].min(), band.min()) and np.isclose(vertices[:, 1].max(), band.max())
+
+
 def test_plot_command_line(run_cli, files, tmp_path):
     out = tmp_path / "angell.png"
     result = run_cli("plot", files["paper"], "--kind", "angell", "-o", out)
