@@ -164,6 +164,10 @@ std::vector<model_result> summarize_fits(relaxation_model model, const std::vect
 /// backend_error (--backend cuda without a usable GPU) and others.
 fit_report run_fit_command(const fit_command_options& options);
 
+/// The law as a formula: of ln y, or with `log10` as the report gives its
+/// parameters in log10 units (fit_report.cpp; the table and the file say it).
+std::string law_formula(relaxation_model model, bool log10);
+
 /// `--json`: one object per dataset and law (see README "scaleham fit").
 nlohmann::ordered_json fit_report_json(const fit_report& report);
 

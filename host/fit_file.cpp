@@ -202,11 +202,8 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
     h5::attach_scale(A.get(), 0, dataset_scale, "dataset");
     h5::attach_scale(A.get(), 1, lambda_scale, "lambda");
   }
-  const std::string formula = model == relaxation_model::vft               ? "ln y = a + B / (T - T_vf)"
-                              : model == relaxation_model::myega           ? "ln y = a + (K / T) exp(C / T)"
-                              : model == relaxation_model::avramov_milchev ? "ln y = a + (T_A / T)^alpha"
-                                                                           : "ln y = a + E / T";
-  h5::write_attribute(g, "formula", formula + (o.log10_units ? "; parameters of ln y stored divided by ln 10" : ""));
+  h5::write_attribute(g, "formula", law_formula(model, false) +
+                                        (o.log10_units ? "; parameters of ln y stored divided by ln 10" : ""));
 }
 
 void write_contents(hid_t root, const fit_report& report) {

@@ -19,18 +19,6 @@ nlohmann::ordered_json json_number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
 }
 
-/// The law as a formula, in the report's units.
-std::string formula(relaxation_model model, bool log10) {
-  const char* y = log10 ? "log10 y" : "ln y";
-  switch (model) {
-    case relaxation_model::vft: return fmt::format("{} = a + B/(T - T_vf)", y);
-    case relaxation_model::myega: return fmt::format("{} = a + (K/T) exp(C/T)", y);
-    case relaxation_model::avramov_milchev:
-      return log10 ? "log10 y = a + (T_A/T)^alpha / ln 10" : "ln y = a + (T_A/T)^alpha";
-    default: return fmt::format("{} = a + E/T", y);
-  }
-}
-
 std::size_t width_of(const std::string& s) {
   std::size_t w = 0;  // UTF-8 code points (± is two bytes)
   for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
@@ -60,6 +48,17 @@ std::string aligned(const std::vector<std::vector<std::string>>& rows, std::size
 std::string shown_interval(double lo, double hi) { return "[" + number(lo) + ", " + number(hi) + "]"; }
 
 }  // namespace
+
+std::string law_formula(relaxation_model model, bool log10) {
+  const char* y = log10 ? "log10 y" : "ln y";
+  switch (model) {
+    case relaxation_model::vft: return fmt::format("{} = a + B/(T - T_vf)", y);
+    case relaxation_model::myega: return fmt::format("{} = a + (K/T) exp(C/T)", y);
+    case relaxation_model::avramov_milchev:
+      return log10 ? "log10 y = a + (T_A/T)^alpha / ln 10" : "ln y = a + (T_A/T)^alpha";
+    default: return fmt::format("{} = a + E/T", y);
+  }
+}
 
 nlohmann::ordered_json fit_report_json(const fit_report& report) {
   const fit_command_options& options = report.options;
@@ -148,7 +147,7 @@ std::string fit_report_table(const fit_report& report) {
   for (std::size_t law = 0; law < o.models.size(); ++law) {
     const relaxation_model model = o.models[law];
     const int k = model_parameter_count(model);
-    out += fmt::format("\n# {}: {}\n", model_name(model), formula(model, o.log10_units));
+    out += fmt::format("\n# {}: {}\n", model_name(model), law_formula(model, o.log10_units));
     std::vector<std::string> head = {"dataset", "n", "status"};
     for (int j = 0; j < k; ++j) head.insert(head.end(), {model_parameter_name(model, j), "±"});
     if (model == relaxation_model::vft) head.push_back("D");
