@@ -21,6 +21,7 @@
 
 #include "fit_command.hpp"
 #include "output.hpp"
+#include "output_file.hpp"
 #include "scaleham/config.hpp"
 
 namespace scaleham {
@@ -97,24 +98,26 @@ std::vector<std::string> emit_sweep_configs(const fit_report& report, const std:
   if (error || !fs::is_directory(directory))
     throw output_error(fmt::format("--emit-config {}: cannot create the directory ({})", directory,
                                    error ? error.message() : "not a directory"));
-  // Check every path before writing any, so a refusal leaves nothing half done.
+  // Check every path before writing any, so a refusal leaves nothing half
+  // done; then each as every output is written (output_file.hpp).
   for (std::size_t i = 0; i < files.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j)
       if (files[j].first == files[i].first)
         throw output_error(fmt::format("--emit-config: two datasets would both be written to {}", files[i].first));
-    if (!force && fs::exists(files[i].first))
-      throw output_error(fmt::format("{} exists (--force overwrites it)", files[i].first));
+    check_output_path(files[i].first, force);
   }
   std::vector<std::string> written;
   for (const auto& [path, text] : files) {
     const std::string partial = path + ".partial";
+    partial_file guard;
     {
       std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+      guard.arm(partial);
       out << text;
       if (!out.flush()) throw output_error(fmt::format("writing {}: {}", partial, std::strerror(errno)));
     }
-    fs::rename(partial, path, error);
-    if (error) throw output_error(fmt::format("renaming {} to {}: {}", partial, path, error.message()));
+    publish(partial, path, force);
+    guard.release();
     written.push_back(path);
   }
   return written;
