@@ -168,6 +168,20 @@ int main(int argc, char** argv) {
   std::string config_path;
   scaleham::run_options options;
   bool json = false;
+  // A CLI11 check that runs a parser and reports its std::invalid_argument.
+  const auto valid = [](auto parse, const char* what) {
+    return CLI::Validator(
+        [parse](std::string& spec) {
+          try {
+            parse(spec);
+            return std::string();
+          } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+          }
+        },
+        what);
+  };
+
   CLI::App* run = app.add_subcommand("run", "Run a sweep (the built-in example without CONFIG)");
   // No CLI::ExistingFile: it says "File does not exist" of a symlink loop or
   // an unreadable file; the reader gives the system's reason.
@@ -208,26 +222,12 @@ int main(int argc, char** argv) {
   run->add_option("--devices", devices_text,
                   "spread the batches over these CUDA devices, e.g. 0,1,2,3 (a thread and a batch in flight per "
                   "device; a device listed twice runs two)")
-      ->check([](const std::string& text) {
-        try {
-          parse_device_list(text);
-          return std::string();
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-      });
+      ->check(valid([](const std::string& text) { parse_device_list(text); }, "LIST"));
   std::string shard_text;
   run->add_option("--shard", shard_text,
                   "compute only shard K of N (0 <= K < N): consecutive, balanced parts of the grid, joined by "
                   "`scaleham merge`")
-      ->check([](const std::string& text) {
-        try {
-          scaleham::parse_shard(text);
-          return std::string();
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-      });
+      ->check(valid([](const std::string& text) { scaleham::parse_shard(text); }, "K/N"));
 
   scaleham::merge_options merge_options;
   bool merge_json = false, merge_quiet = false;
@@ -254,19 +254,6 @@ int main(int argc, char** argv) {
       "plot", "The usual plots of a result file: FILE --kind map|angell|departure|fit [-o FIG.png] (Python, matplotlib)");
   plot->prefix_command();  // every argument goes to `python3 -m scaleham plot`
 
-  // A CLI11 check that runs a parser and reports its std::invalid_argument.
-  const auto valid = [](auto parse, const char* what) {
-    return CLI::Validator(
-        [parse](std::string& spec) {
-          try {
-            parse(spec);
-            return std::string();
-          } catch (const std::invalid_argument& e) {
-            return std::string(e.what());
-          }
-        },
-        what);
-  };
   scaleham::fit_command_options fit_options;
   std::string y_scale_text, lambda_spec, model_spec, T_range_spec, sigma_kind = "absolute", units = "ln";
   bool fit_json = false;
