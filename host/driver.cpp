@@ -29,156 +29,11 @@
 #include "ranks.hpp"
 #include "run_sizing.hpp"
 #include "sweep.hpp"
+#include "sweep_pipeline.hpp"
 
 namespace scaleham {
 
 namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
-
-// Default batch sizes: large enough to fill the device and amortise a launch
-// or an OpenMP region, small enough that two batches of results stay modest
-// (a point_result<double> is 224 bytes: 2^21 points ≈ 470 MB per slot).
-constexpr std::uint64_t default_cpu_batch = std::uint64_t(1) << 16;
-constexpr std::uint64_t default_gpu_batch = std::uint64_t(1) << 21;
-
-
-/// A sweep's output under construction: the HDF5 writer, the journal of
-/// finished batches, and the bookkeeping of the summary and progress bar.
-/// keep() and write() run on the writer's thread, one batch at a time.
-template <class Real>
-struct sweep_output {
-  result_writer<Real>& writer;
-  batch_journal& journal;
-  run_summary& summary;
-  progress_reporter& progress;
-  std::string writer_path;  // the output file, for messages
-  std::uint64_t done = 0;
-
-  const record_layout<Real>& layout() const { return writer.layout(); }
-  std::uint64_t result_bytes(const batch& b) const { return b.count * layout().column_bytes; }
-  std::uint64_t curve_bytes(const batch& b) const { return b.count * layout().n_T * layout().curve_value_bytes; }
-
-  /// Writes batch b, packed (record_layout), into the file and counts it.
-  void write(const batch& b, const std::byte* packed) {
-    writer.write_packed(b, packed);
-    const record_layout<Real>& l = layout();
-    const auto codes = [&](int column) {
-      return reinterpret_cast<const std::uint8_t*>(packed + b.count * l.columns[std::size_t(column)].offset);
-    };
-    const std::uint8_t *flow = codes(l.flow_status), *action = codes(l.action_status), *fit = codes(l.fit_status);
-    for (std::uint64_t i = 0; i < b.count; ++i) {
-      ++summary.flow_status[flow[i]];
-      ++summary.action_status[action[i]];
-      ++summary.fit_status[fit[i]];
-    }
-    done += b.count;
-    progress.update(done);
-  }
-
-  /// A computed batch, packed: recorded in the journal and, at the same time,
-  /// written into the .partial (which a resume never trusts, so the order of
-  /// the two does not matter; publishing waits for both).
-  void keep(const batch& b, const std::byte* packed) {
-    const auto start = clock_type::now();
-    auto recording = std::async(std::launch::async, [&] {
-      journal.record(b, packed, result_bytes(b), packed + result_bytes(b), curve_bytes(b));
-    });
-    try {
-      write(b, packed);
-    } catch (...) {
-      recording.wait();
-      throw;
-    }
-    recording.get();
-    summary.seconds_writing += seconds_since(start);
-  }
-};
-
-/// Batches in the journal go straight into the file, each with the size it
-/// was recorded with, whatever the batch size now: those of the run being
-/// resumed (counted as resumed), and those the ranks or devices recorded.
-template <class Real>
-void replay_recorded(sweep_output<Real>& out, const std::vector<batch>& recorded, bool resumed = true) {
-  std::vector<std::byte> packed;
-  for (const batch& b : recorded) {
-    packed.resize(b.count * out.layout().bytes_per_point());
-    out.journal.read(b, packed.data(), out.result_bytes(b), packed.data() + out.result_bytes(b), out.curve_bytes(b));
-    const auto start = clock_type::now();
-    out.write(b, packed.data());
-    out.summary.seconds_writing += seconds_since(start);
-    out.summary.batches_resumed += resumed ? 1 : 0;
-  }
-}
-
-/// Test hook (SCALEHAM_TEST_HOLD_FILE=PATH): after the first batch computed,
-/// create PATH and wait until it is removed (at most 60 s), so tests can act
-/// on a run in progress at a known point (signals, a second process).
-void hold_for_tests() {
-  const char* path = std::getenv("SCALEHAM_TEST_HOLD_FILE");
-  if (path == nullptr || *path == '\0') return;
-  std::FILE* file = std::fopen(path, "w");
-  if (file == nullptr) return;
-  std::fclose(file);
-  for (int waited = 0; waited < 6000 && std::filesystem::exists(path); ++waited)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-}
-
-/// Computes `todo`, the batches the journal lacks. Batch i+1 computes while
-/// batch i is packed, and the writer (its own thread) records and writes up
-/// to pipeline_slots packed batches in order. Starting batch i+1 only after i
-/// finished keeps the CPU backend from running two OpenMP loops at once.
-template <class Real, class Runner>
-void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<batch>& todo) {
-  if (todo.empty()) return;
-  std::vector<std::byte> packed[pipeline_slots];
-  // kept[s]: the writer's work on the batch packed in slot s; `last`: on the
-  // batch handed over last. Each batch's task waits for the one before, so
-  // the file and the journal see the batches in order, and a failure reaches
-  // every later task and, through these futures, this thread. (Unwinding
-  // destroys them last-first, which waits for the tasks in flight.)
-  std::shared_future<void> kept[pipeline_slots];
-  std::shared_future<void> last;
-  const auto drain = [&] {
-    if (last.valid()) last.get();
-  };
-  runner.start(0, todo[0].first, todo[0].count);
-  for (std::size_t i = 0; i < todo.size(); ++i) {
-    const int slot = int(i % 2);
-    const auto wait_start = clock_type::now();
-    const point_result<Real>* results = runner.finish(slot);
-    out.summary.seconds_waiting += seconds_since(wait_start);
-    // On a signal the batch in hand is still recorded and written, but no
-    // other is started.
-    const int signal = pending_signal();
-    if (signal == 0 && i + 1 < todo.size())
-      runner.start(int((i + 1) % 2), todo[i + 1].first, todo[i + 1].count);
-    const std::size_t p = i % pipeline_slots;
-    if (kept[p].valid()) kept[p].get();  // the batch packed there before is written (or failed: rethrown)
-    out.writer.pack(todo[i], results, runner.curves(slot), packed[p]);
-    last = std::async(std::launch::async, [&out, b = todo[i], data = packed[p].data(), before = last] {
-             if (before.valid()) before.get();
-             out.keep(b, data);
-           }).share();
-    kept[p] = last;
-    if (signal != 0) {
-      drain();
-      throw interrupted(signal, "interrupted by " + signal_name(signal) + " after " +
-                                    std::to_string(out.journal.recorded()) + " of " +
-                                    std::to_string(out.summary.batches) + " batches, all kept in " +
-                                    batch_journal::directory_for(out.writer_path));
-    }
-    if (i == 0) {
-      drain();
-      hold_for_tests();
-    }
-  }
-  drain();
-}
 
 /// Whether OUT.h5 already holds what this run's journal would give, so that
 /// the journal is only what an interrupted clean-up left: OUT.h5 is the very
@@ -318,12 +173,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   const sweep_plan<Real> plan(config);
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string capacity_notice;
-  std::uint64_t capacity =
-      options.batch_points > 0
-          ? batch_capacity(range.count, options.batch_points, "--batch-points " + std::to_string(options.batch_points),
-                           limit, capacity_notice)
-          : batch_capacity(range.count, backend.use_cuda ? default_gpu_batch : default_cpu_batch, "", limit,
-                           capacity_notice);
+  std::uint64_t capacity = batch_points_of(options, range.count, backend, limit, capacity_notice);
   if (resuming) {
     // The recorded batches are replayed as they are; the points still missing
     // are planned anew, in batches no larger than the run started with, and
@@ -387,8 +237,10 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   }
   summary.batches = replay.size() + todo.size();
   std::vector<std::pair<std::string, std::string>> ranks_provenance;
-  progress_reporter progress(range.count, !options.quiet, options.progress_interval);
-  sweep_output<Real> out{writer, journal, summary, progress, path};
+  progress_reporter progress = options.observe
+                                   ? progress_reporter(range.count, options.observe)
+                                   : progress_reporter(range.count, !options.quiet, options.progress_interval);
+  sweep_output<Real> out{writer, &journal, summary, progress, path};
 
   replay_recorded(out, replay);
   const bool on_ranks = group.size() > 1;
@@ -458,15 +310,7 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
   progress.finish();
   summary.points = out.done;
 
-  run_info info;
-  info.backend = summary.backend;
-  info.device = summary.device;
-  info.precision = summary.precision;
-  info.version = SCALEHAM_VERSION_STRING;
-  info.points = out.done;
-  info.seconds_compute = summary.seconds_waiting;
-  info.seconds_total = seconds_since(start);
-  info.provenance = process_provenance(options.command_line, "scaleham sweep: RG flows, HJ actions and VFT fits over a parameter grid");
+  run_info info = finished_run_info(summary, options, start);
   info.provenance.insert(info.provenance.end(), ranks_provenance.begin(), ranks_provenance.end());
   // Which file is about to become OUT.h5, so that a kill between the rename
   // and the journal's removal is recognised as finished (published()).
@@ -476,6 +320,40 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
 }
 
 }  // namespace
+
+std::uint64_t batch_points_of(const run_options& options, std::uint64_t points, const backend_choice& backend,
+                              const batch_limit& limit, std::string& notice) {
+  return options.batch_points > 0
+             ? batch_capacity(points, options.batch_points, "--batch-points " + std::to_string(options.batch_points),
+                              limit, notice)
+             : batch_capacity(points, backend.use_cuda ? default_gpu_batch : default_cpu_batch, "", limit, notice);
+}
+
+run_info finished_run_info(const run_summary& summary, const run_options& options, clock_type::time_point start) {
+  run_info info;
+  info.backend = summary.backend;
+  info.device = summary.device;
+  info.precision = summary.precision;
+  info.version = SCALEHAM_VERSION_STRING;
+  info.points = summary.points;
+  info.seconds_compute = summary.seconds_waiting;
+  info.seconds_total = seconds_since(start);
+  info.provenance = process_provenance(options.command_line,
+                                       "scaleham sweep: RG flows, HJ actions and VFT fits over a parameter grid");
+  return info;
+}
+
+void check_precision(const sweep_config& config, const std::string& precision) {
+  if (precision != "double" && precision != "float") throw std::invalid_argument("unknown precision '" + precision + "'");
+  // The config was validated for double; float cannot reach tolerances below
+  // 10 ε ≈ 1.2e-6, and every point would end in invalid_options. Say so now.
+  if (precision == "float" && config.settings.method == integrator::dopri5 &&
+      !valid_options(settings_as<float>(config.settings).dopri5))
+    throw config_error(fmt::format("{}: rtol {:g} with atol {:g} is below what --precision float can deliver; "
+                                   "use flow.rtol >= 1.2e-6",
+                                   config_key_location(config, "flow.rtol"), config.settings.dopri5.rtol,
+                                   config.settings.dopri5.atol));
+}
 
 nlohmann::json run_summary::to_json() const {
   auto counts = [](const std::array<std::uint64_t, status_count>& c) {
@@ -503,17 +381,7 @@ nlohmann::json run_summary::to_json() const {
 
 run_summary run_sweep(const sweep_config& config, const run_options& options) {
   const auto start = clock_type::now();
-  if (options.precision != "double" && options.precision != "float")
-    throw std::invalid_argument("unknown precision '" + options.precision + "'");
-
-  // The config was validated for double; float cannot reach tolerances below
-  // 10 ε ≈ 1.2e-6, and every point would end in invalid_options. Say so now.
-  if (options.precision == "float" && config.settings.method == integrator::dopri5 &&
-      !valid_options(settings_as<float>(config.settings).dopri5))
-    throw config_error(fmt::format("{}: rtol {:g} with atol {:g} is below what --precision float can deliver; "
-                                   "use flow.rtol >= 1.2e-6",
-                                   config_key_location(config, "flow.rtol"), config.settings.dopri5.rtol,
-                                   config.settings.dopri5.atol));
+  check_precision(config, options.precision);
 
   const interrupt_guard signals;  // SIGINT/SIGTERM/SIGHUP: stop after the batch in flight
   run_summary summary;

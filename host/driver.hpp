@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -47,6 +48,10 @@ struct run_options {
   shard_spec shard;
   /// The command line, for the file's provenance (quoted_command_line).
   std::string command_line;
+  /// Set: told the points done after every batch instead of the progress bar
+  /// or lines (the Python binding's notebook bar); called on the writer's
+  /// thread.
+  progress_reporter::observer observe;
 };
 
 struct run_summary {
@@ -67,5 +72,22 @@ struct run_summary {
 /// Runs the sweep and writes `options.output_path`. Throws config_error /
 /// output_error (bad input, exit 2), backend_error and others (exit 1).
 run_summary run_sweep(const sweep_config& config, const run_options& options);
+
+/// A sweep computed in memory: the bytes of the HDF5 file run_sweep would
+/// have written (the same datasets, bit for bit), and its summary.
+struct memory_run {
+  run_summary summary;
+  std::vector<std::byte> image;
+};
+
+/// Runs the sweep without touching the disk (the Python binding's
+/// `scaleham.run` without an output): no file, lock or journal, so nothing
+/// survives an interruption. One process, on one GPU or the CPU
+/// (options.devices with more than one GPU, --resume and MPI need the file
+/// path). Prints nothing: options.observe (if set) is told the points done
+/// after every batch, and the summary's notice says what choose_backend would
+/// have printed. Refuses (output_error) a result larger than half the host's
+/// memory.
+memory_run run_sweep_in_memory(const sweep_config& config, const run_options& options);
 
 }  // namespace scaleham

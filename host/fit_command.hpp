@@ -24,6 +24,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -177,6 +178,9 @@ std::string fit_report_table(const fit_report& report);
 /// Writes the report to `path` (via path.partial and a rename; refuses an
 /// existing file unless `force`). Throws output_error. (fit_file.cpp)
 void write_fit_file(const fit_report& report, const std::string& path, bool force);
+/// The bytes of the file write_fit_file would write, built in memory (the
+/// Python binding's `scaleham.fit` without an output). Throws output_error.
+std::vector<std::byte> fit_file_image(const fit_report& report);
 
 /// `--emit-config DIR`: per dataset with a VFT fit that succeeded, DIR/NAME.toml,
 /// the sweep whose theory is that fit (fit_emit.cpp). Returns the paths written.

@@ -296,4 +296,18 @@ void write_fit_file(const fit_report& report, const std::string& path, bool forc
   guard.release();
 }
 
+std::vector<std::byte> fit_file_image(const fit_report& report) {
+  const std::string name = "<in-memory fit>";
+  h5::quiet_errors();
+  try {
+    h5::file file = h5::create_memory_file(name);
+    write_contents(file.get(), report);
+    std::vector<std::byte> image = h5::file_image(file, name);
+    file.close();
+    return image;
+  } catch (const h5_error& e) {
+    throw output_error("writing " + name + ": " + e.what());
+  }
+}
+
 }  // namespace scaleham

@@ -173,6 +173,25 @@ file create_file(const std::string& path) {
                     "H5Fcreate", path));
 }
 
+file create_memory_file(const std::string& name) {
+  quiet_errors();
+  property_list access(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", name));
+  check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "H5Pset_fclose_degree", name);
+  // Grown 64 MiB at a time; no backing store: nothing is ever written to disk.
+  check(H5Pset_fapl_core(access.get(), std::size_t(64) << 20, /*backing_store=*/0), "H5Pset_fapl_core", name);
+  return file(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), "H5Fcreate", name));
+}
+
+std::vector<std::byte> file_image(const file& f, const std::string& name) {
+  quiet_errors();
+  check(H5Fflush(f.get(), H5F_SCOPE_GLOBAL), "H5Fflush", name);
+  const ssize_t size = H5Fget_file_image(f.get(), nullptr, 0);
+  if (size < 0) throw_error("H5Fget_file_image", name);
+  std::vector<std::byte> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(f.get(), image.data(), image.size()) != size) throw_error("H5Fget_file_image", name);
+  return image;
+}
+
 void abandon(file& f) noexcept {
   if (!f) return;
   const hid_t access = H5Fget_access_plist(f.get());

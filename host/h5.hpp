@@ -10,6 +10,7 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -132,6 +133,13 @@ hid_t native_type() {
 
 /// Creates (truncating) the file at `path`.
 file create_file(const std::string& path);
+/// Creates a file that lives in memory only (HDF5's core driver without a
+/// backing store); `name` is what messages call it. file_image() takes its
+/// bytes: the same file the one at a path would be.
+file create_memory_file(const std::string& name);
+/// The bytes of an open file, as they would be on disk (H5Fget_file_image;
+/// flushes the file first). Close the file's objects before.
+std::vector<std::byte> file_image(const file& f, const std::string& name);
 /// Closes a file whose contents are being thrown away, making sure the close
 /// succeeds: when the disk is full, the flush in H5Fclose fails, HDF5 1.10
 /// keeps the file half-open, and its library cleanup at exit then crashes

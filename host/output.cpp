@@ -175,6 +175,7 @@ struct result_writer<Real>::state {
   bool random = false;
   writer_options options;
   std::unique_ptr<record_layout<Real>> layout;
+  std::vector<std::byte> image;  ///< in memory: the finished file
 
   /// A dataset written batch by batch, and its chunks under construction.
   struct output_set {
@@ -254,8 +255,12 @@ void result_writer<Real>::state::create(const sweep_config& config) {
   shape = config.shape();
   random = config.random;
   layout = std::make_unique<record_layout<Real>>(config);
-  file = h5::create_file(partial);
-  guard.arm(partial);
+  if (options.in_memory) {
+    file = h5::create_memory_file(partial);
+  } else {
+    file = h5::create_file(partial);
+    guard.arm(partial);
+  }
   write_config_attributes(file.get(), config);
   if (!options.shard.whole()) {
     h5::write_attribute(file.get(), "shard", options.shard.text());
@@ -423,9 +428,14 @@ void result_writer<Real>::state::finish(const run_info& info) {
   curves.set.close();
   for (output_set& set : point_scales) set.set.close();
   for (output_set& set : parameters) set.set.close();
-  file.close();
-  publish(partial, path, force);
-  guard.release();
+  if (options.in_memory) {
+    image = h5::file_image(file, partial);
+    file.close();
+  } else {
+    file.close();
+    publish(partial, path, force);
+    guard.release();
+  }
   finished = true;
 }
 
@@ -435,10 +445,10 @@ result_writer<Real>::result_writer(const std::string& path, const sweep_config& 
     : state_(std::make_unique<state>()) {
   state_->options = options;
   h5::quiet_errors();
-  check_output_path(path, force);
+  if (!options.in_memory) check_output_path(path, force);
   check_names(config);
   state_->path = path;
-  state_->partial = path + ".partial";
+  state_->partial = options.in_memory ? path : path + ".partial";
   state_->force = force;
   try {
     state_->create(config);
@@ -489,6 +499,13 @@ void result_writer<Real>::finish(const run_info& info) {
   } catch (const h5_error& e) {
     throw output_error("finishing " + state_->partial + ": " + e.what());
   }
+}
+
+template <class Real>
+std::vector<std::byte> result_writer<Real>::take_image() {
+  if (!state_->finished || !state_->options.in_memory)
+    throw std::logic_error("result_writer::take_image: not a finished in-memory file");
+  return std::move(state_->image);
 }
 
 template class result_writer<double>;

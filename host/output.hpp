@@ -103,6 +103,11 @@ struct writer_options {
     batch range;
   };
   std::vector<virtual_part> virtual_parts;
+  /// The file is built in memory (HDF5's core driver) and never touches the
+  /// disk: `path` is only its name in messages, no .partial is made, and
+  /// finish() keeps the finished file's bytes for take_image() instead of
+  /// publishing it (`scaleham.run` from Python without an output path).
+  bool in_memory = false;
 };
 
 /// Writes the results of one sweep, batch by batch, into a new HDF5 file.
@@ -146,8 +151,11 @@ class result_writer {
   void write_packed(const batch& b, const std::byte* packed);
 
   /// Writes the run's root attributes, marks the file complete, closes it,
-  /// makes it durable and renames it to `path`.
+  /// makes it durable and renames it to `path` (in memory: keeps its bytes).
   void finish(const run_info& info);
+  /// An in-memory writer's finished file, byte for byte what finish() would
+  /// have published at a path (moved out: a second call returns nothing).
+  std::vector<std::byte> take_image();
 
  private:
   struct state;

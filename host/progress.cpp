@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace scaleham {
 
@@ -20,19 +21,27 @@ progress_reporter::progress_reporter(std::uint64_t total, bool enabled, double l
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
+progress_reporter::progress_reporter(std::uint64_t total, observer observe)
+    : progress_reporter(total, false, 0.0, stderr, false) {
+  observe_ = std::move(observe);
+}
+
 progress_reporter::~progress_reporter() {
   // An exception unwinding past us must not leave the cursor mid-line.
   if (enabled_ && terminal_ && !finished_) std::fputc('\n', stream_);
 }
 
 void progress_reporter::update(std::uint64_t done) {
+  if (observe_) return observe_(done, total_);
   if (terminal_) draw(done, false);
   else line(done, false);
 }
 
 void progress_reporter::finish() {
   if (finished_) return;
-  if (terminal_) {
+  if (observe_) {
+    observe_(total_, total_);
+  } else if (terminal_) {
     draw(total_, true);
     if (enabled_) std::fputc('\n', stream_);
   } else if (lines_ > 0) {

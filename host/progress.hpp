@@ -2,13 +2,15 @@
 // redrawn at most ten times a second. Elsewhere (a batch system's log file, a
 // pipe): one newline-terminated line at a steady interval with the points
 // done, the rate, the elapsed time and the ETA, so a log shows a job is alive
-// without filling up. --quiet silences both. No Debian package provides this,
-// so it is ours.
+// without filling up. --quiet silences both. Or, for callers that draw their
+// own (the Python binding's notebook bar), a function told every update. No
+// Debian package provides this, so it is ours.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 namespace scaleham {
@@ -24,6 +26,10 @@ class progress_reporter {
   progress_reporter(std::uint64_t total, bool enabled, double line_interval = default_line_interval);
   /// The same on `stream`, drawn as on a terminal or not as `terminal` says (tests).
   progress_reporter(std::uint64_t total, bool enabled, double line_interval, std::FILE* stream, bool terminal);
+  /// Points done and the total, told to `observer` at every update and at
+  /// finish() (on the thread that calls them); nothing is printed.
+  using observer = std::function<void(std::uint64_t done, std::uint64_t total)>;
+  progress_reporter(std::uint64_t total, observer observe);
   ~progress_reporter();
 
   /// `done` points are finished (monotonic).
@@ -50,6 +56,7 @@ class progress_reporter {
   bool enabled_, terminal_;
   double line_interval_;
   std::FILE* stream_;
+  observer observe_;
   bool finished_ = false;
   std::uint64_t lines_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;

@@ -60,9 +60,11 @@ std::uint64_t record_bytes_per_point(const sweep_config& config) {
 /// results until the file is complete — would not fit the free space of the
 /// output's filesystem (unless options.no_space_check: a deliberate huge sweep
 /// on storage that grows, say), or whose coordinate datasets would not fit in
-/// a quarter of the host's memory.
+/// a quarter of the host's memory. `in_memory` (run_sweep_in_memory): instead
+/// of the disk, the file's uncompressed size must fit in half the memory.
 template <class Real>
-void check_sizes(const sweep_config& config, const run_options& options, std::uint64_t points) {
+void check_sizes(const sweep_config& config, const run_options& options, std::uint64_t points,
+                 bool in_memory = false) {
   const auto gigabytes = [](double bytes) { return fmt::format("{:.3g} GB", bytes / 1e9); };
   const std::uint64_t memory = host_memory_bytes();
   for (const axis_config& axis : config.axes)
@@ -71,8 +73,16 @@ void check_sizes(const sweep_config& config, const run_options& options, std::ui
                                      "more than a quarter of this host's {}",
                                      axis.name, axis.count, gigabytes(double(axis.count) * sizeof(double)),
                                      gigabytes(double(memory))));
-  if (options.no_space_check) return;
   const double per_point = double(record_bytes_per_point<Real>(config));
+  if (in_memory) {
+    if (memory > 0 && double(points) * per_point > double(memory) / 2)
+      throw output_error(fmt::format("{} points need up to {} in memory ({} bytes each), more than half of this "
+                                     "host's {}; give the run an output file",
+                                     points, gigabytes(double(points) * per_point), per_point,
+                                     gigabytes(double(memory))));
+    return;
+  }
+  if (options.no_space_check) return;
   const double journal_bytes = double(points) * per_point;
   std::error_code error;
   const std::filesystem::space_info space =

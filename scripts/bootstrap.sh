@@ -17,6 +17,9 @@ debian_packages=(
   libcli11-dev libtomlplusplus-dev libfmt-dev libboost-dev nlohmann-json3-dev
   libxsimd-dev  # SIMD lanes of the CPU backend (header-only)
   python3-pip
+  # The Python binding (scaleham._engine, built where found): headers of
+  # pybind11 and of Debian's python3.
+  pybind11-dev python3-dev
   # The fuzz preset (scripts/test.sh): clang with libFuzzer and the sanitizer
   # runtimes, OpenMP for clang, llvm-symbolizer for readable sanitizer stacks.
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14

@@ -11,10 +11,10 @@
 The files themselves open in plain xarray/netCDF tools too; `open` adds what
 analysis needs on top (docs in the README, "Python").
 """
-from .engine import ScalehamError, executable, fit, run
+from .engine import ScalehamError, binding, executable, fit, run
 from .files import open, status_names, LAMBDA_ALIAS
 
-__all__ = ["open", "status_names", "LAMBDA_ALIAS", "run", "fit", "executable", "ScalehamError", "plot"]
+__all__ = ["open", "status_names", "LAMBDA_ALIAS", "run", "fit", "binding", "executable", "ScalehamError", "plot"]
 
 
 def __getattr__(name):

@@ -1,27 +1,46 @@
 """Sweeps and fits from Python: scaleham.run and scaleham.fit.
 
-They run the `scaleham` executable (the same engine, CPU or GPU, with its
-crash-safe output and its checks) and return the result as an in-memory
-xarray.DataTree, as scaleham.open makes it. Without `output=` the file is a
-temporary one, read into memory and deleted; with `output=` it stays (the
-crash-safe path: an interrupted run resumes with `scaleham run ... --resume`).
+Two ways to the same engine, chosen by `engine=`:
+- "binding": scaleham._engine, the C++ engine bound into this process
+  (pybind11; built with the package's CMake build where pybind11 is found).
+  Without `output=` the HDF5 file is built in memory and opened from there:
+  nothing touches the disk, and the datasets are the file run's, bit for bit.
+  The GIL is released while it runs; the progress bar is fed by the engine.
+- "process": the `scaleham` executable, into a temporary file that is read
+  into memory and deleted; progress parsed from its lines.
+"auto" (the default) takes the binding when this install has one.
 
-The executable: $SCALEHAM_BIN, else `scaleham` on PATH, else the newest build
-of this source tree (build/*/host/scaleham).
+With `output=` either way writes the crash-safe file there (journal; an
+interrupted run resumes with `scaleham run ... --resume`) and returns it read
+into memory. Both take the command line's options (`args=`), checked by the
+command line's own definitions, and raise ScalehamError with its exit code and
+message.
+
+Where things are found: the binding in $SCALEHAM_ENGINE_MODULE_DIR (set
+but empty: none), beside this package, or in the newest build of this source
+tree (build/*/python/scaleham/_engine*.so); the executable as $SCALEHAM_BIN, on
+PATH, or in the newest build (build/*/host/scaleham).
 """
+import importlib.util
+import io
+import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 
 from .files import open as open_file
+
+ENGINES = ("auto", "binding", "process")
 
 
 class ScalehamError(RuntimeError):
     """The engine refused or failed: `exit_code` 2 for bad input (config, data,
-    options), 1 for a failure (e.g. no usable GPU); `message` is its stderr."""
+    options), 1 for a failure (e.g. no usable GPU); `message` is what the
+    command line prints."""
 
     def __init__(self, exit_code, message):
         super().__init__(message.strip() or f"scaleham exited with code {exit_code}")
@@ -29,51 +48,121 @@ class ScalehamError(RuntimeError):
         self.message = message
 
 
+def _tree_builds():
+    return pathlib.Path(__file__).resolve().parents[2] / "build"
+
+
 def executable():
-    """Path of the scaleham executable that run() and fit() use."""
+    """Path of the scaleham executable that the process engine runs."""
     given = os.environ.get("SCALEHAM_BIN")
     if given:
         return given
     on_path = shutil.which("scaleham")
     if on_path:
         return on_path
-    tree = pathlib.Path(__file__).resolve().parents[2] / "build"
-    built = sorted(tree.glob("*/host/scaleham"), key=lambda p: p.stat().st_mtime, reverse=True)
+    built = sorted(_tree_builds().glob("*/host/scaleham"), key=lambda p: p.stat().st_mtime, reverse=True)
     if built:
         return str(built[0])
     raise FileNotFoundError("no scaleham executable: build it (README), put it on PATH, or set SCALEHAM_BIN")
 
 
+_binding_cache = {}
+
+
+def binding():
+    """The scaleham._engine module (the C++ engine bound into Python), or None
+    when this install has none."""
+    if "module" in _binding_cache:
+        return _binding_cache["module"]
+    module = None
+    given = os.environ.get("SCALEHAM_ENGINE_MODULE_DIR")
+    if given == "":  # set, but empty: no binding (the process engine only)
+        candidates = []
+    elif given:
+        candidates = sorted(pathlib.Path(given).glob("_engine*.so"))
+        if not candidates:
+            raise ImportError(f"SCALEHAM_ENGINE_MODULE_DIR={given} holds no _engine*.so")
+    else:
+        candidates = sorted(pathlib.Path(__file__).parent.glob("_engine*.so"))
+        candidates += sorted(_tree_builds().glob("*/python/scaleham/_engine*.so"),
+                             key=lambda p: p.stat().st_mtime, reverse=True)
+    if candidates:
+        spec = importlib.util.spec_from_file_location(f"{__package__}._engine", candidates[0])
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    _binding_cache["module"] = module
+    return module
+
+
+def _choose(engine):
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    if engine == "process":
+        return None
+    module = binding()
+    if module is None and engine == "binding":
+        raise ScalehamError(1, "this install has no scaleham._engine (build with pybind11-dev installed; README)")
+    return module
+
+
 def _progress_bar(show):
-    """A callable taking (fraction, line), or None. tqdm (notebook-aware) when installed."""
+    """A callable taking (done, total) points, or None: `show` itself when it
+    is callable; tqdm (notebook-aware) when installed; else, when asked for,
+    a line per update on stderr."""
     if show is False:
         return None
+    if callable(show):
+        return show
     try:
         from tqdm.auto import tqdm
     except ImportError:
         if show is None:
             return None
-        return lambda fraction, line: print(line, file=sys.stderr)
-    bar = tqdm(total=100.0, unit="%", bar_format="{l_bar}{bar}| {n:.1f}/{total:.0f}% [{elapsed}<{remaining}]")
+        return lambda done, total: print(f"scaleham: {done}/{total} points", file=sys.stderr)
+    bar = tqdm(total=0, unit=" points", unit_scale=True)
 
-    def update(fraction, line):
-        bar.update(max(0.0, 100.0 * fraction - bar.n))
-        if fraction >= 1.0:
+    def update(done, total):
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+        if done >= total:
             bar.close()
 
     return update
 
 
+def _in_memory(source):
+    """The tree of a file (path or bytes) with every value read, and the file closed."""
+    tree = open_file(io.BytesIO(source) if isinstance(source, bytes) else source).load()
+    tree.close()
+    return tree
+
+
+def _call(function, *arguments, **keywords):
+    """Calls the binding, its refusals raised as ScalehamError."""
+    try:
+        return function(*arguments, **keywords)
+    except binding().EngineError as e:
+        raise ScalehamError(*e.args) from None
+
+
+def _notice(summary_json):
+    notice = json.loads(summary_json).get("notice", "")
+    if notice:
+        warnings.warn(f"scaleham: {notice}", RuntimeWarning, stacklevel=3)
+
+
 def _execute(args, progress):
-    """Runs scaleham with `args`, feeding its progress lines to `progress`;
-    raises ScalehamError on a non-zero exit."""
+    """Runs the executable with `args`, feeding its progress lines to
+    `progress` (as fractions of 1000 points); raises ScalehamError on a
+    non-zero exit."""
     process = subprocess.Popen([executable(), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     messages = []
     for line in process.stderr:
         if line.startswith("scaleham: progress ") and progress is not None:
             try:
-                progress(float(line.split()[2].rstrip("%")) / 100.0, line.rstrip())
+                progress(int(10.0 * float(line.split()[2].rstrip("%"))), 1000)
             except (IndexError, ValueError):
                 messages.append(line)
         else:
@@ -83,62 +172,81 @@ def _execute(args, progress):
     if code != 0:
         raise ScalehamError(code, "".join(messages))
     if progress is not None:
-        progress(1.0, "")
+        progress(1000, 1000)
     return stdout
 
 
-def _in_memory(path):
-    """The file's tree with every value read, and the file closed."""
-    tree = open_file(path).load()
-    tree.close()
-    return tree
-
-
-def run(config=None, *, output=None, backend="auto", precision="double", progress=None, args=()):
+def run(config=None, *, output=None, backend="auto", precision="double", progress=None, args=(), engine="auto"):
     """Runs a sweep and returns its results as an in-memory DataTree.
 
     config: a dict in the layout of the TOML file (docs/config.md), e.g.
       {"model": {"lambda": 0.1}, "grid": {"axis": [{"name": "A", "linspace": [25.0, 75.0, 11]}]}},
       a path to a TOML file, or None for the built-in example.
-    output: keep the HDF5 file there (refused if it exists: pass args=["--force"]).
+    output: keep the HDF5 file there, written crash-safe (refused if it
+      exists: pass args=["--force"]; an interrupted run: args=["--resume"]).
     backend: "auto", "cpu" or "cuda"; precision: "double" or "float".
     progress: None shows a bar when tqdm is installed, True always (lines
-      otherwise), False never.
+      otherwise), False never; or a callable taking (points done, total),
+      called after every batch (the process engine reports per mille).
     args: further `scaleham run` options, e.g. ["--device", "1"].
-    Raises ScalehamError (exit_code 2, the message naming the key) for a bad config.
+    engine: "auto", "binding" or "process" (module docstring).
+    Raises ScalehamError (exit_code 2, the message naming the key) for a bad
+    config, KeyboardInterrupt when interrupted (the batch in flight finishes first).
     """
+    module = _choose(engine)
+    config_text = None
+    if isinstance(config, dict):
+        import tomli_w
+
+        config_text = tomli_w.dumps(config)
+    options = ["--backend", backend, "--precision", precision, *map(str, args)]
+    if module is not None:
+        command = [] if config is None or config_text is not None else [str(pathlib.Path(config))]
+        if output is not None:
+            command += ["-o", str(output)]
+        image, summary = _call(module.run, command + options + ["--quiet"], config_text=config_text,
+                               config_name="<config dict>", progress=_progress_bar(progress))
+        _notice(summary)
+        return _in_memory(image if image is not None else pathlib.Path(output))
     with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
         command = ["run"]
-        if isinstance(config, dict):
-            import tomli_w
-
+        if config_text is not None:
             path = pathlib.Path(scratch) / "config.toml"
-            path.write_text(tomli_w.dumps(config))
+            path.write_text(config_text)
             command.append(path)
         elif config is not None:
             command.append(pathlib.Path(config))
         out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "run.h5"
-        command += ["-o", out, "--backend", backend, "--precision", precision, "--progress-interval", "1", *args]
+        command += ["-o", out, *options, "--progress-interval", "1"]
         try:
             _execute(command, _progress_bar(progress))
         except ScalehamError as e:
-            if isinstance(config, dict):  # name the dict, not the scratch file it was written to
+            if config_text is not None:  # name the dict, not the scratch file it was written to
                 raise ScalehamError(e.exit_code, e.message.replace(str(command[1]), "<config dict>")) from None
             raise
         return _in_memory(out)
 
 
-def fit(data, *, models=("vft",), output=None, bootstrap=0, backend="auto", args=()):
+def fit(data, *, models=("vft",), output=None, bootstrap=0, backend="auto", args=(), engine="auto"):
     """Fits measured data (CSV paths, as `scaleham fit` reads them) and
     returns the fit file's tree in memory: one node per law, /points.
 
     models: laws ("vft", "myega", "avramov_milchev", "arrhenius", or "all").
+    output: also keep the fit file there.
     args: further `scaleham fit` options, e.g. ["--sigma-column", "sigma", "--units", "log10"].
+    engine: "auto", "binding" or "process" (module docstring).
     """
+    module = _choose(engine)
     paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     models = [models] if isinstance(models, str) else list(models)
+    command = [*map(str, paths), "--model", ",".join(models), "--bootstrap", str(bootstrap), "--backend", backend,
+               "--quiet", *map(str, args)]
+    if module is not None:
+        if output is not None:
+            command += ["-o", str(output)]
+        image, _ = _call(module.fit, command)
+        return _in_memory(image if image is not None else pathlib.Path(output))
     with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
         out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "fit.h5"
-        _execute(["fit", *paths, "--model", ",".join(models), "--bootstrap", str(bootstrap), "--backend", backend,
-                  "-o", out, "--quiet", *args], None)
+        _execute(["fit", *command, "-o", out], None)
         return _in_memory(out)
