@@ -177,8 +177,11 @@ file create_memory_file(const std::string& name) {
   quiet_errors();
   property_list access(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate", name));
   check(H5Pset_fclose_degree(access.get(), H5F_CLOSE_SEMI), "H5Pset_fclose_degree", name);
-  // Grown 64 MiB at a time; no backing store: nothing is ever written to disk.
-  check(H5Pset_fapl_core(access.get(), std::size_t(64) << 20, /*backing_store=*/0), "H5Pset_fapl_core", name);
+  // No backing store: nothing is ever written to disk. Grown 1 MiB at a
+  // time: with 64 MiB increments a 441-point sweep took 0.29 s instead of
+  // 0.08 s (each increment is allocated and cleared); glibc's realloc moves
+  // large blocks by remapping pages, so growing a big file stays cheap.
+  check(H5Pset_fapl_core(access.get(), std::size_t(1) << 20, /*backing_store=*/0), "H5Pset_fapl_core", name);
   return file(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), "H5Fcreate", name));
 }
 

@@ -55,7 +55,8 @@ def _alias_lambda(ds):
 
 
 def open(path):
-    """The file at `path` (a sweep, a merge, or a `scaleham fit` file) as an
+    """The file at `path` (a sweep, a merge, or a `scaleham fit` file; a path
+    or a binary file-like object such as io.BytesIO of a file's bytes) as an
     xarray.DataTree with one node per group, made ready for analysis (module
     docstring). Lazy: values are read when used."""
     tree = xr.open_datatree(path, engine="h5netcdf")
