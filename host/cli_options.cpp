@@ -109,14 +109,13 @@ std::vector<int> parse_device_list(const std::string& text) {
   }
 }
 
-/// An option written `--name=` with nothing after the '=', or empty; CLI11
-/// then takes the next argument as the value (`--lambda= --json` reads
-/// "--json" as the lambda list). Returns the option, or empty.
-std::string empty_equals_option(const std::vector<std::string>& args) {
+std::string empty_option_value(const std::vector<std::string>& args) {
   for (const std::string& arg : args) {
     if (arg == "--") break;  // what follows is positional
-    if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1)
-      return arg.substr(0, arg.size() - 1);
+    if (arg.size() > 3 && arg.rfind("--", 0) == 0 && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
+      const std::string option = shown(arg.substr(0, arg.size() - 1));
+      return "error: " + option + "= has an empty value; give one (" + option + "=VALUE) or leave the option out";
+    }
   }
   return {};
 }

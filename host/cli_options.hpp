@@ -56,9 +56,10 @@ extern const CLI::Validator non_empty;
 std::vector<int> parse_device_list(const std::string& text);
 
 /// An option written `--name=` with nothing after the '=' among `args`; CLI11
-/// then takes the next argument as the value (`--lambda= --json` reads
-/// "--json" as the lambda list). Returns the option, or empty.
-std::string empty_equals_option(const std::vector<std::string>& args);
+/// would take the next argument as the value (`--lambda= --json` reads
+/// "--json" as the lambda list). Returns the error message ("error: --name=
+/// has an empty value; ..."), or empty when there is none.
+std::string empty_option_value(const std::vector<std::string>& args);
 
 /// What a failure means: exit 2 for bad input (config_error, csv_error,
 /// output_error, std::invalid_argument), else 1; the message as printed after

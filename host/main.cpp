@@ -6,27 +6,17 @@
 // Exit codes: 0 ok, 2 bad input (command line, config, output path), 1 failure.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
-#include <filesystem>
-#include <limits>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "cli_options.hpp"
-#include "config.hpp"
-#include "csv.hpp"
 #include "driver.hpp"
 #include "fit_command.hpp"
-#include "input_file.hpp"
 #include "interrupt.hpp"
 #include "merge.hpp"
 #include "output.hpp"
@@ -120,10 +110,9 @@ int main(int argc, char** argv) {
   const scaleham::fit_command_options& fit_options = fit_args.options;
   CLI::App* fit = scaleham::add_fit_command(app, fit_args);
 
-  if (const std::string option = scaleham::empty_equals_option(std::vector<std::string>(argv + 1, argv + argc));
-      !option.empty()) {
-    std::fprintf(stderr, "scaleham: error: %s= has an empty value; give one (%s=VALUE) or leave the option out\n",
-                 scaleham::shown(option).c_str(), scaleham::shown(option).c_str());
+  if (const std::string message = scaleham::empty_option_value(std::vector<std::string>(argv + 1, argv + argc));
+      !message.empty()) {
+    std::fprintf(stderr, "scaleham: %s\n", message.c_str());
     return exit_bad_input;
   }
   try {

@@ -24,7 +24,7 @@ debian_packages=(
   # runtimes, OpenMP for clang, llvm-symbolizer for readable sanitizer stacks.
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
 )
-python_modules=(numpy scipy h5py xarray h5netcdf matplotlib tomli_w pytest)
+python_modules=(numpy scipy h5py xarray h5netcdf matplotlib tomli_w tqdm pytest)
 if [[ ${1:-} == --tests ]]; then
   # Optional for users (a build without MPI runs as one process; Slurm is the
   # cluster's): the suite runs real mpirun jobs and a real job array.

@@ -46,9 +46,8 @@ struct engine_failure {
 
 /// Parses `args` (those after the subcommand's name) as `name`'s options.
 void parse_arguments(CLI::App& app, const std::string& name, const std::vector<std::string>& args) {
-  if (const std::string option = scaleham::empty_equals_option(args); !option.empty())
-    throw engine_failure{scaleham::exit_bad_input,
-                         "error: " + option + "= has an empty value; give one (" + option + "=VALUE) or leave it out"};
+  if (const std::string message = scaleham::empty_option_value(args); !message.empty())
+    throw engine_failure{scaleham::exit_bad_input, message};
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
   reversed.push_back(name);
   try {
@@ -102,16 +101,15 @@ py::tuple run(const std::vector<std::string>& args, const std::optional<std::str
                          "error: the configuration is given twice (as " + config_name + " and as " + a.config_path + ")"};
   const bool in_memory = a.options.output_path.empty();
   // The callback is only referred to: the engine copies its options, and a
-  // copy of a Python object needs the GIL.
-  std::string callback_error;
+  // copy of a Python object needs the GIL. What it raises ends the run (the
+  // message is taken while the GIL is held).
   if (!progress.is_none())
-    a.options.observe = [&progress, &callback_error](std::uint64_t done, std::uint64_t total) {
+    a.options.observe = [&progress](std::uint64_t done, std::uint64_t total) {
       py::gil_scoped_acquire gil;
       try {
         progress(done, total);
       } catch (py::error_already_set& e) {
-        callback_error = e.what();
-        throw std::runtime_error("the progress callback raised " + callback_error);
+        throw std::runtime_error("the progress callback raised " + std::string(e.what()));
       }
     };
   return without_gil([&] {

@@ -7,6 +7,7 @@ progress reaches a callback, the GIL is free while the engine runs, and an
 interrupt ends the run with KeyboardInterrupt."""
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -129,7 +130,8 @@ def test_a_bad_config_dict_raises_naming_the_key(engine):
 @pytest.mark.parametrize("args,says", [(["--batch-points", "0"], "--batch-points"),
                                        (["--device", "0x1"], "decimal digits"),
                                        (["--shard", "3/2"], "shard"),
-                                       (["--no-such-option"], "--no-such-option")])
+                                       (["--no-such-option"], "--no-such-option"),
+                                       (["--shard="], "has an empty value")])
 def test_bad_options_get_the_command_lines_message(engine, args, says, run_cli):
     with pytest.raises(scaleham.ScalehamError) as bad:
         scaleham.run(SMALL, progress=False, engine=engine, args=args)
@@ -172,6 +174,15 @@ def test_progress_reaches_a_callback_after_every_batch():
     assert all(total == points for _, total in seen)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
     assert seen[-1] == (points, points)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_progress_true_draws_a_bar_to_the_end(engine, capsys):
+    pytest.importorskip("tqdm")
+    scaleham.run(SMALL, backend="cpu", engine=engine, progress=True, args=["--batch-points", "3"])
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    total = r"15(\.0)?/15(\.0)?" if engine == "binding" else r"1\.00k/1\.00k"  # the process engine: per mille
+    assert "100%" in bar and re.search(total, bar), bar
 
 
 @needs_binding
