@@ -10,25 +10,22 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "backend_choice.hpp"
 #include "config.hpp"
 #include "csv.hpp"
 #include "input_file.hpp"
-#include "interrupt.hpp"
 #include "output.hpp"
-#include "scaleham/config.hpp"
+#include "shards.hpp"
 
 namespace scaleham {
 
-namespace {
-
-/// Validators of option values. CLI11's own ones print CLI::PositiveNumber's
-/// range with a 309-digit maximum, accept hexadecimal (0x2BC) and clamp
-/// integers beyond 2^64, so the values that need it are checked as text here.
-/// Every message quotes the value through shown() (capped, escaped).
-}  // namespace
+// Validators of option values. CLI11's own ones print CLI::PositiveNumber's
+// range with a 309-digit maximum, accept hexadecimal (0x2BC) and clamp
+// integers beyond 2^64, so the values that need it are checked as text here.
+// Every message quotes the value through shown() (capped, escaped).
 
 const CLI::Validator non_empty(
     [](std::string& text) { return text.empty() ? std::string("must not be empty") : std::string(); }, "");

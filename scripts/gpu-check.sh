@@ -5,11 +5,14 @@
 #
 #   scripts/gpu-check.sh --prepare
 #       (here) configures and builds build/gpu (preset cuda: Release, CUDA on,
-#       the fat binary of the preset's CMAKE_CUDA_ARCHITECTURES; override with
-#       SCALEHAM_CUDA_ARCHITECTURES), the targets scaleham, scaleham_host_tests
-#       and bench_gpu; stages them with every non-system shared library they
-#       need (the ldd closure) into build/gpu-carry/{bin,lib}; checks the
-#       closure; prints the device command, the paths to carry and the sizes.
+#       for sm_90 only, the lent H200, so that everything fits the 64 MiB
+#       carry; override with SCALEHAM_CUDA_ARCHITECTURES), the targets
+#       scaleham, scaleham_host_tests, bench_gpu and the Python binding (for
+#       the device machine's Python 3.12 when python3.12 is found here;
+#       SCALEHAM_GPU_PYTHON names another interpreter); stages them with every
+#       non-system shared library they need (the ldd closure) into
+#       build/gpu-carry/{bin,lib}; checks the closure; prints the device
+#       command, the paths to carry and the sizes.
 #   scripts/gpu-check.sh --run OUTDIR
 #       (there, from the repository root of the copied tree) nvidia-smi; the
 #       GPU gtests; CPU-vs-GPU output comparison; scaleham run on 10^6 and 10^7
@@ -42,7 +45,7 @@
 # SCALEHAM_SANITIZE_FILTER (gtest filters), SCALEHAM_GPU_CHECK_BUDGET (seconds),
 # SCALEHAM_GPU_CHECK_ONLY (a bash regex of step names: a rerun of some steps,
 # e.g. 'gtest|compare|memcheck'; the others are recorded as not selected).
-# Steps, in order: env libs gtest_gpu compare_double compare_float
+# Steps, in order: env libs gtest_gpu binding_cuda compare_double compare_float
 # run_1e6_fit-{on,off}_c{4,0} bench_gpu sanitize_memcheck peer_jax_1e6
 # peer_torch_1e6 sanitize_{initcheck,racecheck,synccheck} run_1e7_fit-on_c4
 # run_1e7_fit-off_c0 peer_jax_1e7 peer_torch_1e7.
@@ -51,7 +54,9 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 script="$repo_root/scripts/gpu-check.sh"
 carry_rel="build/gpu-carry"
-binaries=(scaleham scaleham_host_tests bench_gpu)
+# _engine.so: the Python binding (scaleham._engine), staged under a name any
+# CPython imports; the step binding_cuda checks it was built for the device's.
+binaries=(scaleham scaleham_host_tests bench_gpu _engine.so)
 # Libraries the device machine provides and that must never travel: glibc, the
 # C++ runtime (other tools loaded into the process, compute-sanitizer's
 # injection library among them, need the machine's own), the CUDA driver.
@@ -77,30 +82,58 @@ bad_usage() {
 }
 
 # Path of a binary in a build tree.
-bin_path() {
+bin_path() {  # bin_path NAME BUILD_DIR: the file of binary NAME in the build
   case $1 in
-    scaleham) echo host/scaleham ;;
-    scaleham_host_tests) echo tests/scaleham_host_tests ;;
-    bench_gpu) echo benchmarks/bench_gpu ;;
+    scaleham) echo "$2/host/scaleham" ;;
+    scaleham_host_tests) echo "$2/tests/scaleham_host_tests" ;;
+    bench_gpu) echo "$2/benchmarks/bench_gpu" ;;
+    _engine.so) compgen -G "$2/python/scaleham/_engine*.so" | head -n 1 || echo "$2/python/scaleham/_engine.so" ;;
     *) return 1 ;;
+  esac
+}
+
+target_of() {  # the CMake target that builds binary NAME
+  case $1 in
+    _engine.so) echo scaleham_engine_module ;;
+    *) echo "$1" ;;
   esac
 }
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
 # --- staging: binaries + the non-system part of their ldd closure ------------
+# copy_libraries DEST FILE...: copies every library the files need that is not
+# a system library and not in DEST/lib yet to DEST/lib (by soname, symlinks
+# resolved); the ones ldd cannot find are added to the array `missing`.
+copy_libraries() {
+  local dest=$1 lib path
+  shift
+  while read -r lib path; do
+    [[ -z $lib ]] && continue
+    if [[ $lib =~ $system_lib_regex || -e $dest/lib/$lib ]]; then continue; fi
+    if [[ $path == not ]]; then
+      missing+=("$lib")
+      continue
+    fi
+    cp -L "$path" "$dest/lib/$lib"
+  done < <(ldd "$@" | awk '$2 == "=>" { print $1, $3 }' | sort -u)
+}
+
 # stage FROM_BUILD DEST [allow_missing]: copies the binaries found in FROM_BUILD
 # to DEST/bin and every library they need that is not a system library to
-# DEST/lib (by soname, symlinks resolved), then checks the closure. Prints a
-# report; returns 1 on a missing binary (unless allow_missing) or an
-# unresolvable library.
+# DEST/lib, then checks the closure. The Python binding comes last, and only
+# when the carry and the working tree stay within 60 MiB with it (it brings
+# Debian's shared HDF5 and its ~30 libraries); else it is left out, said so,
+# and its step skips. Prints a report; returns 1 on a missing binary (unless
+# allow_missing) or an unresolvable library.
 stage() {
   local from=$1 dest=$2 allow_missing=${3:-0}
-  local name src found=0
+  local name src found=0 missing=()
   rm -rf "$dest"
   mkdir -p "$dest/bin" "$dest/lib"
   for name in "${binaries[@]}"; do
-    src="$from/$(bin_path "$name")"
+    [[ $name == _engine.so ]] && continue
+    src=$(bin_path "$name" "$from")
     if [[ -x $src ]]; then
       cp "$src" "$dest/bin/$name"
       found=$((found + 1))
@@ -115,16 +148,33 @@ stage() {
     echo "stage: no binaries in $from" >&2
     return 1
   fi
-  local lib path missing=()
-  while read -r lib path; do
-    [[ -z $lib ]] && continue
-    if [[ $lib =~ $system_lib_regex ]]; then continue; fi
-    if [[ $path == not ]]; then
-      missing+=("$lib")
-      continue
+  copy_libraries "$dest" "$dest"/bin/*
+  src=$(bin_path _engine.so "$from")
+  if [[ -f $src ]]; then
+    local module_dir
+    module_dir=$(mktemp -d "${TMPDIR:-/tmp}/stage-engine.XXXXXX")
+    mkdir -p "$module_dir/lib"
+    cp "$src" "$module_dir/_engine.so"
+    # What it adds: the module and the libraries the others do not need.
+    local lib extra total
+    while read -r lib; do
+      [[ -n $lib && ! -e $dest/lib/$lib && ! $lib =~ $system_lib_regex ]] || continue
+      cp -L "$(ldd "$src" | awk -v l="$lib" '$1 == l { print $3 }')" "$module_dir/lib/$lib" 2>/dev/null || true
+    done < <(ldd "$src" | awk '$2 == "=>" { print $1 }')
+    extra=$(du -sb "$module_dir" | cut -f1)
+    total=$(($(du -sb "$dest" | cut -f1) + $(tree_bytes) + extra))
+    if ((total <= 60 * 1048576)); then
+      cp "$src" "$dest/bin/_engine.so"
+      basename "$src" >"$dest/engine-module-name.txt"  # the Python ABI it was built for
+      copy_libraries "$dest" "$dest/bin/_engine.so"
+    else
+      echo "stage: the Python binding is not staged: with it the carry and the tree would be $(mib "$total") MiB" \
+           "(over 60); SCALEHAM_CUDA_ARCHITECTURES=90 makes the binaries smaller"
     fi
-    cp -L "$path" "$dest/lib/$lib"
-  done < <(ldd "$dest"/bin/* | awk '$2 == "=>" { print $1, $3 }' | sort -u)
+    rm -rf "$module_dir"
+  elif [[ $allow_missing != 1 ]]; then
+    echo "stage: no Python binding in $from (pybind11-dev missing): its step will skip"
+  fi
   if ((${#missing[@]} > 0)); then
     echo "stage: libraries not found here: ${missing[*]}" >&2
     return 1
@@ -225,12 +275,14 @@ tree_bytes() {
 prepare() {
   local build_dir="$repo_root/build/gpu" jobs
   jobs=$(nproc)
-  local configure=(cmake --preset cuda -B "$build_dir")
-  if [[ -n ${SCALEHAM_CUDA_ARCHITECTURES:-} ]]; then
-    configure+=("-DCMAKE_CUDA_ARCHITECTURES=$SCALEHAM_CUDA_ARCHITECTURES")
-  fi
+  local configure=(cmake --preset cuda -B "$build_dir" "-DCMAKE_CUDA_ARCHITECTURES=${SCALEHAM_CUDA_ARCHITECTURES:-90}")
+  # The binding must be built for the Python that will import it there.
+  local device_python=${SCALEHAM_GPU_PYTHON:-$(command -v python3.12 || true)}
+  if [[ -n $device_python ]]; then configure+=("-DPython_EXECUTABLE=$device_python"); fi
   (cd "$repo_root" && "${configure[@]}")
-  cmake --build "$build_dir" -j"$jobs" --target "${binaries[@]}"
+  local targets=() name
+  for name in "${binaries[@]}"; do targets+=("$(target_of "$name")"); done
+  cmake --build "$build_dir" -j"$jobs" --target "${targets[@]}"
   local archs
   archs=$(grep '^CMAKE_CUDA_ARCHITECTURES:' "$build_dir/CMakeCache.txt" | cut -d= -f2-)
   stage_source="$build_dir (CUDA architectures $archs)"
@@ -438,6 +490,22 @@ step_compare() {
   python3 "$compare" "$work/compare-$precision-cuda.h5" "$work/compare-$precision-cpu.h5"
 }
 
+# Internal step: the Python binding on the GPU: scaleham._engine runs a sweep
+# in memory on the cuda backend; its datasets must equal the command line's
+# file of the same sweep bit for bit (scripts/gpu_check_binding.py). Skipped
+# when the module is not staged or was built for another Python.
+step_binding() {
+  local backend=$1 built have
+  if [[ ! -f $bin/_engine.so ]]; then echo "skipped: no Python binding staged"; return 77; fi
+  built=$(cat "$carry/engine-module-name.txt" 2>/dev/null || echo "?")
+  have=$(python3 -c 'import sysconfig; print("_engine" + sysconfig.get_config_var("EXT_SUFFIX"))' || echo "none")
+  if [[ $built != "$have" ]]; then
+    echo "skipped: the binding was built as $built, this python3 imports $have"
+    return 77
+  fi
+  with_libs python3 "$repo_root/scripts/gpu_check_binding.py" "$bin" "$work" "$backend"
+}
+
 step_gtest() {
   with_libs "$bin/scaleham_host_tests" --gtest_filter="$gpu_test_filter" --gtest_output="json:$1"
 }
@@ -517,6 +585,10 @@ run_check() {
   run_step env 30 bash "$script" __step env
   run_step libs 20 bash "$script" __step libs
   run_step gtest_gpu 150 bash "$script" __step gtest "$work/gtest-gpu.json"
+  # Without a GPU (the dry run) the binding runs on the CPU: the same machinery.
+  local binding_backend=cuda
+  [[ $tiny == 1 ]] && binding_backend=cpu
+  run_step binding_cuda 60 bash "$script" __step binding "$binding_backend"
   run_step compare_double 90 bash "$script" __step compare double "$cmp_l" "$cmp_a"
   run_step compare_float 90 bash "$script" __step compare float "$cmp_l" "$cmp_a"
   local fit compression label
@@ -635,14 +707,14 @@ dry_run() {
 import json, os, sys
 summary = json.load(open(sys.argv[1]))
 steps = {s["name"]: s for s in summary["steps"]}
-expected = ["env", "libs", "gtest_gpu", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
+expected = ["env", "libs", "gtest_gpu", "binding_cuda", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
             "run_1e6_fit-off_c4", "run_1e6_fit-off_c0", "bench_gpu", "sanitize_memcheck", "peer_jax_1e6",
             "peer_torch_1e6", "sanitize_initcheck", "sanitize_racecheck", "sanitize_synccheck", "run_1e7_fit-on_c4",
             "run_1e7_fit-off_c0", "peer_jax_1e7", "peer_torch_1e7"]
 bad = [n for n in expected if n not in steps]
 if bad:
     print("dry-run: steps missing from the summary:", bad)
-for name in ("libs", "gtest_gpu", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6", "peer_jax_1e7", "peer_torch_1e7"):
+for name in ("libs", "gtest_gpu", "binding_cuda", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6", "peer_jax_1e7", "peer_torch_1e7"):
     if name in steps and steps[name]["status"] not in ("ok", "skipped"):
         bad.append(name)
         print(f"dry-run: {name} must pass (or skip cleanly) without a GPU: {steps[name]['status']} {steps[name]['note']}")
@@ -708,6 +780,7 @@ case $1 in
       libs) step_libs ;;
       stage) stage_source=$1; stage "$1" "$2" 1 ;;  # by hand: __step stage BUILD_DIR DEST
       gtest) step_gtest "$@" ;;
+      binding) step_binding "$@" ;;
       sweep) step_sweep "$@" ;;
       compare) step_compare "$@" ;;
       sanitize) step_sanitize "$@" ;;
