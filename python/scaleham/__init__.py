@@ -1,7 +1,7 @@
 """scaleham from Python.
 
     import scaleham
-    tree = scaleham.run({"model": {"lambda": 0.1}})  # a sweep, results in memory (scaleham.engine)
+    tree = scaleham.run({"model": {"lambda": 0.1}})  # a sweep, results in memory (the C++ engine, bound in)
     fits = scaleham.fit("melt.csv", models="all")
     tree = scaleham.open("scaleham-example.h5")    # an xarray.DataTree, one node per group
     tree["fit"].ds.B.sel(lam=0.1)                  # `lam`: the λ axis (lambda is a Python keyword)

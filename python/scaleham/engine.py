@@ -21,6 +21,7 @@ but empty: none), beside this package, or in the newest build of this source
 tree (build/*/python/scaleham/_engine*.so); the executable as $SCALEHAM_BIN, on
 PATH, or in the newest build (build/*/host/scaleham).
 """
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -75,17 +76,21 @@ def binding():
     if "module" in _binding_cache:
         return _binding_cache["module"]
     module = None
+    # Only modules built for this interpreter (_engine.cpython-311-x86_64-linux-gnu.so, ...).
+    names = {"_engine" + suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES}
     given = os.environ.get("SCALEHAM_ENGINE_MODULE_DIR")
     if given == "":  # set, but empty: no binding (the process engine only)
         candidates = []
     elif given:
-        candidates = sorted(pathlib.Path(given).glob("_engine*.so"))
+        candidates = [p for p in sorted(pathlib.Path(given).glob("_engine*.so")) if p.name in names]
         if not candidates:
-            raise ImportError(f"SCALEHAM_ENGINE_MODULE_DIR={given} holds no _engine*.so")
+            raise ImportError(f"SCALEHAM_ENGINE_MODULE_DIR={given} holds no _engine module for this Python "
+                              f"({sorted(names)[0]}, ...)")
     else:
         candidates = sorted(pathlib.Path(__file__).parent.glob("_engine*.so"))
         candidates += sorted(_tree_builds().glob("*/python/scaleham/_engine*.so"),
                              key=lambda p: p.stat().st_mtime, reverse=True)
+        candidates = [p for p in candidates if p.name in names]
     if candidates:
         spec = importlib.util.spec_from_file_location(f"{__package__}._engine", candidates[0])
         module = importlib.util.module_from_spec(spec)

@@ -82,6 +82,17 @@ def test_the_binding_is_this_builds():
             scaleham.run(SMALL, engine="binding")
 
 
+def test_a_module_for_another_python_is_not_loaded(tmp_path, monkeypatch):
+    (tmp_path / "_engine.cpython-399-x86_64-linux-gnu.so").write_bytes(b"not for this interpreter")
+    monkeypatch.setenv("SCALEHAM_ENGINE_MODULE_DIR", str(tmp_path))
+    with pytest.raises(ImportError, match="no _engine module for this Python"):
+        scaleham.binding()
+    monkeypatch.setenv("SCALEHAM_ENGINE_MODULE_DIR", "")
+    scaleham.engine._binding_cache.clear()
+    assert scaleham.binding() is None  # set but empty: none
+    scaleham.run(SMALL, backend="cpu", progress=False)  # auto: the process engine
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("config,precision", [(SMALL, "double"), (HALTON, "double"),
                                               ({**SMALL, "flow": {"rtol": 1e-5}}, "float")],
