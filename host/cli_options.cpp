@@ -143,6 +143,9 @@ CLI::App* add_run_command(CLI::App& app, run_arguments& a) {
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   run->add_flag("--json", a.json, "print a machine-readable summary on stdout");
+  run->add_flag("--dry-run", a.dry_run,
+                "create no file: print the grid, the batches, the bytes to write and the compute time estimated "
+                "from a timed sample of points");
   run->add_option("--batch-points", a.options.batch_points,
                   "points per batch (default: 65536 on the CPU, 2097152 on the GPU; lowered to what memory holds)")
       ->check(decimal_digits)

@@ -17,12 +17,15 @@
 namespace scaleham {
 
 inline constexpr int exit_ok = 0, exit_failure = 1, exit_bad_input = 2;
+/// `scaleham run` finished and wrote its file, but every point failed.
+inline constexpr int exit_all_failed = 3;
 
 /// `scaleham run`'s arguments as parsed (add_run_command binds them).
 struct run_arguments {
   std::string config_path;  ///< empty: the built-in example
   run_options options;
   bool json = false;
+  bool dry_run = false;  ///< --dry-run: estimate_run instead of run_sweep
   std::string devices_text, shard_text;
   CLI::App* command = nullptr;
 

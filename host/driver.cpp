@@ -355,6 +355,16 @@ void check_precision(const sweep_config& config, const std::string& precision) {
                                    config.settings.dopri5.atol));
 }
 
+namespace {
+
+/// The status counts of a summary by stage, in the order of the pipeline.
+std::array<std::pair<const char*, const std::array<std::uint64_t, status_count>*>, 3> stages_of(
+    const run_summary& summary) {
+  return {{{"flow", &summary.flow_status}, {"action", &summary.action_status}, {"fit", &summary.fit_status}}};
+}
+
+}  // namespace
+
 nlohmann::json run_summary::to_json() const {
   auto counts = [](const std::array<std::uint64_t, status_count>& c) {
     nlohmann::json j = nlohmann::json::object();
@@ -362,6 +372,14 @@ nlohmann::json run_summary::to_json() const {
       if (c[s] > 0) j[status_name(static_cast<status>(s))] = c[s];
     return j;
   };
+  // Per stage, the statuses that are failures, with what each means.
+  nlohmann::json failures = nlohmann::json::object();
+  const auto stages = stages_of(*this);
+  for (const auto& [stage, c] : stages)
+    for (int s = 0; s < status_count; ++s)
+      if ((*c)[s] > 0 && !succeeded(static_cast<status>(s)))
+        failures[stage][status_name(static_cast<status>(s))] = {{"points", (*c)[s]},
+                                                                {"meaning", status_meaning(static_cast<status>(s))}};
   return {{"output", output_path},
           {"backend", backend},
           {"device", device},
@@ -376,7 +394,27 @@ nlohmann::json run_summary::to_json() const {
           {"flow_status", counts(flow_status)},
           {"action_status", counts(action_status)},
           {"fit_status", counts(fit_status)},
+          {"failed_points", failed_points},
+          {"failures", failures},
           {"notice", notice}};
+}
+
+std::string run_summary::failure_report() const {
+  std::string report;
+  const auto stages = stages_of(*this);
+  for (const auto& [stage, counts] : stages) {
+    std::uint64_t failed = 0;
+    std::string reasons;
+    for (int s = 0; s < status_count; ++s) {
+      const status code = static_cast<status>(s);
+      if ((*counts)[s] == 0 || succeeded(code)) continue;
+      failed += (*counts)[s];
+      reasons += fmt::format("{}{} {} ({})", reasons.empty() ? "" : "; ", (*counts)[s], status_name(code),
+                             status_meaning(code));
+    }
+    if (failed > 0) report += fmt::format("{}: {} of {} points failed: {}\n", stage, failed, points, reasons);
+  }
+  return report;
 }
 
 run_summary run_sweep(const sweep_config& config, const run_options& options) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -65,13 +66,45 @@ struct run_summary {
   std::array<std::uint64_t, status_count> flow_status{};
   std::array<std::uint64_t, status_count> action_status{};
   std::array<std::uint64_t, status_count> fit_status{};  ///< VFT fits (ok with NaNs when fits are off)
+  /// Points where the flow, the action or the fit did not succeed (status.hpp
+  /// succeeded(); a stage that is off counts as ok).
+  std::uint64_t failed_points = 0;
 
   nlohmann::json to_json() const;
+  /// The failures in words, one line per stage that had any: "fit: 441 of 441
+  /// points failed: 441 singular_integrand (F/beta has a pole ...)". Empty when
+  /// every point succeeded.
+  std::string failure_report() const;
+  /// Every point computed failed (and there was at least one).
+  bool all_failed() const { return points > 0 && failed_points == points; }
 };
 
 /// Runs the sweep and writes `options.output_path`. Throws config_error /
 /// output_error (bad input, exit 2), backend_error and others (exit 1).
 run_summary run_sweep(const sweep_config& config, const run_options& options);
+
+/// What `scaleham run --dry-run` reports: the run as run_sweep would plan it,
+/// and its compute time extrapolated from a timed sample.
+struct run_estimate {
+  std::string output_path, backend, device, precision, notice;
+  std::uint64_t points = 0;        ///< the points this run would compute (its shard)
+  std::uint64_t grid_points = 0;   ///< the whole grid
+  std::vector<std::pair<std::string, std::uint64_t>> shape;  ///< axis names and counts (`point` for sampled grids)
+  std::uint64_t batches = 0, batch_points = 0;
+  std::uint64_t bytes_per_point = 0;  ///< what the file and the journal keep of a point
+  std::uint64_t record_bytes = 0;     ///< points × bytes_per_point: the file uncompressed, the journal
+  bool compressed = false;            ///< [output] compression > 0: the file is smaller
+  std::uint64_t sample_points = 0;    ///< points computed to time the backend (spread over the grid)
+  double sample_seconds = 0, estimated_compute_seconds = 0;
+
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+/// The dry run: checks what the run would check first (precision, the output
+/// path), plans it and times a sample of its points (host/dry_run.cpp).
+/// Creates no file; throws what run_sweep would for bad input.
+run_estimate estimate_run(const sweep_config& config, const run_options& options);
 
 /// A sweep computed in memory: the bytes of the HDF5 file run_sweep would
 /// have written (the same datasets, bit for bit), and its summary.

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -127,6 +128,11 @@ int main(int argc, char** argv) {
     if (*run) {
       const scaleham::sweep_config config = run_args.config();
       run_args.resolve(scaleham::quoted_command_line(argc, argv));
+      if (run_args.dry_run) {
+        const scaleham::run_estimate estimate = scaleham::estimate_run(config, options);
+        write_stdout(run_args.json ? estimate.to_json().dump(2) + "\n" : estimate.to_text());
+        return exit_ok;
+      }
       scaleham::run_summary summary;
       try {
         summary = scaleham::run_sweep(config, options);
@@ -148,6 +154,16 @@ int main(int argc, char** argv) {
                      summary.output_path.c_str(),
                      static_cast<unsigned long long>(summary.points), summary.backend.c_str(),
                      summary.device.c_str(), summary.precision.c_str(), summary.seconds_total);
+        std::istringstream failures(summary.failure_report());
+        for (std::string line; std::getline(failures, line);) std::fprintf(stderr, "scaleham: %s\n", line.c_str());
+      }
+      if (summary.all_failed()) {
+        // Said even with --quiet or --json: the run did not give what it was for.
+        std::fprintf(stderr, "scaleham: every one of the %llu points failed (see the counts above, or --json's "
+                             "\"failures\"); %s holds their statuses. Exit code %d.\n",
+                     static_cast<unsigned long long>(summary.points), summary.output_path.c_str(),
+                     scaleham::exit_all_failed);
+        return scaleham::exit_all_failed;
       }
       return exit_ok;
     }

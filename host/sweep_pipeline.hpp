@@ -66,6 +66,8 @@ struct sweep_output {
       ++summary.flow_status[flow[i]];
       ++summary.action_status[action[i]];
       ++summary.fit_status[fit[i]];
+      summary.failed_points += !succeeded(status(flow[i])) || !succeeded(status(action[i])) ||
+                               !succeeded(status(fit[i]));
     }
     done += b.count;
     progress.update(done);

@@ -54,6 +54,27 @@ SCALEHAM_HD inline const char* status_name(status s) {
   return "unknown";
 }
 
+/// What a status code means, in a few words (run summaries, messages).
+inline const char* status_meaning(status s) {
+  switch (s) {
+    case status::ok: return "finished normally";
+    case status::target_reached: return "the flow reached the target g";
+    case status::left_domain: return "g left (g_min, g_max)";
+    case status::non_finite: return "the state or integrand became Inf/NaN";
+    case status::max_steps: return "the step or subdivision budget ran out";
+    case status::step_size_underflow: return "the adaptive step fell below the smallest allowed";
+    case status::invalid_options: return "tolerances, steps or spans that make no sense";
+    case status::invalid_initial_state: return "the initial state is non-finite or outside the domain";
+    case status::singular_integrand: return "F/beta has a pole in the interval (beta = 0, or g <= 0: T at or below T0)";
+    case status::not_converged: return "the tolerance was not met within the budget";
+    case status::at_bound: return "the fit ended on a bound";
+    case status::too_few_points: return "fewer than 4 finite points to fit";
+    case status::no_vft_minimum: return "no VFT curve with B > 0 fits: the curve does not slow down on cooling";
+    case status::out_of_range: return "a value over- or underflows the floating type";
+  }
+  return "unknown status";
+}
+
 /// True for the codes that mean "the numbers are a valid result". A fit that
 /// ended on a bound is valid (the best VFT curve within the bounds) but says so.
 SCALEHAM_HD inline constexpr bool succeeded(status s) {

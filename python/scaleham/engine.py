@@ -36,6 +36,7 @@ import warnings
 from .files import open as open_file
 
 ENGINES = ("auto", "binding", "process")
+ALL_POINTS_FAILED = 3  # `scaleham run`'s exit code when every point failed
 
 
 class ScalehamError(RuntimeError):
@@ -152,29 +153,38 @@ def _call(function, *arguments, **keywords):
 
 
 def _notice(summary_json):
-    notice = json.loads(summary_json).get("notice", "")
-    if notice:
-        warnings.warn(f"scaleham: {notice}", RuntimeWarning, stacklevel=3)
+    """Warns of the summary's notice, and when every point failed (the command
+    line's exit code 3: the results are returned, with their statuses)."""
+    summary = json.loads(summary_json)
+    if summary.get("notice"):
+        warnings.warn(f"scaleham: {summary['notice']}", RuntimeWarning, stacklevel=3)
+    if summary["points"] > 0 and summary["failed_points"] == summary["points"]:
+        reasons = "; ".join(f"{stage}: {n['points']} {name} ({n['meaning']})"
+                            for stage, failed in summary["failures"].items() for name, n in failed.items())
+        warnings.warn(f"scaleham: every one of the {summary['points']} points failed: {reasons}", RuntimeWarning,
+                      stacklevel=3)
 
 
 def _execute(args, progress):
     """Runs the executable with `args`, feeding its progress lines to
     `progress` (as fractions of 1000 points); raises ScalehamError on a
     non-zero exit."""
-    process = subprocess.Popen([executable(), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
     messages = []
-    for line in process.stderr:
-        if line.startswith("scaleham: progress ") and progress is not None:
-            try:
-                progress(int(10.0 * float(line.split()[2].rstrip("%"))), 1000)
-            except (IndexError, ValueError):
+    with subprocess.Popen([executable(), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        for line in process.stderr:
+            if line.startswith("scaleham: progress ") and progress is not None:
+                try:
+                    progress(int(10.0 * float(line.split()[2].rstrip("%"))), 1000)
+                except (IndexError, ValueError):
+                    messages.append(line)
+            else:
                 messages.append(line)
-        else:
-            messages.append(line)
-    stdout = process.stdout.read()
-    code = process.wait()
-    if code != 0:
+        stdout = process.stdout.read()
+        code = process.wait()
+    if code == ALL_POINTS_FAILED:  # the file is there, with every point's status
+        warnings.warn("".join(messages).strip(), RuntimeWarning, stacklevel=3)
+    elif code != 0:
         raise ScalehamError(code, "".join(messages))
     if progress is not None:
         progress(1000, 1000)

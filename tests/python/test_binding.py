@@ -155,6 +155,14 @@ def test_bad_options_get_the_command_lines_message(engine, args, says, run_cli):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_run_where_every_point_failed_warns_and_returns_the_statuses(engine):
+    with pytest.warns(RuntimeWarning, match="every one of the 1 points failed") as warned:
+        tree = scaleham.run({"temperature": {"T_min": 300.0}}, backend="cpu", progress=False, engine=engine)
+    assert any("singular_integrand" in str(w.message) for w in warned)
+    assert scaleham.status_names(tree["fit"].ds["status"]).values.ravel().tolist() == ["singular_integrand"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_fit_from_python_equals_the_command(engine, run_cli, tmp_path):
     T = np.linspace(560.0, 1600.0, 24)
     rng = np.random.default_rng(4)
