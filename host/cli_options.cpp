@@ -143,6 +143,11 @@ CLI::App* add_run_command(CLI::App& app, run_arguments& a) {
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   run->add_flag("--json", a.json, "print a machine-readable summary on stdout");
+  run->add_option("--set", a.overrides,
+                  "replace or add a setting of the configuration: KEY=VALUE, e.g. --set flow.rtol=1e-10 --set "
+                  "output.curves=true (repeatable; checked like the file; the file stores the resolved configuration)")
+      ->allow_extra_args(false)  // one KEY=VALUE per --set: the config path after it stays the config path
+      ->check(non_empty);
   run->add_flag("--dry-run", a.dry_run,
                 "create no file: print the grid, the batches, the bytes to write and the compute time estimated "
                 "from a timed sample of points");
@@ -180,8 +185,8 @@ void run_arguments::resolve(const std::string& command_line) {
 }
 
 sweep_config run_arguments::config() const {
-  return config_path.empty() ? parse_config_text(builtin_example_config(), "<built-in example>")
-                             : parse_config_file(config_path);
+  return config_path.empty() ? parse_config_text(builtin_example_config(), "<built-in example>", overrides)
+                             : parse_config_file(config_path, overrides);
 }
 
 CLI::App* add_fit_command(CLI::App& app, fit_arguments& a) {

@@ -27,13 +27,15 @@ struct run_arguments {
   bool json = false;
   bool dry_run = false;  ///< --dry-run: estimate_run instead of run_sweep
   std::string devices_text, shard_text;
+  std::vector<std::string> overrides;  ///< --set KEY=VALUE, in order
   CLI::App* command = nullptr;
 
   /// After parsing: the default output name (CONFIG's stem .h5, or
   /// scaleham-example.h5), --shard, --devices, whether --device was given,
   /// and the command line for the file's provenance. Throws std::invalid_argument.
   void resolve(const std::string& command_line);
-  /// The configuration: the file's, or the built-in example. Throws config_error.
+  /// The configuration: the file's, or the built-in example, with the
+  /// overrides. Throws config_error.
   sweep_config config() const;
 };
 /// Adds the `run` subcommand to `app`, its options bound to `arguments`.

@@ -17,11 +17,13 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "config_overrides.hpp"
 #include "input_file.hpp"
 #include "scaleham/quadrature.hpp"
 #include "scaleham/steppers.hpp"
@@ -351,6 +353,8 @@ class config_parser {
                          std::string_view message) const {
     // The key is the user's text (a TOML key may be any quoted string): shown()
     // escapes control characters and caps its length.
+    if (is_override_source(where))  // --set KEY=VALUE: named as given
+      throw config_error(fmt::format("{}: key '{}': {}", shown(*where.path), shown(key), message));
     if (where.begin.line > 0)
       throw config_error(
           fmt::format("{}:{}: key '{}': {}", source_, where.begin.line, shown(key), message));
@@ -975,8 +979,10 @@ class config_parser {
 }  // namespace
 
 std::string config_key_location(const sweep_config& config, const std::string& dotted_key) {
+  for (auto it = config.overrides.rbegin(); it != config.overrides.rend(); ++it)  // the last one counts
+    if (it->rfind(dotted_key + "=", 0) == 0) return fmt::format("{}: key '{}'", shown(override_source(*it)), dotted_key);
   try {
-    const toml::table root = toml::parse(config.source_text, config.source_name);
+    const toml::table root = toml::parse(config.file_text, config.source_name);
     if (const toml::node* node = root.at_path(dotted_key).node())
       return fmt::format("{}:{}: key '{}'", config.source_name, node->source().begin.line, dotted_key);
   } catch (const toml::parse_error&) {
@@ -985,7 +991,8 @@ std::string config_key_location(const sweep_config& config, const std::string& d
   return fmt::format("{}: key '{}' (default)", config.source_name, dotted_key);
 }
 
-sweep_config parse_config_text(std::string_view text, const std::string& source_name) {
+sweep_config parse_config_text(std::string_view text, const std::string& source_name,
+                               const std::vector<std::string>& overrides) {
   // toml++ would stop at a NUL with a message that quotes it (and so ends
   // there where it is printed), and reads UTF-16 as garbage: say what it is.
   int binary_line = 0;
@@ -998,13 +1005,26 @@ sweep_config parse_config_text(std::string_view text, const std::string& source_
     throw config_error(fmt::format("{}:{}: TOML syntax error: {}", source_name,
                                    e.source().begin.line, shown(e.description(), 200)));
   }
+  apply_overrides(root, overrides);
   sweep_config config = config_parser(source_name).parse(root);
   config.source_name = source_name;
-  config.source_text = std::string(text);
+  config.file_text = std::string(text);
+  config.overrides = overrides;
+  if (overrides.empty()) {
+    config.source_text = config.file_text;
+  } else {
+    // The configuration as run, in a form that reads back to the same values
+    // (toml++ writes floats in their shortest round-trip form).
+    std::ostringstream resolved;
+    resolved << "# " << shown(source_name, 1000) << " with";
+    for (const std::string& o : overrides) resolved << " " << shown(override_source(o), 1000);
+    resolved << "\n" << toml::toml_formatter(root) << "\n";
+    config.source_text = resolved.str();
+  }
   return config;
 }
 
-sweep_config parse_config_file(const std::string& path) {
+sweep_config parse_config_file(const std::string& path, const std::vector<std::string>& overrides) {
   // Only a regular file of at most max_config_bytes: a directory reads as
   // nothing, /dev/zero until memory runs out, a FIFO without a writer forever.
   std::string text;
@@ -1013,7 +1033,7 @@ sweep_config parse_config_file(const std::string& path) {
   } catch (const input_file_error& e) {
     throw config_error(fmt::format("{}: {}", path, e.what()));
   }
-  return parse_config_text(text, path);
+  return parse_config_text(text, path, overrides);
 }
 
 std::string_view builtin_example_config() { return paper_example; }

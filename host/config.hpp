@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sweep_config.hpp"
 
@@ -22,13 +23,18 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Reads and validates the TOML file at `path` (source_name = path).
-/// Throws config_error, also when the file cannot be read.
-sweep_config parse_config_file(const std::string& path);
+/// Reads and validates the TOML file at `path` (source_name = path), with
+/// `overrides` as parse_config_text takes them. Throws config_error, also when
+/// the file cannot be read.
+sweep_config parse_config_file(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// Parses and validates TOML `text`; `source_name` prefixes every error message
-/// and is stored in sweep_config::source_name. Throws config_error.
-sweep_config parse_config_text(std::string_view text, const std::string& source_name);
+/// and is stored in sweep_config::source_name. `overrides` ("KEY=VALUE",
+/// `--set`) replace or add settings before validation; an error about one of
+/// them names it ("--set flow.rtol=-1: key 'flow.rtol': ..."), and the
+/// resolved TOML becomes source_text (config_overrides.hpp). Throws config_error.
+sweep_config parse_config_text(std::string_view text, const std::string& source_name,
+                               const std::vector<std::string>& overrides = {});
 
 /// "SOURCE:LINE: key 'KEY'" where the config sets `dotted_key` (e.g.
 /// "flow.rtol"), or "SOURCE: key 'KEY' (default)" where it leaves it at its

@@ -140,6 +140,7 @@ int main(int argc, char** argv) {
         if (group.rank() != 0) return 128 + e.signal_number;  // rank 0 says how to resume
         std::string resume = "scaleham run";
         if (!run_args.config_path.empty()) resume += " " + run_args.config_path;
+        for (const std::string& o : run_args.overrides) resume += " --set '" + o + "'";
         resume += " -o " + options.output_path + " --resume";
         if (options.precision != "double") resume += " --precision " + options.precision;
         if (!options.shard.whole()) resume += " --shard " + options.shard.text();

@@ -43,7 +43,12 @@ struct output_config {
 
 struct sweep_config {
   std::string source_name;   ///< file path, or "<built-in example>"
-  std::string source_text;   ///< the full TOML text (stored as a root attribute)
+  /// The configuration as run (stored as a root attribute, compared on
+  /// resume): the source's text, or, with --set overrides, the resolved
+  /// TOML of both (comments dropped).
+  std::string source_text;
+  std::string file_text;               ///< the source's text as written
+  std::vector<std::string> overrides;  ///< --set KEY=VALUE, in order
 
   /// Base value of every parameter slot (overridden by the axes); defaults and
   /// units in docs/config.md. g is in kelvin: g = c (T − T0) with c dimensionless.

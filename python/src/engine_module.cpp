@@ -114,7 +114,7 @@ py::tuple run(const std::vector<std::string>& args, const std::optional<std::str
     };
   return without_gil([&] {
     const scaleham::sweep_config config =
-        config_text ? scaleham::parse_config_text(*config_text, config_name) : a.config();
+        config_text ? scaleham::parse_config_text(*config_text, config_name, a.overrides) : a.config();
     a.resolve(command_line_of("run", args));
     if (!in_memory) {
       const scaleham::run_summary summary = scaleham::run_sweep(config, a.options);

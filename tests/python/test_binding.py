@@ -163,6 +163,16 @@ def test_a_run_where_every_point_failed_warns_and_returns_the_statuses(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_overrides_from_python_equal_the_edited_dict(engine):
+    edited = {**SMALL, "model": {"lambda": 0.2, "A": 50.0}}
+    by_set = scaleham.run(SMALL, backend="cpu", progress=False, engine=engine, args=["--set", "model.lambda=0.2"])
+    by_dict = scaleham.run(edited, backend="cpu", progress=False, engine=engine)
+    np.testing.assert_array_equal(by_set["fit"].ds["B"].values, by_dict["fit"].ds["B"].values)
+    with pytest.raises(scaleham.ScalehamError, match=r"--set flow.rtol=-1: key 'flow.rtol'"):
+        scaleham.run(SMALL, progress=False, engine=engine, args=["--set", "flow.rtol=-1"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_fit_from_python_equals_the_command(engine, run_cli, tmp_path):
     T = np.linspace(560.0, 1600.0, 24)
     rng = np.random.default_rng(4)
