@@ -111,3 +111,35 @@ def test_dry_run_and_the_built_in_example_take_overrides(run_cli, tmp_path):
                    "-o", tmp_path / "x.h5", "--backend", "cpu")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["shape"] == [{"name": "A", "count": 5}]
+
+
+def test_an_interrupted_run_with_overrides_resumes_with_them(scaleham_bin, run_cli, tmp_path):
+    import os
+    import shlex
+    import signal
+    import subprocess
+    import time
+
+    base = tmp_path / "base.toml"
+    base.write_text(BASE.replace("linspace = [25.0, 75.0, 4]", "linspace = [25.0, 75.0, 40]"))
+    out, hold = tmp_path / "out.h5", tmp_path / "hold"
+    command = [scaleham_bin, "run", str(base), "--set", "model.lambda=0.2", "-o", str(out), "--backend", "cpu",
+               "--batch-points", "4", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold)))
+    deadline = time.monotonic() + 60
+    while not hold.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    hold.unlink()
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    resume = stderr.split("to finish it: ")[1].strip()
+    assert "--set 'model.lambda=0.2'" in resume
+    words = shlex.split(resume)
+    assert words[0] == "scaleham"
+    done = run_cli(*words[1:], "--backend", "cpu", "--quiet")
+    assert done.returncode == 0, done.stderr
+    straight = tmp_path / "straight.h5"
+    assert run_cli(*command[1:5], "-o", straight, "--backend", "cpu", "--quiet").returncode == 0
+    assert results(out) == results(straight)
