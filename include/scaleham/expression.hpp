@@ -1,0 +1,94 @@
+/// \file expression.hpp
+/// A user's formula in g and named parameters (β or F of the model), compiled
+/// to a flat program and evaluated with its exact derivative in g by
+/// forward-mode automatic differentiation: every step carries (value, d/dg)
+/// and applies the chain rule, so derivatives are exact, never finite
+/// differences.
+///
+/// The program is trivially copyable with a fixed capacity, so it can travel
+/// to the GPU in a kernel argument like the polynomial models. Steps are in
+/// evaluation order (each refers only to earlier steps); the last is the
+/// result. Domain errors follow IEEE arithmetic (log of a negative number is
+/// NaN, 0^-1 is Inf) and end as a status of the point that met them, never as
+/// a crash. The parser (host/expression_parser.hpp) builds programs; this
+/// header only runs them.
+#pragma once
+
+#include <cmath>
+
+#include "scaleham/config.hpp"
+#include "scaleham/model.hpp"
+
+namespace scaleham {
+
+/// What one step of an expression program computes.
+enum class expression_op : unsigned char {
+  constant,   ///< a number (the step's `value`)
+  variable,   ///< g
+  parameter,  ///< params[a]: a named parameter of the model (per point, d/dg = 0)
+  add, subtract, multiply, divide,  ///< steps a and b
+  power,      ///< step a raised to step b
+  negate, exp, log, sqrt, sin, cos, tanh, abs  ///< of step a
+};
+
+/// Most steps in one program (a formula of a few dozen operations fits easily).
+inline constexpr int max_expression_steps = 96;
+
+struct expression_program {
+  expression_op op[max_expression_steps] = {};
+  unsigned char a[max_expression_steps] = {};  ///< first operand (a step, or a parameter index)
+  unsigned char b[max_expression_steps] = {};  ///< second operand (a step)
+  double value[max_expression_steps] = {};     ///< the number of a constant step
+  /// Whether the step depends on g (else its derivative is 0 and needs no work).
+  bool varies[max_expression_steps] = {};
+  int steps = 0;
+};
+
+/// The value and d/dg of `program` at g, with the model's named parameters in
+/// `params`. Real is float or double.
+template <class Real>
+SCALEHAM_HD value_slope<Real> evaluate(const expression_program& program, Real g, const Real* params) {
+  Real v[max_expression_steps];
+  Real d[max_expression_steps];
+  for (int i = 0; i < program.steps; ++i) {
+    const int a = program.a[i], b = program.b[i];
+    Real value = Real(0), slope = Real(0);
+    switch (program.op[i]) {
+      case expression_op::constant: value = Real(program.value[i]); break;
+      case expression_op::variable: value = g; slope = Real(1); break;
+      case expression_op::parameter: value = params[a]; break;
+      case expression_op::add: value = v[a] + v[b]; slope = d[a] + d[b]; break;
+      case expression_op::subtract: value = v[a] - v[b]; slope = d[a] - d[b]; break;
+      case expression_op::multiply: value = v[a] * v[b]; slope = d[a] * v[b] + v[a] * d[b]; break;
+      case expression_op::divide:
+        value = v[a] / v[b];
+        slope = (d[a] - value * d[b]) / v[b];
+        break;
+      case expression_op::power:
+        value = std::pow(v[a], v[b]);
+        // A constant exponent: b a^(b-1) a', defined for a negative base too
+        // (g^2 at g < 0); a varying one: a^b (b' ln a + b a'/a).
+        if (!program.varies[b])
+          slope = program.varies[a] ? v[b] * std::pow(v[a], v[b] - Real(1)) * d[a] : Real(0);
+        else
+          slope = value * (d[b] * std::log(v[a]) + v[b] * d[a] / v[a]);
+        break;
+      case expression_op::negate: value = -v[a]; slope = -d[a]; break;
+      case expression_op::exp: value = std::exp(v[a]); slope = value * d[a]; break;
+      case expression_op::log: value = std::log(v[a]); slope = d[a] / v[a]; break;
+      case expression_op::sqrt: value = std::sqrt(v[a]); slope = d[a] / (Real(2) * value); break;
+      case expression_op::sin: value = std::sin(v[a]); slope = std::cos(v[a]) * d[a]; break;
+      case expression_op::cos: value = std::cos(v[a]); slope = -std::sin(v[a]) * d[a]; break;
+      case expression_op::tanh: value = std::tanh(v[a]); slope = (Real(1) - value * value) * d[a]; break;
+      case expression_op::abs:
+        value = std::fabs(v[a]);
+        slope = v[a] < Real(0) ? -d[a] : d[a];
+        break;
+    }
+    v[i] = value;
+    d[i] = program.varies[i] ? slope : Real(0);
+  }
+  return {v[program.steps - 1], d[program.steps - 1]};
+}
+
+}  // namespace scaleham
