@@ -2,7 +2,7 @@
 // replaced or added from the command line before it is validated, so every
 // override passes the same checks as the file, with the same messages, naming
 // the override ("--set flow.rtol=-1: key 'flow.rtol': must be ..."). Private
-// to the configuration reader (config.cpp).
+// to the configuration reader (config.cpp, config_parser.hpp).
 #pragma once
 
 #include <toml++/toml.h>

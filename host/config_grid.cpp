@@ -1,0 +1,272 @@
+// [grid] and its [[grid.axis]] tables, and the checks of the whole
+// configuration once every section is read (config_parser.hpp).
+#include "config_parser.hpp"
+
+#include "output_fields.hpp"
+#include "scaleham/quadrature.hpp"
+#include "scaleham/steppers.hpp"
+
+namespace scaleham::config_reading {
+
+void config_parser::read_grid(const toml::table& t) {
+  check_keys(t, "grid", known_keys("grid"));
+  if (const toml::node* node = t.get("sampling")) {
+    const std::string_view sampling = choice(*node, "grid.sampling", std::array{"cartesian", "halton", "paired"});
+    config_.random = sampling == "halton";
+    config_.paired = sampling == "paired";
+  }
+
+  if (const toml::node* node = t.get("points")) {
+    if (!config_.random)
+      fail(node->source(), "grid.points",
+           "only with sampling = \"halton\" (a cartesian grid has the product of the axes' "
+           "counts)");
+    config_.random_points = static_cast<std::uint64_t>(
+        integer(*node, "grid.points", 1, std::numeric_limits<std::int64_t>::max()));
+  } else if (config_.random) {
+    fail(t.source(), "grid.points", "missing: sampling = \"halton\" needs the number of points");
+  }
+
+  if (const toml::node* node = t.get("axis")) {
+    const toml::array* axes = node->as_array();
+    if (axes == nullptr || !axes->is_array_of_tables())
+      fail(node->source(), "grid.axis",
+           fmt::format("expected an array of tables, written [[grid.axis]] once per axis, got {}",
+                       type_words(*node)));
+    for (std::size_t a = 0; a < axes->size(); ++a) read_axis(*axes->get(a)->as_table(), a);
+  }
+  if (config_.random && config_.axes.empty())
+    fail(t.source(), "grid.axis", "sampling = \"halton\" needs at least one [[grid.axis]]");
+  if (config_.paired) {
+    // Point i takes coordinate i of every axis: the axes are read as
+    // cartesian ones, then must agree on their count.
+    if (config_.axes.empty())
+      fail(t.source(), "grid.axis", "sampling = \"paired\" needs at least one [[grid.axis]]");
+    const std::uint64_t count = config_.shape().front();
+    for (std::size_t a = 0; a < config_.axes.size(); ++a) {
+      const std::uint64_t n = config_.axes[a].kind == axis_kind::values ? config_.axes[a].values.size()
+                                                                        : std::uint64_t(config_.axes[a].count);
+      if (n != count)
+        fail(axis_nodes_[a]->source(), fmt::format("grid.axis[{}]", a),
+             fmt::format("sampling = \"paired\" needs axes of one length: this one has {} coordinates, "
+                         "grid.axis[0] {}",
+                         n, count));
+    }
+    config_.random = true;  // one point per sample, as a Halton grid
+    config_.random_points = count;
+  }
+
+  // The number of points must fit the uint64 point index.
+  std::uint64_t points = 1;
+  for (std::size_t a = 0; a < config_.axes.size() && !config_.random; ++a) {
+    const auto count = static_cast<std::uint64_t>(config_.axes[a].count);
+    if (points > std::numeric_limits<std::uint64_t>::max() / count)
+      fail(axis_nodes_[a]->source(), fmt::format("grid.axis[{}]", a),
+           "the grid has more points than a 64-bit index can count");
+    points *= count;
+  }
+}
+
+void config_parser::read_axis(const toml::table& t, std::size_t index) {
+  const std::string prefix = fmt::format("grid.axis[{}]", index);
+  check_keys(t, prefix, axis_keys);
+  if (index >= static_cast<std::size_t>(max_axes))
+    fail(t.source(), prefix, fmt::format("too many axes: at most {}", max_axes));
+
+  axis_config axis;
+  const toml::node* name_node = t.get("name");
+  if (name_node == nullptr)
+    fail(t.source(), prefix + ".name", "missing: every axis needs a name");
+  axis.name = string(*name_node, prefix + ".name");
+  const parameter_info* p = find_parameter(axis.name);
+  if (p == nullptr)
+    fail(name_node->source(), prefix + ".name",
+         fmt::format("unknown parameter '{}'{}", shown(axis.name),
+                     suggestion(axis.name, parameter_names())));
+  axis.slot = p->slot;
+  axis.unit = p->unit;
+  for (std::size_t a = 0; a < config_.axes.size(); ++a)
+    if (config_.axes[a].slot == axis.slot)
+      fail(name_node->source(), prefix + ".name",
+           fmt::format("axis '{}' sweeps the same parameter as axis '{}' (line {})", axis.name,
+                       config_.axes[a].name, axis_nodes_[a]->source().begin.line));
+  if (axis.slot == param_p0 && config_.settings.p0_on_manifold)
+    fail(name_node->source(), prefix + ".name",
+         "sweeping p0 needs flow.p0 set to a number (it is \"on_manifold\", the default, where "
+         "p0 = -F(g0)/beta(g0) follows from g0)");
+
+  const toml::node* kind_node = nullptr;
+  std::string_view kind_key;
+  for (std::string_view key : {"linspace", "logspace", "values"}) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) continue;
+    if (kind_node != nullptr)
+      fail(node->source(), join(prefix, key),
+           fmt::format("give only one of 'linspace', 'logspace' or 'values' (also has '{}')",
+                       kind_key));
+    kind_node = node;
+    kind_key = key;
+  }
+  if (kind_node == nullptr)
+    fail(t.source(), prefix, "needs one of 'linspace', 'logspace' or 'values'");
+  const std::string kind_path = join(prefix, kind_key);
+  if (kind_key == "values")
+    read_values(*kind_node, kind_path, *p, axis);
+  else
+    read_range(*kind_node, kind_path, *p, kind_key == "logspace", axis);
+
+  if (const toml::node* node = t.get("unit")) {
+    axis.unit = string(*node, prefix + ".unit");
+    // Stored as a C string attribute: a NUL would cut it short, and other
+    // control characters have no place in a unit.
+    const auto control = std::find_if(axis.unit.begin(), axis.unit.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == '\x7F';
+    });
+    if (control != axis.unit.end())
+      fail(node->source(), prefix + ".unit",
+           fmt::format("\"{}\" contains a control character (byte {} is {}); a unit is printable text",
+                       shown(axis.unit), control - axis.unit.begin() + 1,
+                       shown(std::string_view(&*control, 1))));
+  }
+  config_.axes.push_back(std::move(axis));
+  axis_nodes_.push_back(&t);
+}
+
+void config_parser::read_range(const toml::node& node, const std::string& path, const parameter_info& p,
+                               bool logspace, axis_config& axis) const {
+  const std::size_t length = config_.random ? 2 : 3;
+  const toml::array* range = node.as_array();
+  if (range == nullptr || range->size() != length)
+    fail(node.source(), path,
+         config_.random ? "expected [lo, hi] (with halton sampling, grid.points sets the count)"
+                        : "expected [lo, hi, count]");
+  axis.kind = logspace ? axis_kind::logspace : axis_kind::linspace;
+  axis.lo = finite_number(*range->get(0), path);
+  axis.hi = finite_number(*range->get(1), path);
+  axis.count = config_.random
+                   ? 0
+                   : integer(*range->get(2), path, 1, std::numeric_limits<std::int64_t>::max());
+  if (logspace && !(axis.lo > 0 && axis.hi > 0))
+    fail(node.source(), path,
+         fmt::format("logspace needs lo > 0 and hi > 0, got [{}, {}]", axis.lo, axis.hi));
+  if (axis.lo == axis.hi && (config_.random || axis.count >= 2))
+    fail(node.source(), path,
+         fmt::format("lo = hi = {}: the axis has no extent (set the base value instead)",
+                     axis.lo));
+  // Coordinates are lo + (hi − lo)·t and lo·e^(t·ln(hi/lo)) (grid.hpp): an
+  // extent or a ratio beyond double's range would turn coordinates into inf.
+  if (!logspace && !std::isfinite(axis.hi - axis.lo))
+    fail(node.source(), path,
+         fmt::format("hi − lo = {:g} − ({:g}) overflows a double: split the axis or rescale the parameter",
+                     axis.hi, axis.lo));
+  if (logspace && !(std::isfinite(axis.hi / axis.lo) && axis.hi / axis.lo > 0 &&
+                    std::fabs(std::log(axis.hi / axis.lo)) < 700))
+    fail(node.source(), path,
+         fmt::format("hi/lo = {:g}/{:g} spans more than 300 decades: split the axis", axis.hi, axis.lo));
+  for (const toml::node* end : {range->get(0), range->get(1)}) check_coordinate(p, *end, path);
+}
+
+void config_parser::read_values(const toml::node& node, const std::string& path, const parameter_info& p,
+                                axis_config& axis) const {
+  if (config_.random)
+    fail(node.source(), path,
+         "halton sampling needs 'linspace' or 'logspace' axes (a box to sample)");
+  const toml::array* values = node.as_array();
+  if (values == nullptr || values->empty())
+    fail(node.source(), path, "expected a non-empty array of numbers");
+  axis.kind = axis_kind::values;
+  // A coordinate given twice computes the same point twice and makes the
+  // axis useless as a dimension scale (xarray's .sel needs unique labels).
+  std::map<double, std::size_t> position_of;  // -0.0 and 0.0 are one value here, as in .sel
+  for (const toml::node& v : *values) {
+    axis.values.push_back(finite_number(v, path));
+    check_coordinate(p, v, path);
+    const auto [it, inserted] = position_of.try_emplace(axis.values.back(), axis.values.size());
+    if (!inserted)
+      fail(v.source(), path,
+           fmt::format("value {} appears twice (elements {} and {}); the values of an axis must be distinct",
+                       axis.values.back(), it->second, axis.values.size()));
+  }
+  axis.count = static_cast<std::int64_t>(axis.values.size());
+}
+
+void config_parser::check_coordinate(const parameter_info& p, const toml::node& node,
+                                     const std::string& path) const {
+  const double value = number(node, path);
+  check_admissible(p, value, node, path);
+  if (p.slot == param_g0) check_in_domain(value, node.source(), path);
+}
+
+bool config_parser::swept(int slot) const {
+  return std::any_of(config_.axes.begin(), config_.axes.end(),
+                     [slot](const axis_config& a) { return a.slot == slot; });
+}
+
+std::pair<toml::source_region, std::string> config_parser::origin(const toml::table& root, int slot) const {
+  if (base_node_[slot] != nullptr) return {base_node_[slot]->source(), base_key_[slot]};
+  const std::string_view section_name = parameter_table[slot].section;
+  const toml::node* section_node = root.get(section_name);
+  return {section_node != nullptr ? section_node->source() : toml::source_region{},
+          join(section_name, param_name(slot))};
+}
+
+void config_parser::check_base_values(const toml::table& root) const {
+  if (!swept(param_g0)) {
+    const auto [where, key] = origin(root, param_g0);
+    check_in_domain(config_.base[param_g0], where, key,
+                    base_node_[param_g0] == nullptr ? " (the default)" : "");
+  }
+  // A beta that vanishes everywhere has no flow and no manifold: every point would fail.
+  bool beta_can_be_nonzero = false;
+  for (int k = 0; k <= max_beta_degree; ++k)
+    beta_can_be_nonzero |= config_.base[param_b0 + k] != 0 || swept(param_b0 + k);
+  if (!beta_can_be_nonzero) {
+    const auto [where, key] = origin(root, param_b1);
+    fail(where, key,
+         "beta(g) is identically zero: set or sweep lambda (b1) or another of b0..b4");
+  }
+}
+
+void config_parser::check_reference_temperature(const toml::table& root) const {
+  const relaxation_settings<double>& r = config_.settings.relaxation;
+  if (!r.enabled) return;
+  double highest_T0 = config_.base[param_T0];
+  std::string T0_words = "T0";
+  toml::source_region T0_where;
+  std::string T0_key;
+  for (std::size_t a = 0; a < config_.axes.size(); ++a) {
+    const axis_config& axis = config_.axes[a];
+    if (axis.slot != param_T0) continue;
+    if (axis.kind == axis_kind::values)
+      highest_T0 = *std::max_element(axis.values.begin(), axis.values.end());
+    else
+      highest_T0 = axis.count == 1 ? axis.lo : std::max(axis.lo, axis.hi);
+    T0_words = fmt::format("the largest T0 of axis '{}' (line {})", axis.name,
+                           axis_nodes_[a]->source().begin.line);
+    T0_where = axis_nodes_[a]->source();
+    T0_key = fmt::format("grid.axis[{}]", a);
+  }
+  if (r.T_ref > highest_T0) return;
+  if (T0_key.empty()) {
+    std::tie(T0_where, T0_key) = origin(root, param_T0);
+    T0_words = base_node_[param_T0] != nullptr
+                   ? fmt::format("T0 ({}, line {})", T0_key, T0_where.begin.line)
+                   : std::string("T0 (the default)");
+  }
+
+  const std::string why = "so that g_ref = c (T_ref - T0) > 0 (ln tau = ln tau0 at T_ref)";
+  if (T_ref_node_ != nullptr)
+    fail(T_ref_node_->source(), "temperature.T_ref",
+         fmt::format("must be above {} = {} K {}, got {}", T0_words, highest_T0, why, r.T_ref));
+  if (T_max_node_ != nullptr)
+    fail(T_max_node_->source(), "temperature.T_max",
+         fmt::format("T_ref defaults to T_max, which must then be above {} = {} K {}, got {}: "
+                     "raise T_max or set temperature.T_ref",
+                     T0_words, highest_T0, why, r.T_max));
+  fail(T0_where, T0_key,
+       fmt::format("{} = {} K must be below T_ref (default: T_max = {} K) {}: "
+                   "set temperature.T_max or T_ref above it",
+                   T0_words, highest_T0, r.T_ref, why));
+}
+
+}  // namespace scaleham::config_reading
