@@ -169,7 +169,7 @@ class parser {
     expression_program alone;
     alone.op[0] = expression_op::constant, alone.value[0] = program_.value[program_.a[i]];
     alone.op[1] = expression_op::constant, alone.value[1] = program_.value[program_.b[i]];
-    alone.op[2] = op, alone.a[2] = 0, alone.b[2] = 1;
+    alone.op[2] = op, alone.a[2] = 0, alone.b[2] = 1, alone.value[2] = program_.value[i];
     alone.steps = 3;
     const double value = evaluate<double>(alone, 0.0, nullptr).value;
     // The operands are the constant steps just before this one: drop all three.
@@ -204,8 +204,18 @@ class parser {
   // power := primary ('^' unary)?      (right-associative, binds tighter than unary minus on its left)
   int power() {
     const int base = primary();
-    if (accept("^")) return emit(expression_op::power, base, unary());
+    if (accept("^")) return raise(base, unary());
     return base;
+  }
+
+  /// base^exponent; a small integer constant exponent becomes multiplications.
+  int raise(int base, int exponent) {
+    const double n = program_.op[exponent] == expression_op::constant ? program_.value[exponent] : 0.5;
+    if (program_.varies[base] && n == std::floor(n) && std::fabs(n) <= 16 && exponent == program_.steps - 1) {
+      --program_.steps;  // the exponent's constant step: its value moves into the operation
+      return emit(expression_op::integer_power, base, 0, n);
+    }
+    return emit(expression_op::power, base, exponent);
   }
   // primary := number | g | parameter | function '(' expression [',' expression] ')' | '(' expression ')'
   int primary() {
@@ -229,7 +239,7 @@ class parser {
       if (!accept(",")) fail_expected("',' and the exponent of pow(x, y)");
       const int y = expression();
       if (!accept(")")) fail_expected("')'");
-      return emit(expression_op::power, x, y);
+      return raise(x, y);
     }
     if (!accept(")")) fail_expected(peek().text == "," ? "')' (this function takes one argument)" : "')'");
     static const expression_op ops[] = {expression_op::exp, expression_op::log, expression_op::sqrt,
@@ -312,6 +322,12 @@ std::string expression_source(const expression_program& p, const std::string& na
       case expression_op::abs:
         value = "fabs(" + v(a) + ")", slope = "(" + v(a) + " < Real(0) ? -" + d(a) + " : " + d(a) + ")";
         break;
+      case expression_op::integer_power: {
+        const int n = int(p.value[i]);
+        value = fmt::format("scaleham::integer_power({}, {})", v(a), n);
+        slope = fmt::format("Real({}) * scaleham::integer_power({}, {}) * {}", n, v(a), n - 1, d(a));
+        break;
+      }
     }
     code += fmt::format("  const Real {} = {};\n", v(i), value);
     if (p.varies[i]) code += fmt::format("  const Real d{} = {};\n", i, slope);

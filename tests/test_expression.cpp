@@ -51,6 +51,8 @@ const closed_form forms[] = {
     {"g × A ÷ (g − 1)", [](double g) { return g * 50.0 / (g - 1); },
      [](double g) { return -50.0 / ((g - 1) * (g - 1)); }},
     {"+g - -g", [](double g) { return 2 * g; }, [](double) { return 2.0; }},
+    {"A*g^-3 + 2*g^5 - pow(g, 2)", [](double g) { return 50.0 / (g * g * g) + 2 * std::pow(g, 5) - g * g; },
+     [](double g) { return -150.0 / (g * g * g * g) + 10 * std::pow(g, 4) - 2 * g; }},
 };
 
 TEST(Expression, EveryFeatureMatchesItsClosedFormAndDerivative) {
@@ -78,6 +80,22 @@ TEST(Expression, PrecedenceAndAssociativity) {
   EXPECT_EQ(at("1 + 2 * 3"), 7.0);
   EXPECT_EQ(at("(1 + 2) * 3"), 9.0);
   EXPECT_EQ(at("g*g^2"), 8.0);
+}
+
+TEST(Expression, SmallIntegerPowersAreMultiplications) {
+  const expression_program p = parse_expression("g^2", names);
+  ASSERT_EQ(p.steps, 2);
+  EXPECT_EQ(p.op[1], expression_op::integer_power);
+  for (const double g : {0.3, -1.7, 12.5}) {
+    EXPECT_EQ(evaluate(p, g, params).value, g * g);  // exact: one multiplication
+    EXPECT_EQ(evaluate(p, g, params).slope, 2 * g);
+  }
+  EXPECT_EQ(evaluate(parse_expression("g^-1", names), 4.0, params).value, 0.25);
+  EXPECT_EQ(evaluate(parse_expression("g^0", names), 4.0, params).value, 1.0);
+  EXPECT_EQ(evaluate(parse_expression("g^0", names), 4.0, params).slope, 0.0);
+  // A fractional or a parameter exponent stays pow.
+  EXPECT_EQ(parse_expression("g^2.5", names).op[2], expression_op::power);
+  EXPECT_EQ(parse_expression("g^alpha", names).op[2], expression_op::power);
 }
 
 TEST(Expression, ConstantsAreFoldedAndTheDerivativeOfAConstantIsZero) {
@@ -149,9 +167,9 @@ TEST(Expression, GeneratedSourceComputesWhatTheInterpreterDoes) {
   }
   // Every operation has its line.
   const std::string all = expression_source(
-      parse_expression("pow(g, 2) + 2^g + exp(g) + log(g) + sqrt(g) + sin(g) + cos(g) + tanh(g) + abs(g) - g*g/g", names),
+      parse_expression("pow(g, 2.5) + g^3 + 2^g + exp(g) + log(g) + sqrt(g) + sin(g) + cos(g) + tanh(g) + abs(g) - g*g/g", names),
       "f");
-  for (const char* call : {"pow(", "exp(", "log(", "sqrt(", "sin(", "cos(", "tanh(", "fabs("})
+  for (const char* call : {"pow(", "integer_power(", "exp(", "log(", "sqrt(", "sin(", "cos(", "tanh(", "fabs("})
     EXPECT_NE(all.find(call), std::string::npos) << call;
 }
 

@@ -28,8 +28,23 @@ enum class expression_op : unsigned char {
   parameter,  ///< params[a]: a named parameter of the model (per point, d/dg = 0)
   add, subtract, multiply, divide,  ///< steps a and b
   power,      ///< step a raised to step b
-  negate, exp, log, sqrt, sin, cos, tanh, abs  ///< of step a
+  negate, exp, log, sqrt, sin, cos, tanh, abs,  ///< of step a
+  integer_power  ///< step a to the integer power `value` (|n| <= 16), by multiplications
 };
+
+/// x^n for an integer n by binary powering (x^-n = 1/x^n): exact for the
+/// small powers models use (g^2 is one multiplication), and far cheaper than pow.
+template <class Real>
+SCALEHAM_HD inline Real integer_power(Real x, int n) {
+  unsigned k = n < 0 ? unsigned(-n) : unsigned(n);
+  Real result = Real(1);
+  while (k != 0) {
+    if (k & 1u) result *= x;
+    x *= x;
+    k >>= 1;
+  }
+  return n < 0 ? Real(1) / result : result;
+}
 
 /// Most steps in one program (a formula of a few dozen operations fits easily).
 inline constexpr int max_expression_steps = 96;
@@ -84,6 +99,12 @@ SCALEHAM_HD value_slope<Real> evaluate(const expression_program& program, Real g
         value = std::fabs(v[a]);
         slope = v[a] < Real(0) ? -d[a] : d[a];
         break;
+      case expression_op::integer_power: {
+        const int n = int(program.value[i]);
+        value = integer_power(v[a], n);
+        slope = Real(n) * integer_power(v[a], n - 1) * d[a];
+        break;
+      }
     }
     v[i] = value;
     d[i] = program.varies[i] ? slope : Real(0);
