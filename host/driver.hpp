@@ -101,10 +101,11 @@ struct run_estimate {
   std::string to_text() const;
 };
 
-/// The dry run: checks what the run would check first (precision, the output
-/// path), plans it and times a sample of its points (host/dry_run.cpp).
-/// Creates no file; throws what run_sweep would for bad input.
-run_estimate estimate_run(const sweep_config& config, const run_options& options);
+/// The dry run: checks what the run would check first (precision, and the
+/// output path unless `check_output` is false: a run in memory has none),
+/// plans it and times a sample of its points (host/dry_run.cpp). Creates no
+/// file; throws what run_sweep would for bad input.
+run_estimate estimate_run(const sweep_config& config, const run_options& options, bool check_output = true);
 
 /// A sweep computed in memory: the bytes of the HDF5 file run_sweep would
 /// have written (the same datasets, bit for bit), and its summary.

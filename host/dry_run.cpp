@@ -88,11 +88,11 @@ void estimate_compute(const sweep_config& config, const run_options& options, co
 
 }  // namespace
 
-run_estimate estimate_run(const sweep_config& config, const run_options& options) {
+run_estimate estimate_run(const sweep_config& config, const run_options& options, bool check_output) {
   check_precision(config, options.precision);
-  if (!options.resume) check_output_path(options.output_path, options.force);
+  if (check_output && !options.resume) check_output_path(options.output_path, options.force);
   run_estimate e;
-  e.output_path = options.output_path;
+  e.output_path = check_output ? options.output_path : "";
   const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, options.device);
   e.backend = backend.backend;
   e.device = backend.device;

@@ -242,6 +242,44 @@ def run(config=None, *, output=None, backend="auto", precision="double", progres
         return _in_memory(out)
 
 
+def estimate(config=None, *, output=None, backend="auto", precision="double", args=(), engine="auto"):
+    """What scaleham.run(config, ...) would do, creating no file (`scaleham run
+    --dry-run`): a dict with the points and axes ("shape"), "batches",
+    "bytes_per_point", "file_bytes_uncompressed", "journal_bytes" and
+    "estimated_compute_seconds", timed on a sample of points spread over the
+    grid on the backend the run would use. With `output=`, the path is checked
+    as the run would check it."""
+    module = _choose(engine)
+    config_text = None
+    if isinstance(config, dict):
+        import tomli_w
+
+        config_text = tomli_w.dumps(config)
+    options = ["--backend", backend, "--precision", precision, *map(str, args), "--dry-run"]
+    if module is not None:
+        command = [] if config is None or config_text is not None else [str(pathlib.Path(config))]
+        if output is not None:
+            command += ["-o", str(output)]
+        _, plan = _call(module.run, command + options, config_text=config_text, config_name="<config dict>")
+        return json.loads(plan)
+    with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
+        command = ["run"]
+        if config_text is not None:
+            path = pathlib.Path(scratch) / "config.toml"
+            path.write_text(config_text)
+            command.append(path)
+        elif config is not None:
+            command.append(pathlib.Path(config))
+        out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "run.h5"
+        command += ["-o", out, *options, "--json"]
+        try:
+            return json.loads(_execute(command, None))
+        except ScalehamError as e:
+            if config_text is not None:
+                raise ScalehamError(e.exit_code, e.message.replace(str(command[1]), "<config dict>")) from None
+            raise
+
+
 def fit(data, *, models=("vft",), output=None, bootstrap=0, backend="auto", args=(), engine="auto"):
     """Fits measured data (CSV paths, as `scaleham fit` reads them) and
     returns the fit file's tree in memory: one node per law, /points.

@@ -116,6 +116,11 @@ py::tuple run(const std::vector<std::string>& args, const std::optional<std::str
     const scaleham::sweep_config config =
         config_text ? scaleham::parse_config_text(*config_text, config_name, a.overrides) : a.config();
     a.resolve(command_line_of("run", args));
+    if (a.dry_run) {  // scaleham.estimate: the plan, no file
+      const scaleham::run_estimate estimate = scaleham::estimate_run(config, a.options, !in_memory);
+      py::gil_scoped_acquire gil;
+      return py::make_tuple(py::none(), estimate.to_json().dump());
+    }
     if (!in_memory) {
       const scaleham::run_summary summary = scaleham::run_sweep(config, a.options);
       py::gil_scoped_acquire gil;
@@ -167,7 +172,8 @@ PYBIND11_MODULE(_engine, m) {
   m.def("run", &run, py::arg("args"), py::arg("config_text") = py::none(), py::arg("config_name") = "<config dict>",
         py::arg("progress") = py::none(),
         "Runs `scaleham run ARGS` (the config as TOML text when config_text is given). Without -o in ARGS the file "
-        "is built in memory: returns (its bytes, the summary as JSON); with -o: (None, the summary).");
+        "is built in memory: returns (its bytes, the summary as JSON); with -o: (None, the summary); with "
+        "--dry-run: (None, the estimate as JSON).");
   m.def("fit", &fit, py::arg("args"),
         "Runs `scaleham fit ARGS`. Without -o: returns (the fit file's bytes, the report as JSON); with -o: (None, "
         "the report).");

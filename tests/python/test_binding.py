@@ -173,6 +173,19 @@ def test_overrides_from_python_equal_the_edited_dict(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_estimate_plans_the_run_and_creates_nothing(engine, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    plan = scaleham.estimate(SMALL, backend="cpu", engine=engine, args=["--batch-points", "4"])
+    assert plan["dry_run"] and plan["points"] == 15 and plan["shape"] == [{"name": "lambda", "count": 5},
+                                                                            {"name": "A", "count": 3}]
+    assert plan["batches"] == 5 and plan["sample_points"] == 15 and plan["estimated_compute_seconds"] > 0
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "taken.h5").write_text("someone's")
+    with pytest.raises(scaleham.ScalehamError, match="--force"):  # output= is checked as the run would
+        scaleham.estimate(SMALL, output=tmp_path / "taken.h5", backend="cpu", engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_fit_from_python_equals_the_command(engine, run_cli, tmp_path):
     T = np.linspace(560.0, 1600.0, 24)
     rng = np.random.default_rng(4)
