@@ -20,8 +20,14 @@ namespace scaleham {
 using config_reading::config_parser;
 
 std::string config_key_location(const sweep_config& config, const std::string& dotted_key) {
-  for (auto it = config.overrides.rbegin(); it != config.overrides.rend(); ++it)  // the last one counts
-    if (it->rfind(dotted_key + "=", 0) == 0) return fmt::format("{}: key '{}'", shown(override_source(*it)), dotted_key);
+  // The last override that sets the key, or a section around it (flow={rtol=...}).
+  for (auto it = config.overrides.rbegin(); it != config.overrides.rend(); ++it) {
+    std::string key = it->substr(0, it->find('='));
+    key.erase(0, key.find_first_not_of(" \t"));
+    key.erase(key.find_last_not_of(" \t") + 1);
+    if (dotted_key == key || dotted_key.rfind(key + ".", 0) == 0)
+      return fmt::format("{}: key '{}'", shown(override_source(*it)), dotted_key);
+  }
   try {
     const toml::table root = toml::parse(config.file_text, config.source_name);
     if (const toml::node* node = root.at_path(dotted_key).node())
@@ -55,9 +61,11 @@ sweep_config parse_config_text(std::string_view text, const std::string& source_
     config.source_text = config.file_text;
   } else {
     // The configuration as run, in a form that reads back to the same values
-    // (toml++ writes floats in their shortest round-trip form).
+    // (toml++ writes floats with 17 significant digits). The first line names
+    // the overrides, not the file: a resume from another directory (another
+    // path to the same file) must find the same text.
     std::ostringstream resolved;
-    resolved << "# " << shown(source_name, 1000) << " with";
+    resolved << "# the configuration file with";
     for (const std::string& o : overrides) resolved << " " << shown(override_source(o), 1000);
     resolved << "\n" << toml::toml_formatter(root) << "\n";
     config.source_text = resolved.str();

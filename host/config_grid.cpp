@@ -88,8 +88,8 @@ void config_parser::read_axis(const toml::table& t, std::size_t index) {
   for (std::size_t a = 0; a < config_.axes.size(); ++a)
     if (config_.axes[a].slot == axis.slot)
       fail(name_node->source(), prefix + ".name",
-           fmt::format("axis '{}' sweeps the same parameter as axis '{}' (line {})", axis.name,
-                       config_.axes[a].name, axis_nodes_[a]->source().begin.line));
+           fmt::format("axis '{}' sweeps the same parameter as axis '{}' ({})", axis.name,
+                       config_.axes[a].name, place(axis_nodes_[a]->source())));
   if (axis.slot == param_p0 && config_.settings.p0_on_manifold)
     fail(name_node->source(), prefix + ".name",
          "sweeping p0 needs flow.p0 set to a number (it is \"on_manifold\", the default, where "
@@ -241,8 +241,7 @@ void config_parser::check_reference_temperature(const toml::table& root) const {
       highest_T0 = *std::max_element(axis.values.begin(), axis.values.end());
     else
       highest_T0 = axis.count == 1 ? axis.lo : std::max(axis.lo, axis.hi);
-    T0_words = fmt::format("the largest T0 of axis '{}' (line {})", axis.name,
-                           axis_nodes_[a]->source().begin.line);
+    T0_words = fmt::format("the largest T0 of axis '{}' ({})", axis.name, place(axis_nodes_[a]->source()));
     T0_where = axis_nodes_[a]->source();
     T0_key = fmt::format("grid.axis[{}]", a);
   }
@@ -250,7 +249,7 @@ void config_parser::check_reference_temperature(const toml::table& root) const {
   if (T0_key.empty()) {
     std::tie(T0_where, T0_key) = origin(root, param_T0);
     T0_words = base_node_[param_T0] != nullptr
-                   ? fmt::format("T0 ({}, line {})", T0_key, T0_where.begin.line)
+                   ? fmt::format("T0 ({}, {})", T0_key, place(T0_where))
                    : std::string("T0 (the default)");
   }
 

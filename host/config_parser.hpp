@@ -61,6 +61,17 @@ class config_parser {
     throw config_error(fmt::format("{}: key '{}': {}", source_, shown(key), message));
   }
 
+  /// "line N" of the file, or "--set KEY=VALUE" for a value an override put there.
+  static std::string place(const toml::source_region& where) {
+    return is_override_source(where) ? shown(*where.path) : fmt::format("line {}", where.begin.line);
+  }
+
+  /// Whether `a` was written after `b`: overrides come after the file.
+  static bool written_after(const toml::source_region& a, const toml::source_region& b) {
+    if (is_override_source(a) != is_override_source(b)) return is_override_source(a);
+    return a.begin.line >= b.begin.line;
+  }
+
   const toml::table* section(const toml::table& root, std::string_view name) const {
     const toml::node* node = root.get(name);
     if (node == nullptr) return nullptr;

@@ -48,12 +48,12 @@ void config_parser::set_base(const parameter_info& p, double value, const toml::
   // `lambda` and `b1` name the same slot: keep exactly one of them. The
   // table is sorted by key, not by line, so report the later of the two.
   if (const toml::node* other = base_node_[p.slot]) {
-    const bool this_is_later = node.source().begin.line >= other->source().begin.line;
+    const bool this_is_later = written_after(node.source(), other->source());
     const toml::node& later = this_is_later ? node : *other;
     const toml::node& earlier = this_is_later ? *other : node;
     fail(later.source(), this_is_later ? path : base_key_[p.slot],
-         fmt::format("sets the same parameter as '{}' (line {}); keep only one",
-                     this_is_later ? base_key_[p.slot] : path, earlier.source().begin.line));
+         fmt::format("sets the same parameter as '{}' ({}); keep only one",
+                     this_is_later ? base_key_[p.slot] : path, place(earlier.source())));
   }
   base_node_[p.slot] = &node;
   base_key_[p.slot] = path;
@@ -231,8 +231,8 @@ void config_parser::read_output(const toml::table& t) {
       if (*flag && !config_.settings.relaxation.enabled)
         fail(node->source(), join("output", key),
              fmt::format("needs the relaxation-time curves, but [fit] enabled = false "
-                         "(line {}) switches them off",
-                         fit_disabled_node_->source().begin.line));
+                         "({}) switches them off",
+                         place(fit_disabled_node_->source())));
     }
   if (const toml::node* node = t.get("compression"))
     config_.output.compression = static_cast<int>(integer(*node, "output.compression", 0, 9));

@@ -357,10 +357,14 @@ void check_precision(const sweep_config& config, const std::string& precision) {
 
 namespace {
 
-/// The status counts of a summary by stage, in the order of the pipeline.
-std::array<std::pair<const char*, const std::array<std::uint64_t, status_count>*>, 3> stages_of(
+/// The status counts of a summary by stage whose failures count, in the order
+/// of the pipeline (the fit only when the file keeps it).
+std::vector<std::pair<const char*, const std::array<std::uint64_t, status_count>*>> stages_of(
     const run_summary& summary) {
-  return {{{"flow", &summary.flow_status}, {"action", &summary.action_status}, {"fit", &summary.fit_status}}};
+  std::vector<std::pair<const char*, const std::array<std::uint64_t, status_count>*>> stages = {
+      {"flow", &summary.flow_status}, {"action", &summary.action_status}};
+  if (summary.fit_written) stages.emplace_back("fit", &summary.fit_status);
+  return stages;
 }
 
 }  // namespace
@@ -446,6 +450,7 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
   summary.backend = backend.backend;
   summary.device = backend.device;
   summary.notice = backend.notice;
+  summary.fit_written = writes_fit(config);
   // --backend cuda in one process without --device or --devices: every
   // visible GPU.
   run_options resolved = options;

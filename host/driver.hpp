@@ -67,8 +67,10 @@ struct run_summary {
   std::array<std::uint64_t, status_count> action_status{};
   std::array<std::uint64_t, status_count> fit_status{};  ///< VFT fits (ok with NaNs when fits are off)
   /// Points where the flow, the action or the fit did not succeed (status.hpp
-  /// succeeded(); a stage that is off counts as ok).
+  /// succeeded(); a stage that is off counts as ok, and so does the fit when
+  /// the file does not keep it: fit_written).
   std::uint64_t failed_points = 0;
+  bool fit_written = true;  ///< the sweep writes /fit (writes_fit): its failures count
 
   nlohmann::json to_json() const;
   /// The failures in words, one line per stage that had any: "fit: 441 of 441

@@ -4,10 +4,14 @@
 // of points spread over the grid, computed on the backend the run would use.
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend_choice.hpp"
@@ -33,19 +37,26 @@ constexpr double sample_seconds_wanted = 0.3;
 /// over the grid (consecutive points share all but the last axis' values).
 constexpr std::uint64_t sample_chunks = 8;
 
-/// Computes `count` points of `range` in sample_chunks runs spread over it;
-/// returns the seconds taken.
+/// Computes about `count` points of `range` in sample_chunks runs, run c at
+/// the start of the c-th of sample_chunks equal parts of the range (so a count
+/// equal to the range computes every point once); each run is at most
+/// `capacity` points. Returns the points computed and the seconds taken.
 template <class Real, class Runner>
-double time_spread_sample(Runner& runner, const batch& range, std::uint64_t count) {
+std::pair<std::uint64_t, double> time_spread_sample(Runner& runner, const batch& range, std::uint64_t count,
+                                                    std::uint64_t capacity) {
   const auto start = clock_type::now();
-  const std::uint64_t chunks = std::min(sample_chunks, count);
-  for (std::uint64_t c = 0; c < chunks; ++c) {
-    const std::uint64_t n = count / chunks + (c < count % chunks ? 1 : 0);
-    const std::uint64_t first = range.first + (range.count - n) * c / std::max<std::uint64_t>(1, chunks - 1);
-    runner.start(0, first, n);
+  std::uint64_t computed = 0;
+  for (std::uint64_t c = 0; c < sample_chunks; ++c) {
+    const std::uint64_t part_begin = range.count * c / sample_chunks;
+    const std::uint64_t part_end = range.count * (c + 1) / sample_chunks;
+    const std::uint64_t n = std::min({count * (c + 1) / sample_chunks - count * c / sample_chunks,
+                                      part_end - part_begin, capacity});
+    if (n == 0) continue;
+    runner.start(0, range.first + part_begin, n);
     runner.finish(0);
+    computed += n;
   }
-  return seconds_since(start);
+  return {computed, seconds_since(start)};
 }
 
 template <class Real>
@@ -61,17 +72,21 @@ void estimate_compute(const sweep_config& config, const run_options& options, co
   e.bytes_per_point = layout.bytes_per_point();
   if (range.count == 0) return;
 
-  // Grow the sample 4x until it takes sample_seconds_wanted or is the whole range.
+  // Runs large enough to keep the backend busy (every CPU thread; a GPU's
+  // thousands of threads), grown 4x until the sample takes
+  // sample_seconds_wanted or is the whole range.
   const bool curves = curve_values_of(config) > 0;
-  std::uint64_t count = std::min<std::uint64_t>(range.count, backend.use_cuda ? 4096 : 64);
   const std::uint64_t capacity = std::min(range.count, e.batch_points);
+  const std::uint64_t busy_run =
+      backend.use_cuda ? std::uint64_t(1) << 15 : 4 * std::uint64_t(std::max(1, omp_get_max_threads()));
+  std::uint64_t count = std::min(range.count, sample_chunks * busy_run);
   const auto sample = [&](auto& runner) {
     while (true) {
-      const std::uint64_t n = std::min({count, range.count, capacity * sample_chunks});
-      e.sample_seconds = time_spread_sample<Real>(runner, range, n);
-      e.sample_points = n;
-      if (e.sample_seconds >= sample_seconds_wanted || n == range.count || n == capacity * sample_chunks) return;
-      count *= 4;
+      const auto [points, seconds] = time_spread_sample<Real>(runner, range, count, capacity);
+      e.sample_points = points;
+      e.sample_seconds = seconds;
+      if (seconds >= sample_seconds_wanted || points == range.count || points >= capacity * sample_chunks) return;
+      count = std::min(range.count, count * 4);
     }
   };
   if (backend.use_cuda) {
@@ -93,7 +108,14 @@ run_estimate estimate_run(const sweep_config& config, const run_options& options
   if (check_output && !options.resume) check_output_path(options.output_path, options.force);
   run_estimate e;
   e.output_path = check_output ? options.output_path : "";
-  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, options.device);
+  if (!options.devices.empty() && options.backend == "cpu")
+    throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
+  // The run's first device (with --devices, each of them computes as fast).
+  const int device = options.devices.empty() ? options.device : options.devices.front();
+  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device);
+  if (!options.devices.empty() && !backend.use_cuda)
+    throw backend_error("--devices " + std::to_string(options.devices.size()) +
+                        " GPUs asked for, but no GPU can be used: " + backend.notice);
   e.backend = backend.backend;
   e.device = backend.device;
   e.notice = backend.notice;

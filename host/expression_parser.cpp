@@ -325,7 +325,8 @@ std::string expression_source(const expression_program& p, const std::string& na
       case expression_op::integer_power: {
         const int n = int(p.value[i]);
         value = fmt::format("scaleham::integer_power({}, {})", v(a), n);
-        slope = fmt::format("Real({}) * scaleham::integer_power({}, {}) * {}", n, v(a), n - 1, d(a));
+        slope = n == 0 ? std::string("Real(0)")
+                       : fmt::format("Real({}) * scaleham::integer_power({}, {}) * {}", n, v(a), n - 1, d(a));
         break;
       }
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "scaleham/status.hpp"
 
@@ -182,7 +183,11 @@ file create_memory_file(const std::string& name) {
   // 0.08 s (each increment is allocated and cleared); glibc's realloc moves
   // large blocks by remapping pages, so growing a big file stays cheap.
   check(H5Pset_fapl_core(access.get(), std::size_t(1) << 20, /*backing_store=*/0), "H5Pset_fapl_core", name);
-  return file(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), "H5Fcreate", name));
+  // HDF5 takes two core files of one name for the same file: each gets its
+  // own (runs in memory on several threads of one process).
+  static std::atomic<std::uint64_t> created{0};
+  const std::string unique = fmt::format("{} #{}", name, ++created);
+  return file(check(H5Fcreate(unique.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), "H5Fcreate", name));
 }
 
 std::vector<std::byte> file_image(const file& f, const std::string& name) {

@@ -134,8 +134,9 @@ hid_t native_type() {
 /// Creates (truncating) the file at `path`.
 file create_file(const std::string& path);
 /// Creates a file that lives in memory only (HDF5's core driver without a
-/// backing store); `name` is what messages call it. file_image() takes its
-/// bytes: the same file the one at a path would be.
+/// backing store); `name` is what messages call it (each file is distinct,
+/// whatever the name). file_image() takes its bytes: the same file the one at
+/// a path would be.
 file create_memory_file(const std::string& name);
 /// The bytes of an open file, as they would be on disk (H5Fget_file_image;
 /// flushes the file first). Close the file's objects before.

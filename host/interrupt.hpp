@@ -18,16 +18,20 @@ struct interrupted : std::runtime_error {
   interrupted(int signal, const std::string& what) : std::runtime_error(what), signal_number(signal) {}
 };
 
-/// Installs the handlers for its lifetime and restores the previous ones.
+/// Installs the handlers for its lifetime and restores the previous ones
+/// (Python's, when the binding runs). Guards may overlap (runs on several
+/// threads of one process): the first installs, the last restores, and a
+/// signal stops every run in flight. `keeps_work`: the run has a journal
+/// (false for a run in memory), for what the handler says.
 class interrupt_guard {
  public:
-  interrupt_guard();
+  explicit interrupt_guard(bool keeps_work = true);
   ~interrupt_guard();
   interrupt_guard(const interrupt_guard&) = delete;
   interrupt_guard& operator=(const interrupt_guard&) = delete;
 
  private:
-  struct sigaction previous_[4];
+  bool keeps_work_;
 };
 
 /// The first signal received since the guard was installed, or 0.

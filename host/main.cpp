@@ -139,8 +139,8 @@ int main(int argc, char** argv) {
       } catch (const scaleham::interrupted& e) {
         if (group.rank() != 0) return 128 + e.signal_number;  // rank 0 says how to resume
         std::string resume = "scaleham run";
-        if (!run_args.config_path.empty()) resume += " " + run_args.config_path;
-        for (const std::string& o : run_args.overrides) resume += " --set '" + o + "'";
+        if (!run_args.config_path.empty()) resume += " " + scaleham::shell_quoted(run_args.config_path);
+        for (const std::string& o : run_args.overrides) resume += " --set " + scaleham::shell_quoted(o);
         resume += " -o " + options.output_path + " --resume";
         if (options.precision != "double") resume += " --precision " + options.precision;
         if (!options.shard.whole()) resume += " --shard " + options.shard.text();

@@ -13,6 +13,7 @@
 #include "driver.hpp"
 #include "interrupt.hpp"
 #include "output.hpp"
+#include "output_fields.hpp"
 #include "run_sizing.hpp"
 #include "sweep.hpp"
 #include "sweep_pipeline.hpp"
@@ -75,15 +76,20 @@ memory_run run_sweep_in_memory(const sweep_config& config, const run_options& op
   if (!options.devices.empty() && options.backend == "cpu")
     throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
 
-  const interrupt_guard signals;  // SIGINT (a notebook's interrupt): stop after the batch in flight
+  // SIGINT (a notebook's interrupt): stop after the batch in flight.
+  const interrupt_guard signals(/*keeps_work=*/false);
   memory_run result;
   run_summary& summary = result.summary;
   summary.precision = options.precision;
   const int device = options.devices.empty() ? options.device : options.devices.front();
   const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device);
+  if (!options.devices.empty() && !backend.use_cuda)
+    throw backend_error("--devices " + std::to_string(options.devices.size()) +
+                        " GPU asked for, but no GPU can be used: " + backend.notice);
   summary.backend = backend.backend;
   summary.device = backend.device;
   summary.notice = backend.notice;
+  summary.fit_written = writes_fit(config);
   result.image = options.precision == "float"
                      ? compute_in_memory<float>(config, options, backend, summary, start)
                      : compute_in_memory<double>(config, options, backend, summary, start);

@@ -80,6 +80,9 @@ std::string host_name();
 /// argv as one shell-quoted line (words with spaces or shell characters in '').
 std::string quoted_command_line(int argc, char** argv);
 
+/// One word as the shell reads it back: as it is, or in '' (a ' as '\'').
+std::string shell_quoted(const std::string& word);
+
 /// How the writer puts batches into the file.
 struct writer_options {
   /// Threads that pack batches and compress chunks (0: every core).

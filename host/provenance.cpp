@@ -14,19 +14,17 @@
 
 namespace scaleham {
 
+std::string shell_quoted(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_of(" \t\n'\"\\$`*?;&|<>()[]{}~#!") == std::string::npos;
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 std::string quoted_command_line(int argc, char** argv) {
   std::string line;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()[]{}~#!") == std::string::npos;
-    std::string word = arg;
-    if (!plain) {
-      word = "'";
-      for (char c : arg) word += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      word += "'";
-    }
-    line += (i ? " " : "") + word;
-  }
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + shell_quoted(argv[i]);
   return line;
 }
 

@@ -61,7 +61,9 @@ std::uint64_t record_bytes_per_point(const sweep_config& config) {
 /// output's filesystem (unless options.no_space_check: a deliberate huge sweep
 /// on storage that grows, say), or whose coordinate datasets would not fit in
 /// a quarter of the host's memory. `in_memory` (run_sweep_in_memory): instead
-/// of the disk, the file's uncompressed size must fit in half the memory.
+/// of the disk, twice the file's uncompressed size (the HDF5 core file and the
+/// copy handed to the caller exist together at the end) must fit in half the
+/// memory.
 template <class Real>
 void check_sizes(const sweep_config& config, const run_options& options, std::uint64_t points,
                  bool in_memory = false) {
@@ -75,10 +77,10 @@ void check_sizes(const sweep_config& config, const run_options& options, std::ui
                                      gigabytes(double(memory))));
   const double per_point = double(record_bytes_per_point<Real>(config));
   if (in_memory) {
-    if (memory > 0 && double(points) * per_point > double(memory) / 2)
-      throw output_error(fmt::format("{} points need up to {} in memory ({} bytes each), more than half of this "
-                                     "host's {}; give the run an output file",
-                                     points, gigabytes(double(points) * per_point), per_point,
+    if (memory > 0 && 2 * double(points) * per_point > double(memory) / 2)
+      throw output_error(fmt::format("{} points need up to {} in memory ({} bytes each, twice: the file and its "
+                                     "copy), more than half of this host's {}; give the run an output file",
+                                     points, gigabytes(2 * double(points) * per_point), per_point,
                                      gigabytes(double(memory))));
     return;
   }

@@ -67,7 +67,7 @@ struct sweep_output {
       ++summary.action_status[action[i]];
       ++summary.fit_status[fit[i]];
       summary.failed_points += !succeeded(status(flow[i])) || !succeeded(status(action[i])) ||
-                               !succeeded(status(fit[i]));
+                               (summary.fit_written && !succeeded(status(fit[i])));
     }
     done += b.count;
     progress.update(done);

@@ -93,6 +93,7 @@ TEST(Expression, SmallIntegerPowersAreMultiplications) {
   EXPECT_EQ(evaluate(parse_expression("g^-1", names), 4.0, params).value, 0.25);
   EXPECT_EQ(evaluate(parse_expression("g^0", names), 4.0, params).value, 1.0);
   EXPECT_EQ(evaluate(parse_expression("g^0", names), 4.0, params).slope, 0.0);
+  EXPECT_EQ(evaluate(parse_expression("g^0", names), 0.0, params).slope, 0.0);  // not 0 * Inf
   // A fractional or a parameter exponent stays pow.
   EXPECT_EQ(parse_expression("g^2.5", names).op[2], expression_op::power);
   EXPECT_EQ(parse_expression("g^alpha", names).op[2], expression_op::power);

@@ -29,11 +29,12 @@ enum class expression_op : unsigned char {
   add, subtract, multiply, divide,  ///< steps a and b
   power,      ///< step a raised to step b
   negate, exp, log, sqrt, sin, cos, tanh, abs,  ///< of step a
-  integer_power  ///< step a to the integer power `value` (|n| <= 16), by multiplications
+  integer_power  ///< step a to the integer power `value` (|n| <= 16), by multiplications (integer_power())
 };
 
-/// x^n for an integer n by binary powering (x^-n = 1/x^n): exact for the
-/// small powers models use (g^2 is one multiplication), and far cheaper than pow.
+/// x^n for an integer n by binary powering (x^-n = 1/x^n): far cheaper than
+/// pow; x^2 is exact (one multiplication), higher powers round a few times,
+/// as repeated multiplication does.
 template <class Real>
 SCALEHAM_HD inline Real integer_power(Real x, int n) {
   unsigned k = n < 0 ? unsigned(-n) : unsigned(n);
@@ -102,7 +103,7 @@ SCALEHAM_HD value_slope<Real> evaluate(const expression_program& program, Real g
       case expression_op::integer_power: {
         const int n = int(program.value[i]);
         value = integer_power(v[a], n);
-        slope = Real(n) * integer_power(v[a], n - 1) * d[a];
+        slope = n == 0 ? Real(0) : Real(n) * integer_power(v[a], n - 1) * d[a];
         break;
       }
     }

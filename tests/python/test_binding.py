@@ -246,6 +246,30 @@ SLOW = {"model": {"lambda": 0.1, "A": 50.0},
 
 
 @needs_binding
+def test_runs_in_memory_on_several_threads_at_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(lambda _: scaleham.run(SMALL, backend="cpu", engine="binding", progress=False),
+                              range(4)))
+    for tree in trees[1:]:  # each its own file, all the same numbers
+        np.testing.assert_array_equal(tree["fit"].ds["B"].values, trees[0]["fit"].ds["B"].values)
+    # The interrupt handlers of the overlapping runs are all gone: Python's is back.
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+
+
+@needs_binding
+def test_devices_without_a_gpu_fail_as_on_the_command_line(run_cli):
+    if run_cli("run", "--backend", "cuda", "--dry-run", "-o", "/tmp/x.h5").returncode == 0:
+        pytest.skip("a GPU is usable here")
+    with pytest.raises(scaleham.ScalehamError, match="no GPU can be used") as failed:
+        scaleham.run(SMALL, engine="binding", progress=False, args=["--devices", "0"])
+    assert failed.value.exit_code == 1
+
+
+@needs_binding
 def test_the_gil_is_free_while_the_engine_runs():
     window = {}
 
@@ -292,6 +316,7 @@ def test_an_interrupt_ends_the_run_with_keyboard_interrupt(tmp_path):
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, err
     assert "interrupted: interrupted by SIGINT" in out and "keeps nothing" in out, out + err
+    assert "a run in memory keeps nothing" in err and "--resume" not in err
     assert "python goes on" in out
 
 

@@ -40,7 +40,7 @@ def test_overrides_equal_an_edited_file(run_cli, tmp_path):
     with h5py.File(by_set, "r") as f:
         stored = f.attrs["config"]
         stored = stored.decode() if isinstance(stored, bytes) else stored
-    assert stored.startswith(f"# {base} with --set model.lambda=0.2 --set output.curves=true")
+    assert stored.startswith("# the configuration file with --set model.lambda=0.2 --set output.curves=true")
     again = tmp_path / "stored.toml"
     again.write_text(stored)
     rerun = tmp_path / "rerun.h5"
@@ -123,8 +123,8 @@ def test_an_interrupted_run_with_overrides_resumes_with_them(scaleham_bin, run_c
     base = tmp_path / "base.toml"
     base.write_text(BASE.replace("linspace = [25.0, 75.0, 4]", "linspace = [25.0, 75.0, 40]"))
     out, hold = tmp_path / "out.h5", tmp_path / "hold"
-    command = [scaleham_bin, "run", str(base), "--set", "model.lambda=0.2", "-o", str(out), "--backend", "cpu",
-               "--batch-points", "4", "--quiet"]
+    command = [scaleham_bin, "run", str(base), "--set", "flow.integrator='dopri5'", "-o", str(out), "--backend",
+               "cpu", "--batch-points", "4", "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, SCALEHAM_TEST_HOLD_FILE=str(hold)))
     deadline = time.monotonic() + 60
@@ -135,11 +135,26 @@ def test_an_interrupted_run_with_overrides_resumes_with_them(scaleham_bin, run_c
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGINT, stderr
     resume = stderr.split("to finish it: ")[1].strip()
-    assert "--set 'model.lambda=0.2'" in resume
     words = shlex.split(resume)
+    assert words[words.index("--set") + 1] == "flow.integrator='dopri5'"  # quoted so the shell gives it back
     assert words[0] == "scaleham"
-    done = run_cli(*words[1:], "--backend", "cpu", "--quiet")
+    # From another directory, through another path to the same file: the same configuration.
+    (tmp_path / "elsewhere").mkdir()
+    words = [os.path.relpath(w, tmp_path / "elsewhere") if w == str(base) else w for w in words]
+    done = run_cli(*words[1:], "--backend", "cpu", "--quiet", cwd=tmp_path / "elsewhere")
     assert done.returncode == 0, done.stderr
     straight = tmp_path / "straight.h5"
     assert run_cli(*command[1:5], "-o", straight, "--backend", "cpu", "--quiet").returncode == 0
     assert results(out) == results(straight)
+
+
+def test_messages_about_two_places_name_the_override(run_cli, tmp_path):
+    base = tmp_path / "base.toml"
+    base.write_text(BASE)
+    twice = run_cli("run", base, "--set", "model.b1=0.2", "-o", tmp_path / "x.h5")
+    assert twice.returncode == 2
+    assert "--set model.b1=0.2: key 'model.b1': sets the same parameter as 'model.lambda' (line 3)" in twice.stderr
+    spaced = run_cli("run", base, "--set", "flow.rtol = 1e-9", "--precision", "float", "-o", tmp_path / "x.h5")
+    assert spaced.returncode == 2 and "--set flow.rtol = 1e-9: key 'flow.rtol'" in spaced.stderr
+    nested = run_cli("run", base, "--set", "flow={rtol = 1e-9}", "--precision", "float", "-o", tmp_path / "x.h5")
+    assert nested.returncode == 2 and "--set flow={rtol = 1e-9}: key 'flow.rtol'" in nested.stderr

@@ -137,3 +137,16 @@ def test_dry_run_of_a_large_sampled_grid_samples_part_of_it(run_cli, tmp_path):
     rate = plan["sample_points"] / plan["sample_seconds"]
     assert plan["estimated_compute_seconds"] == pytest.approx(plan["points"] / rate, rel=1e-9)
     assert list(tmp_path.iterdir()) == [config]
+
+
+def test_fits_the_file_does_not_keep_are_not_counted(run_cli, tmp_path):
+    done = run_cli("run", write(tmp_path, ALL_FAIL), "--set", "output.fit=false", "-o", tmp_path / "nofit.h5",
+                   "--backend", "cpu", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["failed_points"] == 0 and "fit" not in summary["failures"]
+
+
+def test_dry_run_refuses_what_the_run_refuses(run_cli, tmp_path):
+    done = run_cli("run", "--dry-run", "--devices", "0", "--backend", "cpu", "-o", tmp_path / "x.h5")
+    assert done.returncode == 2 and "--devices lists GPUs" in done.stderr
