@@ -208,6 +208,8 @@ def run(config=None, *, output=None, backend="auto", precision="double", progres
     Raises ScalehamError (exit_code 2, the message naming the key) for a bad
     config, KeyboardInterrupt when interrupted (the batch in flight finishes first).
     """
+    if "--dry-run" in map(str, args):
+        raise ValueError("scaleham.run(..., args=['--dry-run']): use scaleham.estimate(config), which returns the plan")
     module = _choose(engine)
     config_text = None
     if isinstance(config, dict):

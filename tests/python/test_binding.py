@@ -183,6 +183,8 @@ def test_estimate_plans_the_run_and_creates_nothing(engine, tmp_path, monkeypatc
     (tmp_path / "taken.h5").write_text("someone's")
     with pytest.raises(scaleham.ScalehamError, match="--force"):  # output= is checked as the run would
         scaleham.estimate(SMALL, output=tmp_path / "taken.h5", backend="cpu", engine=engine)
+    with pytest.raises(ValueError, match="scaleham.estimate"):
+        scaleham.run(SMALL, engine=engine, args=["--dry-run"])
 
 
 @pytest.mark.parametrize("engine", ENGINES)
