@@ -299,12 +299,8 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
     if (options.instant_producer) {
       instant_runner<Real> runner(plan.spec(), capacity, curves);
       compute_missing(out, runner, todo);
-    } else if (backend.use_cuda) {
-      cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
-      compute_missing(out, runner, todo);
     } else {
-      cpu_runner<Real> runner(plan.spec(), capacity, curves);
-      compute_missing(out, runner, todo);
+      with_runner(plan.spec(), capacity, curves, backend, [&](auto& runner) { compute_missing(out, runner, todo); });
     }
   }
   progress.finish();

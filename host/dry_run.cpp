@@ -15,8 +15,6 @@
 #include <vector>
 
 #include "backend_choice.hpp"
-#include "cpu_backend.hpp"
-#include "cuda_backend.hpp"
 #include "driver.hpp"
 #include "output.hpp"
 #include "output_file.hpp"
@@ -89,15 +87,13 @@ void estimate_compute(const sweep_config& config, const run_options& options, co
       count = std::min(range.count, count * 4);
     }
   };
-  if (backend.use_cuda) {
-    cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
-    runner.start(0, range.first, 1);  // the first launch loads the module: not part of the rate
-    runner.finish(0);
+  with_runner(plan.spec(), capacity, curves, backend, [&](auto& runner) {
+    if (backend.use_cuda) {  // the first launch loads the module: not part of the rate
+      runner.start(0, range.first, 1);
+      runner.finish(0);
+    }
     sample(runner);
-  } else {
-    cpu_runner<Real> runner(plan.spec(), capacity, curves);
-    sample(runner);
-  }
+  });
   e.estimated_compute_seconds = e.sample_seconds / double(e.sample_points) * double(range.count);
 }
 

@@ -8,8 +8,6 @@
 
 #include "backend_choice.hpp"
 #include "batches.hpp"
-#include "cpu_backend.hpp"
-#include "cuda_backend.hpp"
 #include "driver.hpp"
 #include "interrupt.hpp"
 #include "output.hpp"
@@ -48,16 +46,9 @@ std::vector<std::byte> compute_in_memory(const sweep_config& config, const run_o
   progress_reporter progress = options.observe ? progress_reporter(range.count, options.observe)
                                               : progress_reporter(range.count, false);
   sweep_output<Real> out{writer, nullptr, summary, progress, memory_file_name};
-  if (!todo.empty()) {
-    const bool curves = curve_values_of(config) > 0;
-    if (backend.use_cuda) {
-      cuda::sweep_runner<Real> runner(plan.spec(), capacity, curves, backend.cuda_device);
-      compute_missing(out, runner, todo);
-    } else {
-      cpu_runner<Real> runner(plan.spec(), capacity, curves);
-      compute_missing(out, runner, todo);
-    }
-  }
+  if (!todo.empty())
+    with_runner(plan.spec(), capacity, curve_values_of(config) > 0, backend,
+                [&](auto& runner) { compute_missing(out, runner, todo); });
   progress.finish();
   summary.points = out.done;
   writer.finish(finished_run_info(summary, options, start));

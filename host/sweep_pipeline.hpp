@@ -14,7 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "backend_choice.hpp"
 #include "batches.hpp"
+#include "cpu_backend.hpp"
+#include "cuda_backend.hpp"
 #include "driver.hpp"
 #include "interrupt.hpp"
 #include "journal.hpp"
@@ -181,6 +184,20 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
     }
   }
   drain();
+}
+
+/// Calls use(runner) with the runner of `backend` (the GPU's or the CPU's) for
+/// batches of up to `capacity` points of `spec`, curves kept when `curves`.
+template <class Real, class Use>
+void with_runner(const sweep_spec<Real>& spec, std::uint64_t capacity, bool curves, const backend_choice& backend,
+                 Use&& use) {
+  if (backend.use_cuda) {
+    cuda::sweep_runner<Real> runner(spec, capacity, curves, backend.cuda_device);
+    use(runner);
+  } else {
+    cpu_runner<Real> runner(spec, capacity, curves);
+    use(runner);
+  }
 }
 
 /// Points per batch for `points` on `backend`: --batch-points, or the

@@ -191,6 +191,50 @@ def _execute(args, progress):
     return stdout
 
 
+def _config_text(config):
+    """A config dict as TOML text, or None for a path or the built-in example."""
+    if not isinstance(config, dict):
+        return None
+    import tomli_w
+
+    return tomli_w.dumps(config)
+
+
+def _scaleham_run(config, output, options, engine, finish, progress=None, binding_options=(), process_options=()):
+    """`scaleham run` with `options`, through the binding or the executable;
+    returns finish(result, text, bound): `result` the file's bytes (binding,
+    in memory) or its path, `text` the binding's JSON or the executable's
+    stdout. The executable's temporary file exists while `finish` runs."""
+    module = _choose(engine)
+    config_text = _config_text(config)
+    if module is not None:
+        command = [] if config is None or config_text is not None else [str(pathlib.Path(config))]
+        if output is not None:
+            command += ["-o", str(output)]
+        image, text = _call(module.run, command + options + list(binding_options), config_text=config_text,
+                            config_name="<config dict>", progress=progress)
+        if image is None and output is not None:
+            image = pathlib.Path(output)  # written there, crash-safe
+        return finish(image, text, True)
+    with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
+        command = ["run"]
+        if config_text is not None:
+            path = pathlib.Path(scratch) / "config.toml"
+            path.write_text(config_text)
+            command.append(path)
+        elif config is not None:
+            command.append(pathlib.Path(config))
+        out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "run.h5"
+        command += ["-o", out, *options, *process_options]
+        try:
+            stdout = _execute(command, progress)
+        except ScalehamError as e:
+            if config_text is not None:  # name the dict, not the scratch file it was written to
+                raise ScalehamError(e.exit_code, e.message.replace(str(command[1]), "<config dict>")) from None
+            raise
+        return finish(out, stdout, False)
+
+
 def run(config=None, *, output=None, backend="auto", precision="double", progress=None, args=(), engine="auto"):
     """Runs a sweep and returns its results as an in-memory DataTree.
 
@@ -210,38 +254,15 @@ def run(config=None, *, output=None, backend="auto", precision="double", progres
     """
     if "--dry-run" in map(str, args):
         raise ValueError("scaleham.run(..., args=['--dry-run']): use scaleham.estimate(config), which returns the plan")
-    module = _choose(engine)
-    config_text = None
-    if isinstance(config, dict):
-        import tomli_w
 
-        config_text = tomli_w.dumps(config)
-    options = ["--backend", backend, "--precision", precision, *map(str, args)]
-    if module is not None:
-        command = [] if config is None or config_text is not None else [str(pathlib.Path(config))]
-        if output is not None:
-            command += ["-o", str(output)]
-        image, summary = _call(module.run, command + options + ["--quiet"], config_text=config_text,
-                               config_name="<config dict>", progress=_progress_bar(progress))
-        _notice(summary)
-        return _in_memory(image if image is not None else pathlib.Path(output))
-    with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
-        command = ["run"]
-        if config_text is not None:
-            path = pathlib.Path(scratch) / "config.toml"
-            path.write_text(config_text)
-            command.append(path)
-        elif config is not None:
-            command.append(pathlib.Path(config))
-        out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "run.h5"
-        command += ["-o", out, *options, "--progress-interval", "1"]
-        try:
-            _execute(command, _progress_bar(progress))
-        except ScalehamError as e:
-            if config_text is not None:  # name the dict, not the scratch file it was written to
-                raise ScalehamError(e.exit_code, e.message.replace(str(command[1]), "<config dict>")) from None
-            raise
-        return _in_memory(out)
+    def finish(result, summary, bound):
+        if bound:
+            _notice(summary)
+        return _in_memory(result)
+
+    return _scaleham_run(config, output, ["--backend", backend, "--precision", precision, *map(str, args)], engine,
+                         finish, progress=_progress_bar(progress), binding_options=["--quiet"],
+                         process_options=["--progress-interval", "1"])
 
 
 def estimate(config=None, *, output=None, backend="auto", precision="double", args=(), engine="auto"):
@@ -251,35 +272,9 @@ def estimate(config=None, *, output=None, backend="auto", precision="double", ar
     "estimated_compute_seconds", timed on a sample of points spread over the
     grid on the backend the run would use. With `output=`, the path is checked
     as the run would check it."""
-    module = _choose(engine)
-    config_text = None
-    if isinstance(config, dict):
-        import tomli_w
-
-        config_text = tomli_w.dumps(config)
     options = ["--backend", backend, "--precision", precision, *map(str, args), "--dry-run"]
-    if module is not None:
-        command = [] if config is None or config_text is not None else [str(pathlib.Path(config))]
-        if output is not None:
-            command += ["-o", str(output)]
-        _, plan = _call(module.run, command + options, config_text=config_text, config_name="<config dict>")
-        return json.loads(plan)
-    with tempfile.TemporaryDirectory(prefix="scaleham-") as scratch:
-        command = ["run"]
-        if config_text is not None:
-            path = pathlib.Path(scratch) / "config.toml"
-            path.write_text(config_text)
-            command.append(path)
-        elif config is not None:
-            command.append(pathlib.Path(config))
-        out = pathlib.Path(output) if output is not None else pathlib.Path(scratch) / "run.h5"
-        command += ["-o", out, *options, "--json"]
-        try:
-            return json.loads(_execute(command, None))
-        except ScalehamError as e:
-            if config_text is not None:
-                raise ScalehamError(e.exit_code, e.message.replace(str(command[1]), "<config dict>")) from None
-            raise
+    return _scaleham_run(config, output, options, engine, lambda result, plan, bound: json.loads(plan),
+                         process_options=["--json"])
 
 
 def fit(data, *, models=("vft",), output=None, bootstrap=0, backend="auto", args=(), engine="auto"):
