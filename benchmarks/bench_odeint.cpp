@@ -123,7 +123,7 @@ struct paper_rhs {
 struct model_rhs {
   scaleham::model<double> m;
   void operator()(const state_type& x, state_type& dxdt, double /*ell*/) const {
-    const scaleham::phase_point<double> f = scaleham::flow_rhs(m, {x[0], x[1], x[2]});
+    const scaleham::phase_point<double> f = scaleham::flow_rhs(m, scaleham::phase_point<double>{x[0], x[1], x[2]});
     dxdt = {f.g, f.p, f.S};
   }
 };

@@ -2,6 +2,8 @@
 // configuration once every section is read (config_parser.hpp).
 #include "config_parser.hpp"
 
+#include <fmt/ranges.h>
+
 #include "output_fields.hpp"
 #include "scaleham/quadrature.hpp"
 #include "scaleham/steppers.hpp"
@@ -78,11 +80,8 @@ void config_parser::read_axis(const toml::table& t, std::size_t index) {
   if (name_node == nullptr)
     fail(t.source(), prefix + ".name", "missing: every axis needs a name");
   axis.name = string(*name_node, prefix + ".name");
-  const parameter_info* p = find_parameter(axis.name);
-  if (p == nullptr)
-    fail(name_node->source(), prefix + ".name",
-         fmt::format("unknown parameter '{}'{}", shown(axis.name),
-                     suggestion(axis.name, parameter_names())));
+  const parameter_info info = axis_parameter(axis.name, *name_node, prefix + ".name");
+  const parameter_info* p = &info;
   axis.slot = p->slot;
   axis.unit = p->unit;
   for (std::size_t a = 0; a < config_.axes.size(); ++a)
@@ -197,6 +196,26 @@ void config_parser::check_coordinate(const parameter_info& p, const toml::node& 
   if (p.slot == param_g0) check_in_domain(value, node.source(), path);
 }
 
+parameter_info config_parser::axis_parameter(const std::string& name, const toml::node& name_node,
+                                             const std::string& key) const {
+  const std::vector<std::string>& declared = config_.formulas.parameters;
+  const auto d = std::find(declared.begin(), declared.end(), name);
+  if (d != declared.end()) return parameter_table[param_x0 + (d - declared.begin())];
+  const parameter_info* p = find_parameter(name);
+  const bool formulas = config_.uses_formulas();
+  if (p != nullptr && formulas && p->section == "model")
+    fail(name_node.source(), key,
+         fmt::format("'{}' is a coefficient of the built-in models, but beta and F are formulas here: "
+                     "sweep one of their parameters ([model.parameters]: {})",
+                     shown(name), fmt::join(declared, ", ")));
+  if (p != nullptr) return *p;
+  std::vector<std::string> names(declared.begin(), declared.end());
+  for (std::string_view n : parameter_names())
+    if (!formulas || find_parameter(n)->section != "model") names.emplace_back(n);
+  fail(name_node.source(), key,
+       fmt::format("unknown parameter '{}'{}", shown(name), suggestion(name, names)));
+}
+
 bool config_parser::swept(int slot) const {
   return std::any_of(config_.axes.begin(), config_.axes.end(),
                      [slot](const axis_config& a) { return a.slot == slot; });
@@ -207,7 +226,7 @@ std::pair<toml::source_region, std::string> config_parser::origin(const toml::ta
   const std::string_view section_name = parameter_table[slot].section;
   const toml::node* section_node = root.get(section_name);
   return {section_node != nullptr ? section_node->source() : toml::source_region{},
-          join(section_name, param_name(slot))};
+          join(section_name, config_.parameter_name(slot))};
 }
 
 void config_parser::check_base_values(const toml::table& root) const {
@@ -217,6 +236,7 @@ void config_parser::check_base_values(const toml::table& root) const {
                     base_node_[param_g0] == nullptr ? " (the default)" : "");
   }
   // A beta that vanishes everywhere has no flow and no manifold: every point would fail.
+  if (config_.uses_formulas()) return;  // a formula's zeros show per point, as statuses
   bool beta_can_be_nonzero = false;
   for (int k = 0; k <= max_beta_degree; ++k)
     beta_can_be_nonzero |= config_.base[param_b0 + k] != 0 || swept(param_b0 + k);

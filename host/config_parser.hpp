@@ -176,7 +176,16 @@ class config_parser {
   void set_base(const parameter_info& p, double value, const toml::node& node,
                 const std::string& path);
 
+  /// [model]: the built-in coefficients, or the formulas beta and F with
+  /// [model.parameters] (config_model.cpp).
   void read_model(const toml::table& t);
+
+  /// [model.parameters]: name = default, each a slot param_x0 + i.
+  void read_formula_parameters(const toml::node& node);
+
+  /// The formula at `key` (model.beta or model.F), compiled; a parse error
+  /// names the file, line, column and token.
+  expression_program read_formula(const toml::node& node, std::string_view key) const;
 
   void read_flow(const toml::table& t);
 
@@ -221,6 +230,12 @@ class config_parser {
   // --- whole-config checks ---------------------------------------------------
 
   bool swept(int slot) const;
+
+  /// The parameter an axis called `name` sweeps: a declared formula parameter
+  /// or a row of the parameter table (not a coefficient of the built-in
+  /// models when β and F are formulas). Fails with the names it knows.
+  parameter_info axis_parameter(const std::string& name, const toml::node& name_node,
+                                const std::string& key) const;
 
   /// Where a base value came from: its key, or the section (a default).
   std::pair<toml::source_region, std::string> origin(const toml::table& root, int slot) const;

@@ -80,7 +80,8 @@ compression = 4
 
 const parameter_info* find_parameter(std::string_view name) {
   for (const parameter_info& p : parameter_table)
-    if (name == param_name(p.slot) || (p.alias != nullptr && name == p.alias)) return &p;
+    if (p.slot < param_x0 && (name == param_name(p.slot) || (p.alias != nullptr && name == p.alias)))
+      return &p;
   return nullptr;
 }
 
@@ -88,6 +89,7 @@ const parameter_info* find_parameter(std::string_view name) {
 std::vector<std::string_view> parameter_names(std::string_view section) {
   std::vector<std::string_view> names;
   for (const parameter_info& p : parameter_table) {
+    if (p.slot >= param_x0) continue;  // named by the configuration: [model.parameters]
     if (!section.empty() && p.section != section) continue;
     names.emplace_back(param_name(p.slot));
     if (p.alias != nullptr) names.emplace_back(p.alias);
@@ -101,6 +103,7 @@ std::vector<std::string_view> parameter_names(std::string_view section) {
 
 /// Keys of a section that are not parameters.
 std::vector<std::string_view> setting_keys(std::string_view section) {
+  if (section == "model") return {"beta", "F", "parameters"};
   if (section == "flow")
     return {"integrator", "rtol", "atol", "max_steps", "rk4_steps", "g_min", "g_max", "g_target"};
   if (section == "action") return {"rtol", "atol", "max_intervals"};

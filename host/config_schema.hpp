@@ -64,6 +64,16 @@ inline constexpr parameter_info parameter_table[] = {
     {param_ell, nullptr, "flow", 10.0, "1", bound::nonzero},
     {param_T0, nullptr, "temperature", 400.0, "K", bound::non_negative},
     {param_c, nullptr, "temperature", 1.0, "1", bound::positive},
+    // The named parameters of formula models: [model.parameters] declares
+    // them, with their defaults; no unit is known (an axis may give one).
+    {param_x0, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x1, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x2, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x3, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x4, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x5, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x6, nullptr, "model.parameters", 0.0, "", bound::any},
+    {param_x7, nullptr, "model.parameters", 0.0, "", bound::any},
 };
 
 inline constexpr bool table_is_in_slot_order() {

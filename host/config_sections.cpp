@@ -60,11 +60,6 @@ void config_parser::set_base(const parameter_info& p, double value, const toml::
   config_.base[p.slot] = value;
 }
 
-void config_parser::read_model(const toml::table& t) {
-  check_keys(t, "model", known_keys("model"));
-  read_parameters(t, "model");
-}
-
 void config_parser::read_flow(const toml::table& t) {
   check_keys(t, "flow", known_keys("flow"));
   read_parameters(t, "flow");

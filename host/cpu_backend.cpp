@@ -10,9 +10,46 @@
 
 namespace scaleham {
 
+namespace {
+
+/// Point by point, for models the SIMD lanes do not run (formulas: their
+/// functions have no lane form), each flow by the scalar steppers.
+template <class Real, class Models>
+void evaluate_points_scalar(const sweep_spec<Real>& spec, const Models& models, std::uint64_t first,
+                            std::uint64_t count, point_result<Real>* out, Real* curves,
+                            const shared_relaxation<Real>* shared) {
+  const auto n = static_cast<std::int64_t>(count);
+  const std::int64_t n_T = spec.settings.relaxation.n_T;
+  const point_settings<Real>& settings = spec.settings;
+#pragma omp parallel for schedule(dynamic, 16)
+  for (std::int64_t i = 0; i < n; ++i) {
+    Real params[param_count];
+    spec.grid.parameters(first + std::uint64_t(i), params);
+    const auto start = start_of_flow(models, params, settings);
+    point_result<Real>& r = out[i];
+    r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature, settings.compute_action);
+    Real* curve = curves ? curves + i * n_T : nullptr;
+    if (shared)
+      shared->apply(std::uint64_t(i), r, curve);
+    else
+      set_relaxation(r, evaluate_relaxation(params, settings, curve, models));
+  }
+}
+
+}  // namespace
+
 template <class Real>
 void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uint64_t count,
                      point_result<Real>* out, Real* curves) {
+  // The curve and its fit once per distinct (model, T0, c) of the batch when
+  // points share them (a sweep over g0, p0 or ℓ): shared_relaxation.hpp.
+  std::unique_ptr<const shared_relaxation<Real>> shared;
+  if (shared_relaxation<Real>::applies(spec))
+    shared = std::make_unique<const shared_relaxation<Real>>(spec, first, count, curves != nullptr);
+  if (spec.formulas != nullptr) {
+    evaluate_points_scalar(spec, formula_models{spec.formulas}, first, count, out, curves, shared.get());
+    return;
+  }
   const auto n = static_cast<std::int64_t>(count);
   const std::int64_t n_T = spec.settings.relaxation.n_T;
   const point_settings<Real>& settings = spec.settings;
@@ -21,11 +58,6 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   // (simd/flow_lanes.hpp), then each point's action and relaxation curve.
   // Dynamic chunks: points differ widely in cost (adaptive steps, quadrature
   // subdivisions, early stops), so static shares would leave cores idle.
-  // The curve and its fit once per distinct (model, T0, c) of the batch when
-  // points share them (a sweep over g0, p0 or ℓ): shared_relaxation.hpp.
-  std::unique_ptr<const shared_relaxation<Real>> shared;
-  if (shared_relaxation<Real>::applies(spec))
-    shared = std::make_unique<const shared_relaxation<Real>>(spec, first, count, curves != nullptr);
   constexpr std::int64_t chunk = 64;
   const std::int64_t chunks = (n + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1)

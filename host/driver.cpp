@@ -439,7 +439,7 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
     device = options.devices.front();
   }
   const backend_choice backend = choose_backend(options.backend, "running",
-                                                options.quiet || group.rank() != 0 || !options.devices.empty(), device);
+                                                options.quiet || group.rank() != 0 || !options.devices.empty(), device, cpu_only_reason(config));
   if (!options.devices.empty() && !backend.use_cuda)
     throw backend_error("--devices " + std::to_string(options.devices.size()) +
                         " GPUs asked for, but no GPU can be used: " + backend.notice);

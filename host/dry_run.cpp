@@ -108,7 +108,7 @@ run_estimate estimate_run(const sweep_config& config, const run_options& options
     throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
   // The run's first device (with --devices, each of them computes as fast).
   const int device = options.devices.empty() ? options.device : options.devices.front();
-  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device);
+  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device, cpu_only_reason(config));
   if (!options.devices.empty() && !backend.use_cuda)
     throw backend_error("--devices " + std::to_string(options.devices.size()) +
                         " GPUs asked for, but no GPU can be used: " + backend.notice);

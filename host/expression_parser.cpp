@@ -31,7 +31,7 @@ std::vector<token> tokenize(std::string_view text) {
   std::size_t i = 0;
   int column = 1;
   const auto fail = [&](const std::string& found, const std::string& why) {
-    throw expression_error(column, found, fmt::format("column {}: {}", column, why));
+    throw expression_error(column, found, why);
   };
   while (i < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
@@ -134,7 +134,7 @@ class parser {
   }
 
   [[noreturn]] void fail(const token& t, const std::string& why) const {
-    throw expression_error(t.column, t.text, fmt::format("column {}: {}", t.column, why));
+    throw expression_error(t.column, t.text, why);
   }
   [[noreturn]] void fail_expected(const char* what) const {
     const token& t = peek();
@@ -279,10 +279,14 @@ std::string literal(double value) {
 
 }  // namespace
 
+bool is_function_name(std::string_view name) {
+  return std::find(std::begin(function_names), std::end(function_names), name) != std::end(function_names);
+}
+
 expression_program parse_expression(std::string_view text, const std::vector<std::string>& parameters) {
   if (parameters.size() > 255) throw std::invalid_argument("a formula takes at most 255 parameters");
   std::vector<token> tokens = tokenize(text);
-  if (tokens.size() == 1) throw expression_error(1, "", "column 1: the formula is empty");
+  if (tokens.size() == 1) throw expression_error(1, "", "the formula is empty");
   return parser(std::move(tokens), parameters).parse();
 }
 

@@ -27,9 +27,16 @@ namespace scaleham {
 struct expression_error : std::invalid_argument {
   int column;
   std::string token;
-  expression_error(int column_, std::string token_, const std::string& message)
-      : std::invalid_argument(message), column(column_), token(std::move(token_)) {}
+  std::string reason;  ///< what() without the column
+  expression_error(int column_, std::string token_, std::string reason_)
+      : std::invalid_argument("column " + std::to_string(column_) + ": " + reason_),
+        column(column_),
+        token(std::move(token_)),
+        reason(std::move(reason_)) {}
 };
+
+/// Whether `name` is a function of formulas (exp, log, ..., pow).
+bool is_function_name(std::string_view name);
 
 /// Reads `text`, a formula in g and `parameters` (parameters[i] is
 /// params[i] when evaluated). Throws expression_error.

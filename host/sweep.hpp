@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "scaleham/point.hpp"
@@ -72,6 +73,8 @@ class sweep_plan {
     spec_.grid.paired = config.paired;
     spec_.grid.n_points = config.random_points;
     spec_.settings = settings_as<Real>(config.settings);
+    formulas_ = config.formulas.programs;
+    spec_.formulas = formulas_.get();
   }
   sweep_plan(sweep_plan&&) noexcept = default;
   sweep_plan& operator=(sweep_plan&&) noexcept = default;
@@ -82,6 +85,7 @@ class sweep_plan {
 
  private:
   std::vector<std::vector<Real>> values_;
+  std::shared_ptr<const model_formulas> formulas_;  // what spec_.formulas points to
   sweep_spec<Real> spec_;
 };
 

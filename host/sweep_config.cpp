@@ -24,6 +24,12 @@ std::vector<std::uint64_t> sweep_config::shape() const {
   return dims;
 }
 
+std::string sweep_config::parameter_name(int slot) const {
+  const int i = slot - param_x0;
+  if (i >= 0 && std::size_t(i) < formulas.parameters.size()) return formulas.parameters[std::size_t(i)];
+  return param_name(slot);
+}
+
 std::uint64_t sweep_config::size() const {
   // parse_config has checked that the product fits in 64 bits.
   std::uint64_t n = 1;

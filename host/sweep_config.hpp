@@ -5,9 +5,11 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "scaleham/expression.hpp"
 #include "scaleham/grid.hpp"
 #include "scaleham/parameters.hpp"
 #include "scaleham/point.hpp"
@@ -41,6 +43,15 @@ struct output_config {
   bool float32 = false;  ///< store real-valued results and curves as float32 (integers and codes as they are)
 };
 
+/// β and F written as formulas (`[model] beta = "...", F = "..."` with
+/// `[model.parameters]`), or none: the built-in models of slots b0..f4.
+struct formula_config {
+  std::string beta, F;                  ///< as written
+  std::vector<std::string> parameters;  ///< declared names: parameter i is slot param_x0 + i
+  /// The compiled formulas (shared: sweep_spec points into them), or null.
+  std::shared_ptr<const model_formulas> programs;
+};
+
 struct sweep_config {
   std::string source_name;   ///< file path, or "<built-in example>"
   /// The configuration as run (stored as a root attribute, compared on
@@ -64,6 +75,12 @@ struct sweep_config {
   std::uint64_t random_points = 0;
 
   point_settings<double> settings;  ///< integrator, tolerances, domain, p0 mode, quadrature
+  formula_config formulas;          ///< β and F as formulas, if written so
+
+  /// Whether β and F are formulas (else the built-in models).
+  bool uses_formulas() const { return formulas.programs != nullptr; }
+  /// The name of a parameter slot: a formula parameter's declared name, else param_name.
+  std::string parameter_name(int slot) const;
 
   output_config output;
 

@@ -2,6 +2,7 @@
 // function of the core (point.hpp), two slots of device and pinned memory so
 // batch k+1 computes while the host writes batch k.
 #include <algorithm>
+#include <stdexcept>
 #include <climits>
 #include <vector>
 
@@ -350,6 +351,10 @@ template <class Real>
 sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves,
                                  int device, int max_blocks)
     : state_(std::make_unique<state>(device)) {
+  // Formula models are the CPU backend's (their host pointer means nothing
+  // here); the drivers choose the CPU for them (cpu_only_reason).
+  if (spec.formulas != nullptr)
+    throw std::invalid_argument("the CUDA backend runs the built-in models only, not formulas");
   state& s = *state_;
   s.spec = spec;
   // Explicit axis values move to the device; the kernel's copy of the spec points there.

@@ -55,14 +55,14 @@ namespace {
 template <class Real>
 path_result<Real> rk4_from(const flow_start<Real>& start, const point_settings<Real>& s, int first,
                            const phase_point<Real>& y) {
-  return detail::continue_rk4(flow_field<Real>{start.m, shape_of(start.m)}, start.y0, start.ell_end,
+  return detail::continue_rk4(flow_field_of(start.m), start.y0, start.ell_end,
                               s.rk4_steps, s.events, first, y);
 }
 
 template <class Real>
 path_result<Real> dopri5_from(const flow_start<Real>& start, const point_settings<Real>& s,
                               const dopri5_state<Real>& state) {
-  return continue_dopri5(flow_field<Real>{start.m, shape_of(start.m)}, start.y0, start.ell_end, s.dopri5,
+  return continue_dopri5(flow_field_of(start.m), start.y0, start.ell_end, s.dopri5,
                          s.events, state);
 }
 
@@ -116,7 +116,7 @@ void integrate_flows(const flow_start<Real>* starts, std::size_t count,
         out[i] = {start.y0, Real(0), 0, 0, 0, Real(0), why};
         continue;
       }
-    } else if (!begin_dopri5(flow_field<Real>{start.m, shape_of(start.m)}, start.y0, start.ell_end,
+    } else if (!begin_dopri5(flow_field_of(start.m), start.y0, start.ell_end,
                              settings.dopri5, settings.events, state, out[i])) {
       continue;
     }

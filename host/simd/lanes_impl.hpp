@@ -94,7 +94,7 @@ void rk4_group(const group<Real>& g, const handover<Real>& ho) {
   using V = xsimd::batch<Real, Arch>;
   const point_settings<Real>& s = *ho.settings;
   const model<V> m = gather_model<Real, Arch>(g);
-  const flow_field<V> field{m, g.shape};
+  const flow_field<V> field{{m, g.shape}};
   phase_point<V> y{gather<V>(g, [&](int l) { return g.start[l]->y0.g; }),
                    gather<V>(g, [&](int l) { return g.start[l]->y0.p; }),
                    gather<V>(g, [&](int l) { return g.start[l]->y0.S; })};
@@ -130,7 +130,7 @@ void dopri5_group(group<Real>& g, const handover<Real>& ho) {
   const point_settings<Real>& s = *ho.settings;
   const dopri5_options<Real>& opt = s.dopri5;
   const model<V> m = gather_model<Real, Arch>(g);
-  const flow_field<V> field{m, g.shape};
+  const flow_field<V> field{{m, g.shape}};
   dopri5_state<Real>* st = g.state;
   auto y_of = [&] {
     return phase_point<V>{gather<V>(g, [&](int l) { return st[l].y.g; }),

@@ -24,9 +24,9 @@ namespace detail {
 /// 0: power laws in x become exponentials in u, so steep integrands near g → 0
 /// need few subintervals. Remembers whether β vanished or changed sign at any
 /// node, which means a pole inside the interval.
-template <class Real>
+template <class Model, class Real>
 struct action_integrand {
-  const model<Real>& m;
+  const Model& m;
   bool log_variable;
   Real sign;
   int beta_sign = 0;
@@ -34,12 +34,12 @@ struct action_integrand {
 
   SCALEHAM_HD Real operator()(Real t) {
     const Real x = log_variable ? sign * std::exp(t) : t;
-    const Real beta = m.beta.eval(x).value;
+    const Real beta = m.beta_at(x).value;
     const int s = beta > Real(0) ? 1 : (beta < Real(0) ? -1 : 0);
     if (s == 0 || (beta_sign != 0 && s != beta_sign)) beta_crossed_zero = true;
     beta_sign = s;
     const Real dx_dt = log_variable ? x : Real(1);
-    return -m.F.eval(x).value / beta * dx_dt;
+    return -m.F_at(x).value / beta * dx_dt;
   }
 };
 
@@ -52,8 +52,8 @@ struct action_integrand {
 /// inside (a pole of F/β: the action diverges); not_converged (e.g. a double
 /// zero of β, where the integral diverges without a sign change); non_finite;
 /// invalid_options (non-finite ends or bad tolerances).
-template <class Real>
-SCALEHAM_HD quadrature_result<Real> hj_action(const model<Real>& m, Real g_ref, Real g,
+template <class Model, class Real>
+SCALEHAM_HD quadrature_result<Real> hj_action(const Model& m, Real g_ref, Real g,
                                               const quadrature_options<Real>& opt = {}) {
   if (!valid_options(opt) || !std::isfinite(g_ref) || !std::isfinite(g))
     return {Real(0), Real(0), 0, 0, status::invalid_options};
@@ -64,14 +64,14 @@ SCALEHAM_HD quadrature_result<Real> hj_action(const model<Real>& m, Real g_ref, 
   // and β(0) != 0 — otherwise the integral diverges.
   const bool touches_zero = (g_ref <= zero && g >= zero) || (g_ref >= zero && g <= zero);
   if (touches_zero) {
-    if (m.F.singular_at_zero() || m.beta.eval(zero).value == zero)
+    if (m.F_singular_at_zero() || m.beta_at(zero).value == zero)
       return {Real(0), Real(0), 0, 0, status::singular_integrand};
   }
-  if (m.beta.eval(g_ref).value == zero || m.beta.eval(g).value == zero)
+  if (m.beta_at(g_ref).value == zero || m.beta_at(g).value == zero)
     return {Real(0), Real(0), 0, 0, status::singular_integrand};
   // Rare (β(0) != 0 and polynomial F) intervals through 0 are integrated in x.
   const Real sign = g > zero ? Real(1) : Real(-1);
-  detail::action_integrand<Real> f{m, !touches_zero, sign};
+  detail::action_integrand<Model, Real> f{m, !touches_zero, sign};
   quadrature_result<Real> r =
       touches_zero ? integrate_adaptive(f, g_ref, g, opt)
                    : integrate_adaptive(f, std::log(sign * g_ref), std::log(sign * g), opt);

@@ -18,6 +18,7 @@
 
 #include "scaleham/config.hpp"
 #include "scaleham/model.hpp"
+#include "scaleham/parameters.hpp"
 
 namespace scaleham {
 
@@ -112,5 +113,39 @@ SCALEHAM_HD value_slope<Real> evaluate(const expression_program& program, Real g
   }
   return {v[program.steps - 1], d[program.steps - 1]};
 }
+
+/// β and F of a model written as formulas. Their parameter steps read the
+/// slots param_x0.. of a point's parameter vector (parameters.hpp).
+struct model_formulas {
+  expression_program beta;
+  expression_program F;
+};
+
+/// A model whose β and F are formulas (a model in the sense of model.hpp),
+/// for one point: the formulas and that point's parameter vector, both of
+/// which must outlive it.
+template <class Real>
+struct expression_model {
+  using real_type = Real;
+  const model_formulas* formulas;
+  const Real* params;  ///< the point's whole parameter vector
+
+  SCALEHAM_HD value_slope<Real> beta_at(Real g) const {
+    return evaluate(formulas->beta, g, params + param_x0);
+  }
+  SCALEHAM_HD value_slope<Real> F_at(Real g) const { return evaluate(formulas->F, g, params + param_x0); }
+  /// A pole at 0: F(0) is not a finite number (A/g, log g, g^-0.5, ...).
+  SCALEHAM_HD bool F_singular_at_zero() const { return !std::isfinite(F_at(Real(0)).value); }
+};
+
+/// How a point's parameter vector becomes its model when β and F are formulas
+/// (the counterpart of builtin_models, parameters.hpp).
+struct formula_models {
+  const model_formulas* formulas;
+  template <class Real>
+  SCALEHAM_HD expression_model<Real> operator()(const Real* params) const {
+    return {formulas, params};
+  }
+};
 
 }  // namespace scaleham

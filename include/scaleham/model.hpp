@@ -7,6 +7,18 @@
 /// Both families carry their exact derivatives (evaluated together with the
 /// value, never by finite differences). Coefficients live in fixed-size arrays
 /// so a model is trivially copyable and fits in registers on the GPU.
+///
+/// The core's per-point functions (flow.hpp, steppers.hpp, action.hpp,
+/// point.hpp) take any *model*: a type with
+///
+///   using real_type = Real;
+///   value_slope<Real> beta_at(Real g) const;   // β(g) and β'(g)
+///   value_slope<Real> F_at(Real g) const;      // F(g) and F'(g)
+///   bool F_singular_at_zero() const;           // F has a pole at g = 0
+///
+/// model<Real> (the built-in families, coefficients scanned at each call),
+/// shaped_model<Real> (the same with its shape found once: what integrators
+/// evaluate) and expression_model<Real> (formulas, expression.hpp) are models.
 #pragma once
 
 #include "scaleham/config.hpp"
@@ -117,8 +129,13 @@ struct laurent {
 /// One scale-Hamiltonian model: the β function and the F function.
 template <class Real>
 struct model {
+  using real_type = Real;
   polynomial<Real> beta;
   laurent<Real> F;
+
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> beta_at(Real g) const { return beta.eval(g); }
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> F_at(Real g) const { return F.eval(g); }
+  SCALEHAM_HD bool F_singular_at_zero() const { return F.singular_at_zero(); }
 };
 
 /// Which powers a model has: the highest power of β, and the highest positive
@@ -136,6 +153,36 @@ struct model_shape {
 template <class Real>
 SCALEHAM_HD model_shape shape_of(const model<Real>& m) {
   return {m.beta.degree(), m.F.positive_order(), m.F.negative_order()};
+}
+
+/// A built-in model with its shape found once: the evaluations skip the
+/// coefficient scan and equal model<Real>'s bit for bit. Holds a reference:
+/// the model must outlive it (a path's integrator holds both). Real may be a
+/// SIMD batch of lanes (the CPU backend), one shape for all lanes.
+template <class Real>
+struct shaped_model {
+  using real_type = Real;
+  const model<Real>& m;
+  model_shape shape;
+
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> beta_at(Real g) const {
+    return m.beta.eval(g, shape.beta_degree);
+  }
+  SCALEHAM_INLINE SCALEHAM_HD value_slope<Real> F_at(Real g) const {
+    return m.F.eval(g, shape.F_positive, shape.F_negative);
+  }
+  SCALEHAM_HD bool F_singular_at_zero() const { return shape.F_negative > 0; }
+};
+
+/// The form of a model its integrators evaluate: a built-in model with its
+/// shape, any other model as it is.
+template <class Real>
+SCALEHAM_HD shaped_model<Real> evaluation_form(const model<Real>& m) {
+  return {m, shape_of(m)};
+}
+template <class Model>
+SCALEHAM_HD const Model& evaluation_form(const Model& m) {
+  return m;
 }
 
 /// The paper's model: β = λ g, F = A / g.

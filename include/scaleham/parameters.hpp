@@ -21,18 +21,25 @@ enum param : int {
   param_ell,  ///< RG-time span ℓ_end of the flow (either sign)
   param_T0,   ///< temperature of the g = 0 point, K: g = c (T − T0)
   param_c,    ///< dimensionless scale in g = c (T − T0) (g in kelvin)
+  /// The named parameters of a model written as formulas ([model.parameters],
+  /// in declaration order; expression.hpp). Unused by the built-in models.
+  param_x0, param_x1, param_x2, param_x3, param_x4, param_x5, param_x6, param_x7,
   param_count
 };
+
+/// Most named parameters a formula model may declare.
+inline constexpr int max_model_parameters = param_count - param_x0;
 
 /// Config/output name of each slot (snake_case; `f_m2` is the coefficient of g^-2).
 SCALEHAM_HD inline const char* param_name(int slot) {
   constexpr const char* names[param_count] = {
       "b0",   "b1",   "b2",   "b3", "b4", "f_m4", "f_m3", "f_m2", "f_m1", "f0",
-      "f1",   "f2",   "f3",   "f4", "g0", "p0",   "ell",  "T0",   "c"};
+      "f1",   "f2",   "f3",   "f4", "g0", "p0",   "ell",  "T0",   "c",
+      "x0",   "x1",   "x2",   "x3", "x4", "x5",   "x6",   "x7"};
   return (slot >= 0 && slot < param_count) ? names[slot] : "unknown";
 }
 
-/// The model whose coefficients sit in slots b0..b4, f_m4..f4 of `params`.
+/// The built-in model whose coefficients sit in slots b0..b4, f_m4..f4 of `params`.
 template <class Real>
 SCALEHAM_HD model<Real> model_from(const Real* params) {
   model<Real> m;
@@ -41,5 +48,15 @@ SCALEHAM_HD model<Real> model_from(const Real* params) {
     m.F.coeff(k) = params[param_f_m4 + k + max_laurent_order];
   return m;
 }
+
+/// How a point's parameter vector becomes its model: the built-in families
+/// (model_from). The other way is formula_models (expression.hpp). The core's
+/// pipeline (point.hpp) takes either.
+struct builtin_models {
+  template <class Real>
+  SCALEHAM_HD model<Real> operator()(const Real* params) const {
+    return model_from(params);
+  }
+};
 
 }  // namespace scaleham

@@ -18,8 +18,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 #include "scaleham/action.hpp"
+#include "scaleham/expression.hpp"
 #include "scaleham/config.hpp"
 #include "scaleham/grid.hpp"
 #include "scaleham/numeric.hpp"
@@ -105,8 +107,8 @@ struct point_result {
 #define SCALEHAM_STAGE_INLINE
 #endif
 
-template <class Real>
-SCALEHAM_HD SCALEHAM_STAGE_INLINE status relaxation_curve(const model<Real>& m, Real T0, Real c,
+template <class Model, class Real>
+SCALEHAM_HD SCALEHAM_STAGE_INLINE status relaxation_curve(const Model& m, Real T0, Real c,
                                     const relaxation_settings<Real>& rs,
                                     const quadrature_options<Real>& quadrature, Real* log_tau) {
   const int n = rs.n_T;
@@ -140,27 +142,39 @@ struct curve_rows {
 };
 
 /// What a point's flow starts from: its model, initial state and ℓ span.
-template <class Real>
+template <class Real, class Model = model<Real>>
 struct flow_start {
-  model<Real> m;
+  Model m;
   phase_point<Real> y0;
   Real ell_end;
 };
 
-/// Stage 1 of a point: the model and the initial state (p0 given, or on the
-/// HJ manifold) from the parameter vector.
-template <class Real>
-SCALEHAM_HD flow_start<Real> start_of_flow(const Real* params, const point_settings<Real>& settings) {
-  const model<Real> m = model_from(params);
+/// The model type a family of models (builtin_models, formula_models) makes for Real.
+template <class Models, class Real>
+using model_of = decltype(std::declval<const Models&>()(static_cast<const Real*>(nullptr)));
+
+/// Stage 1 of a point: the model (made by `models` from the parameter vector,
+/// which a formula model keeps pointing to: it must outlive the start) and the
+/// initial state (p0 given, or on the HJ manifold).
+template <class Models, class Real>
+SCALEHAM_HD flow_start<Real, model_of<Models, Real>> start_of_flow(const Models& models, const Real* params,
+                                                                   const point_settings<Real>& settings) {
+  const model_of<Models, Real> m = models(params);
   const Real g0 = params[param_g0];
   const Real p0 = settings.p0_on_manifold ? on_manifold_momentum(m, g0) : params[param_p0];
   return {m, phase_point<Real>{g0, p0, Real(0)}, params[param_ell]};
 }
 
+/// The same for the built-in models.
+template <class Real>
+SCALEHAM_HD flow_start<Real> start_of_flow(const Real* params, const point_settings<Real>& settings) {
+  return start_of_flow(builtin_models{}, params, settings);
+}
+
 /// Stage 2: the path, by the sweep's integrator. (The CPU backend may instead
 /// integrate several starts at once on SIMD lanes, bitwise alike.)
-template <class Real>
-SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real>& start,
+template <class Real, class Model>
+SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real, Model>& start,
                                              const point_settings<Real>& settings) {
   return settings.method == integrator::rk4
              ? integrate_rk4(start.m, start.y0, start.ell_end, settings.rk4_steps, settings.events)
@@ -171,8 +185,8 @@ SCALEHAM_HD path_result<Real> integrate_flow(const flow_start<Real>& start,
 /// g0 and the end of the path with its consistency check (skipped when
 /// compute_action is false: a sweep that writes no /hj field does not pay for the
 /// quadrature). Leaves the relaxation fields (curve_status, fit, B_rel_err) unset.
-template <class Real>
-SCALEHAM_HD SCALEHAM_STAGE_INLINE point_result<Real> flow_and_action(const flow_start<Real>& start,
+template <class Real, class Model>
+SCALEHAM_HD SCALEHAM_STAGE_INLINE point_result<Real> flow_and_action(const flow_start<Real, Model>& start,
                                                                      const path_result<Real>& path,
                                                                      const quadrature_options<Real>& quadrature,
                                                                      bool compute_action = true) {
@@ -246,18 +260,20 @@ SCALEHAM_HD relaxation_result<Real> disabled_relaxation() {
 /// the fit then reads): on the GPU a table in device memory, so that no
 /// per-thread array holds it; `quadrature` is settings.quadrature, on the GPU
 /// with the thread's scratch. The relaxation must be enabled. Reads only the
-/// slots in relaxation_slots.
-template <class Real>
+/// slots in relaxation_slots. B_rel_err compares with the paper's prediction
+/// from slots b1 and f_m1, so it is NaN for formula models (whose slots are 0).
+template <class Real, class Models = builtin_models>
 SCALEHAM_HD SCALEHAM_STAGE_INLINE relaxation_result<Real> evaluate_relaxation_into(const Real* params,
                                                              const point_settings<Real>& settings,
                                                              const quadrature_options<Real>& quadrature,
-                                                             Real* log_tau) {
+                                                             Real* log_tau,
+                                                             const Models& models = {}) {
   const relaxation_settings<Real>& rs = settings.relaxation;
   const Real nan = real_limits<Real>::quiet_nan();
   relaxation_result<Real> r;
   const Real c = params[param_c];
   r.curve_status =
-      relaxation_curve(model_from(params), params[param_T0], c, rs, quadrature, log_tau);
+      relaxation_curve(models(params), params[param_T0], c, rs, quadrature, log_tau);
   r.fit = succeeded(r.curve_status) ? fit_vft(curve_rows<Real>{rs, log_tau}, rs.fit)
                                      : unfitted_vft<Real>(r.curve_status, rs.n_T);
   const Real predicted_B = params[param_f_m1] / (params[param_b1] * c);
@@ -272,13 +288,14 @@ SCALEHAM_HD SCALEHAM_STAGE_INLINE relaxation_result<Real> evaluate_relaxation_in
 /// Stage 4: the ln τ curve of the point's model (into curve_out when given,
 /// n_T values), its VFT fit and B_rel_err. Disabled curves give status ok and
 /// an unfitted fit. Reads only the slots in relaxation_slots.
-template <class Real>
+template <class Real, class Models = builtin_models>
 SCALEHAM_HD relaxation_result<Real> evaluate_relaxation(const Real* params,
                                                         const point_settings<Real>& settings,
-                                                        Real* curve_out = nullptr) {
+                                                        Real* curve_out = nullptr, const Models& models = {}) {
   if (!settings.relaxation.enabled) return disabled_relaxation<Real>();
   Real log_tau[max_curve_points];
-  const relaxation_result<Real> r = evaluate_relaxation_into(params, settings, settings.quadrature, log_tau);
+  const relaxation_result<Real> r =
+      evaluate_relaxation_into(params, settings, settings.quadrature, log_tau, models);
   if (curve_out != nullptr)
     for (int j = 0; j < settings.relaxation.n_T; ++j) curve_out[j] = log_tau[j];
   return r;
@@ -294,14 +311,15 @@ SCALEHAM_HD void set_relaxation(point_result<Real>& r, const relaxation_result<R
 
 /// Runs the fused per-point pipeline for the parameter vector `params`. When
 /// `curve_out` is given, the ln τ curve (n_T values) is written there too.
-template <class Real>
+/// `models` makes the point's model from params (builtin_models or formula_models).
+template <class Real, class Models = builtin_models>
 SCALEHAM_HD point_result<Real> evaluate_point(const Real* params,
                                               const point_settings<Real>& settings,
-                                              Real* curve_out = nullptr) {
-  const flow_start<Real> start = start_of_flow(params, settings);
+                                              Real* curve_out = nullptr, const Models& models = {}) {
+  const auto start = start_of_flow(models, params, settings);
   point_result<Real> r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature,
                                                 settings.compute_action);
-  set_relaxation(r, evaluate_relaxation(params, settings, curve_out));
+  set_relaxation(r, evaluate_relaxation(params, settings, curve_out, models));
   return r;
 }
 
@@ -311,11 +329,27 @@ template <class Real>
 struct sweep_spec {
   grid_spec<Real> grid;
   point_settings<Real> settings;
+  /// β and F as formulas (host memory, owned by the configuration), or
+  /// nullptr for the built-in models of slots b0..f4. The CPU backend runs
+  /// formulas; the CUDA backend refuses them (backend_choice.hpp).
+  const model_formulas* formulas = nullptr;
 
-  /// Point `index` of the grid, computed from scratch (curve into curve_out if given).
+  /// Calls f(models) with the sweep's family of models (builtin_models or
+  /// formula_models), so that one instantiation serves each. Host only.
+  template <class F>
+  decltype(auto) with_models(F&& f) const {
+    if (formulas != nullptr) return f(formula_models{formulas});
+    return f(builtin_models{});
+  }
+
+  /// Point `index` of the grid, computed from scratch (curve into curve_out
+  /// if given). On the device: built-in models only.
   SCALEHAM_HD point_result<Real> evaluate(std::uint64_t index, Real* curve_out = nullptr) const {
     Real params[param_count];
     grid.parameters(index, params);
+#if !defined(__CUDA_ARCH__)
+    if (formulas != nullptr) return evaluate_point(params, settings, curve_out, formula_models{formulas});
+#endif
     return evaluate_point(params, settings, curve_out);
   }
 };

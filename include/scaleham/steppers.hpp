@@ -62,16 +62,16 @@ struct path_result {
 /// again with p and F divided by 4·max(|p_start|, |p_end|, 1): the same ratio,
 /// with every term below a quarter of the range. It is non-finite only when β
 /// or F is itself Inf/NaN at one of the two states.
-template <class Real>
-SCALEHAM_HD Real relative_h_drift(const model<Real>& m, const phase_point<Real>& start,
+template <class Model, class Real>
+SCALEHAM_HD Real relative_h_drift(const Model& m, const phase_point<Real>& start,
                                   const phase_point<Real>& end) {
   const Real change = std::fabs(hamiltonian(m, end.g, end.p) - hamiltonian(m, start.g, start.p));
   const Real scale = hamiltonian_scale(m, start.g, start.p);
   const Real drift = scale > Real(0) ? change / scale : change;
   if (std::isfinite(drift)) return drift;
   const Real shrink = Real(4) * std::fmax(std::fmax(std::fabs(start.p), std::fabs(end.p)), Real(1));
-  const Real beta0 = m.beta.eval(start.g).value, beta1 = m.beta.eval(end.g).value;
-  const Real F0 = m.F.eval(start.g).value / shrink, F1 = m.F.eval(end.g).value / shrink;
+  const Real beta0 = m.beta_at(start.g).value, beta1 = m.beta_at(end.g).value;
+  const Real F0 = m.F_at(start.g).value / shrink, F1 = m.F_at(end.g).value / shrink;
   const Real t0 = (start.p / shrink) * beta0, t1 = (end.p / shrink) * beta1;
   const Real scaled_change = std::fabs((t1 - t0) + (F1 - F0));
   const Real scaled_scale = std::fabs(t0) + std::fabs(F0);
@@ -93,7 +93,7 @@ SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> rk4_step(const Field& f, const pha
 /// The same for a model (its shape found at each call).
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD phase_point<Real> rk4_step(const model<Real>& m, const phase_point<Real>& y, Real h) {
-  return rk4_step(flow_field<Real>{m, shape_of(m)}, y, h);
+  return rk4_step(flow_field_of(m), y, h);
 }
 
 /// Result of one Dormand–Prince step: the 5th-order solution, the embedded
@@ -139,24 +139,24 @@ SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const Field& f,
 template <class Real>
 SCALEHAM_INLINE SCALEHAM_HD dopri5_step_result<Real> dopri5_step(const model<Real>& m, const phase_point<Real>& y,
                                                  const phase_point<Real>& f0, Real h) {
-  return dopri5_step(flow_field<Real>{m, shape_of(m)}, y, f0, h);
+  return dopri5_step(flow_field_of(m), y, f0, h);
 }
 
 namespace detail {
 
 // Step functors: "advance y by h" for the event locator.
-template <class Real>
+template <class Real, class Model>
 struct rk4_advance {
-  flow_field<Real> f;
+  flow_field<Real, Model> f;
   SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
     return rk4_step(f, y, h);
   }
   static constexpr int evaluations = 4;
 };
 
-template <class Real>
+template <class Real, class Model>
 struct dopri5_advance {
-  flow_field<Real> f;
+  flow_field<Real, Model> f;
   phase_point<Real> f0;
   SCALEHAM_HD phase_point<Real> operator()(const phase_point<Real>& y, Real h) const {
     return dopri5_step(f, y, f0, h).y;
@@ -244,8 +244,8 @@ SCALEHAM_INLINE SCALEHAM_HD Real error_norm(const phase_point<Real>& e, const ph
 /// The path's result. A path that claims success has a finite H drift: H
 /// itself Inf/NaN at the start or the end (F or β infinite there, e.g. g
 /// stopped exactly on a pole) makes it non_finite.
-template <class Real>
-SCALEHAM_HD path_result<Real> finish(const model<Real>& m, const phase_point<Real>& y0,
+template <class Model, class Real>
+SCALEHAM_HD path_result<Real> finish(const Model& m, const phase_point<Real>& y0,
                                      const phase_point<Real>& end, Real ell, int steps,
                                      int rejected, int evaluations, status code) {
   const Real drift = relative_h_drift(m, y0, end);
@@ -261,12 +261,12 @@ namespace detail {
 /// (bitwise what the loop had there). integrate_rk4 starts it at step 0; the
 /// CPU backend's SIMD lanes hand a lane over to it at the step where that lane
 /// stops, so the stop is located exactly as here.
-template <class Real>
-SCALEHAM_HD path_result<Real> continue_rk4(const flow_field<Real>& f, const phase_point<Real>& y0,
+template <class Real, class Model>
+SCALEHAM_HD path_result<Real> continue_rk4(const flow_field<Real, Model>& f, const phase_point<Real>& y0,
                                            Real ell_end, int n_steps, const stop_events<Real>& events,
                                            int first, phase_point<Real> y) {
   const Real h = ell_end / Real(n_steps);
-  const rk4_advance<Real> advance{f};
+  const rk4_advance<Real, Model> advance{f};
   int evaluations = 4 * first;
   for (int i = first; i < n_steps; ++i) {
     const Real ell = h * Real(i);
@@ -301,13 +301,13 @@ SCALEHAM_HD status rk4_start_status(const phase_point<Real>& y0, Real ell_end, i
 /// n_steps equal RK4 steps, stopping early on an event or a non-finite state.
 /// Status: ok, target_reached, left_domain, non_finite, invalid_options
 /// (n_steps <= 0 or ell_end not finite), invalid_initial_state.
-template <class Real>
-SCALEHAM_HD path_result<Real> integrate_rk4(const model<Real>& m, const phase_point<Real>& y0,
+template <class Model, class Real>
+SCALEHAM_HD path_result<Real> integrate_rk4(const Model& m, const phase_point<Real>& y0,
                                             Real ell_end, int n_steps,
                                             const stop_events<Real>& events = {}) {
   const status start = rk4_start_status(y0, ell_end, n_steps, events);
   if (start != status::ok) return {y0, Real(0), 0, 0, 0, Real(0), start};
-  return detail::continue_rk4(flow_field<Real>{m, shape_of(m)}, y0, ell_end, n_steps, events, 0, y0);
+  return detail::continue_rk4(flow_field_of(m), y0, ell_end, n_steps, events, 0, y0);
 }
 
 /// True when the tolerances and budgets of `opt` make sense for precision Real.
@@ -386,14 +386,14 @@ SCALEHAM_INLINE SCALEHAM_HD Real dopri5_step_floor(const dopri5_options<Real>& o
 /// Starts a Dormand–Prince path: checks, f(y0) and the first step. Returns
 /// true with `state` ready for the loop, or false with the path already
 /// finished in `done` (invalid input, ℓ span 0, f(y0) not finite).
-template <class Real>
-SCALEHAM_HD bool begin_dopri5(const flow_field<Real>& field, const phase_point<Real>& y0, Real ell_end,
+template <class Real, class Model>
+SCALEHAM_HD bool begin_dopri5(const flow_field<Real, Model>& field, const phase_point<Real>& y0, Real ell_end,
                               const dopri5_options<Real>& opt, const stop_events<Real>& events,
                               dopri5_state<Real>& state, path_result<Real>& done) {
   using std::fabs;
   using std::fmax;
   using std::fmin;
-  const model<Real>& m = field.m;
+  const Model& m = field.m;
   const Real eps = real_limits<Real>::epsilon();
   if (!valid_options(opt) || !std::isfinite(ell_end)) {
     done = {y0, Real(0), 0, 0, 0, Real(0), status::invalid_options};
@@ -445,13 +445,13 @@ SCALEHAM_HD bool begin_dopri5(const flow_field<Real>& field, const phase_point<R
 /// begin_dopri5's state; the CPU backend's SIMD lanes hand a lane over to it
 /// (with bitwise the state this loop had there) when the lane's next attempt
 /// is anything but a plain accepted or rejected step.
-template <class Real>
-SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, const phase_point<Real>& y0,
+template <class Real, class Model>
+SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real, Model>& field, const phase_point<Real>& y0,
                                               Real ell_end, const dopri5_options<Real>& opt,
                                               const stop_events<Real>& events, dopri5_state<Real> st) {
   using std::fabs;
   using std::fmin;
-  const model<Real>& m = field.m;
+  const Model& m = field.m;
   const Real direction = ell_end > Real(0) ? Real(1) : Real(-1);
   phase_point<Real> y = st.y, f = st.f;
   Real h = st.h, ell = st.ell;
@@ -497,7 +497,7 @@ SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, con
     const status event = detail::crossed_event(events, y.g, trial.y.g, level);
     if (event != status::ok) {
       Real theta;
-      const detail::dopri5_advance<Real> advance{field, f};
+      const detail::dopri5_advance<Real, Model> advance{field, f};
       const phase_point<Real> at =
           detail::locate_crossing(advance, y, trial.y, h, level, theta, evaluations);
       return detail::finish(m, y0, at, ell + theta * h, steps, rejected, evaluations, event);
@@ -518,11 +518,11 @@ SCALEHAM_HD path_result<Real> continue_dopri5(const flow_field<Real>& field, con
 /// RMS norm over g, p, S), rejected steps retried smaller.
 /// Status: ok, target_reached, left_domain, non_finite (no finite step could be
 /// found), max_steps, step_size_underflow, invalid_options, invalid_initial_state.
-template <class Real>
-SCALEHAM_HD path_result<Real> integrate_dopri5(const model<Real>& m, const phase_point<Real>& y0,
+template <class Model, class Real>
+SCALEHAM_HD path_result<Real> integrate_dopri5(const Model& m, const phase_point<Real>& y0,
                                                Real ell_end, const dopri5_options<Real>& opt = {},
                                                const stop_events<Real>& events = {}) {
-  const flow_field<Real> field{m, shape_of(m)};
+  const auto field = flow_field_of(m);
   dopri5_state<Real> state;
   path_result<Real> done;
   if (!begin_dopri5(field, y0, ell_end, opt, events, state, done)) return done;

@@ -1,0 +1,131 @@
+// [model] of a configuration (config_parser.hpp): the built-in models'
+// coefficients (b0..b4, f_m4..f4, lambda, A), or β and F as formulas in g and
+// the parameters declared in [model.parameters] (expression_parser.hpp),
+// which become slots param_x0.. of the parameter vector and can be swept like
+// any other.
+#include <cctype>
+
+#include "config_parser.hpp"
+#include "expression_parser.hpp"
+
+namespace scaleham::config_reading {
+
+namespace {
+
+/// Characters (UTF-8 code points) in `text`: the unit of a formula's columns.
+int characters(std::string_view text) {
+  int n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+bool is_identifier(std::string_view name) {
+  if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+/// Whether formula `program` reads parameter `index`.
+bool reads_parameter(const expression_program& program, int index) {
+  for (int i = 0; i < program.steps; ++i)
+    if (program.op[i] == expression_op::parameter && program.a[i] == index) return true;
+  return false;
+}
+
+}  // namespace
+
+void config_parser::read_model(const toml::table& t) {
+  check_keys(t, "model", known_keys("model"));
+  const toml::node* beta = t.get("beta");
+  const toml::node* F = t.get("F");
+  if (beta == nullptr && F == nullptr) {
+    if (const toml::node* node = t.get("parameters"))
+      fail(node->source(), "model.parameters",
+           "declares parameters of formulas, but model.beta and model.F are not given (the built-in "
+           "models take b0..b4, f_m4..f4, lambda and A in [model])");
+    read_parameters(t, "model");
+    return;
+  }
+  // Both or neither: half a formula model has no meaning for the other half's
+  // coefficients (the paper's model as formulas: beta = "lambda*g", F = "A/g").
+  if (beta == nullptr || F == nullptr) {
+    const toml::node& given = beta != nullptr ? *beta : *F;
+    fail(given.source(), beta != nullptr ? "model.beta" : "model.F",
+         fmt::format("a formula model needs both model.beta and model.F (missing: model.{}; the paper's "
+                     "model is beta = \"lambda*g\", F = \"A/g\")",
+                     beta == nullptr ? "beta" : "F"));
+  }
+  for (auto&& [key, node] : t) {
+    (void)node;
+    const parameter_info* p = find_parameter(key.str());
+    if (p != nullptr && p->section == "model")
+      fail(key.source(), join("model", key.str()),
+           "a coefficient of the built-in models, but beta and F are formulas here; the formulas' "
+           "parameters are declared in [model.parameters]");
+  }
+  if (const toml::node* node = t.get("parameters")) read_formula_parameters(*node);
+  formula_config& formulas = config_.formulas;
+  auto programs = std::make_shared<model_formulas>();
+  formulas.beta = string(*beta, "model.beta");
+  formulas.F = string(*F, "model.F");
+  programs->beta = read_formula(*beta, "model.beta");
+  programs->F = read_formula(*F, "model.F");
+  for (std::size_t i = 0; i < formulas.parameters.size(); ++i)
+    if (!reads_parameter(programs->beta, int(i)) && !reads_parameter(programs->F, int(i))) {
+      const std::string key = "model.parameters." + formulas.parameters[i];
+      fail(base_node_[param_x0 + i]->source(), key,
+           fmt::format("declared, but neither model.beta nor model.F uses '{}'", formulas.parameters[i]));
+    }
+  formulas.programs = std::move(programs);
+}
+
+void config_parser::read_formula_parameters(const toml::node& node) {
+  const toml::table* table = node.as_table();
+  if (table == nullptr)
+    fail(node.source(), "model.parameters",
+         fmt::format("expected a table of name = default value ([model.parameters]), got {}", type_words(node)));
+  std::vector<std::string>& declared = config_.formulas.parameters;
+  for (auto&& [key, value] : *table) {
+    const std::string name(key.str());
+    const std::string path = "model.parameters." + name;
+    if (!is_identifier(name))
+      fail(key.source(), path,
+           "a parameter name is a letter or '_' followed by letters, digits or '_' (it appears in formulas)");
+    if (name == "g" || is_function_name(name))
+      fail(key.source(), path,
+           fmt::format("'{}' is {} in formulas; choose another name", name,
+                       name == "g" ? "the coupling" : "a function"));
+    if (const parameter_info* p = find_parameter(name); p != nullptr && p->section != "model")
+      fail(key.source(), path,
+           fmt::format("'{}' is already the parameter {} of [{}]; choose another name", name,
+                       param_name(p->slot), p->section));
+    if (declared.size() == std::size_t(max_model_parameters))
+      fail(key.source(), path, fmt::format("too many parameters: a formula model has at most {}", max_model_parameters));
+    const int slot = param_x0 + int(declared.size());
+    declared.push_back(name);
+    set_base(parameter_table[slot], finite_number(value, path), value, path);
+  }
+}
+
+expression_program config_parser::read_formula(const toml::node& node, std::string_view key) const {
+  const std::string text = string(node, key);
+  try {
+    return parse_expression(text, config_.formulas.parameters);
+  } catch (const expression_error& e) {
+    // The file's column when the string is written plainly on one line (its
+    // region is the text and two quotes): the formula's column is then
+    // counted from the opening quote. Otherwise the formula's own column.
+    const toml::source_region& where = node.source();
+    const bool plain = !is_override_source(where) && where.begin.line > 0 &&
+                       where.begin.line == where.end.line &&
+                       int(where.end.column) - int(where.begin.column) == characters(text) + 2;
+    const std::string token = e.token.empty() ? "the end of the formula" : "'" + shown(e.token) + "'";
+    const std::string message = fmt::format("at {} (column {} of \"{}\"): {}", token, e.column, shown(text), e.reason);
+    if (plain)
+      throw config_error(fmt::format("{}:{}:{}: key '{}': {}", source_, where.begin.line,
+                                     where.begin.column + unsigned(e.column), key, message));
+    fail(where, key, message);
+  }
+}
+
+}  // namespace scaleham::config_reading
