@@ -63,6 +63,9 @@ void config_parser::read_model(const toml::table& t) {
            "a coefficient of the built-in models, but beta and F are formulas here; the formulas' "
            "parameters are declared in [model.parameters]");
   }
+  // The built-in coefficients are not the model: zero, so nothing reads
+  // their defaults (B_rel_err, the paper's prediction from b1 and f_m1, is NaN).
+  for (int slot = param_b0; slot <= param_f4; ++slot) config_.base[slot] = 0.0;
   if (const toml::node* node = t.get("parameters")) read_formula_parameters(*node);
   formula_config& formulas = config_.formulas;
   auto programs = std::make_shared<model_formulas>();
