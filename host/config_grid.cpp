@@ -200,7 +200,15 @@ parameter_info config_parser::axis_parameter(const std::string& name, const toml
                                              const std::string& key) const {
   const std::vector<std::string>& declared = config_.formulas.parameters;
   const auto d = std::find(declared.begin(), declared.end(), name);
-  if (d != declared.end()) return parameter_table[param_x0 + (d - declared.begin())];
+  if (d != declared.end()) {
+    // The declared parameter's slot (a coefficient's when the formulas run
+    // as the built-in model), with what a declared parameter admits: any
+    // finite number, no unit unless the axis gives one.
+    parameter_info info = parameter_table[config_.formulas.slots[std::size_t(d - declared.begin())]];
+    info.unit = "";
+    info.admissible = bound::any;
+    return info;
+  }
   const parameter_info* p = find_parameter(name);
   const bool formulas = config_.uses_formulas();
   if (p != nullptr && formulas && p->section == "model")

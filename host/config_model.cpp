@@ -5,8 +5,12 @@
 // any other.
 #include <cctype>
 
+#include <cstdlib>
+#include <optional>
+
 #include "config_parser.hpp"
 #include "expression_parser.hpp"
+#include "formula_lowering.hpp"
 
 namespace scaleham::config_reading {
 
@@ -79,6 +83,34 @@ void config_parser::read_model(const toml::table& t) {
       fail(base_node_[param_x0 + i]->source(), key,
            fmt::format("declared, but neither model.beta nor model.F uses '{}'", formulas.parameters[i]));
     }
+  // Polynomials in g with a number or one parameter per coefficient run as
+  // the built-in model (formula_lowering.hpp), unless SCALEHAM_FORMULAS=interpret
+  // asks for the interpreter (tests and benchmarks compare the two).
+  formulas.slots.clear();
+  for (std::size_t i = 0; i < formulas.parameters.size(); ++i) formulas.slots.push_back(param_x0 + int(i));
+  const char* path = std::getenv("SCALEHAM_FORMULAS");
+  if (path != nullptr && *path != '\0' && std::string_view(path) != "interpret" && std::string_view(path) != "auto")
+    throw config_error(fmt::format("SCALEHAM_FORMULAS={}: expected interpret or auto (or unset)", shown(path)));
+  const bool interpret = path != nullptr && std::string_view(path) == "interpret";
+  if (const std::optional<builtin_form> form =
+          interpret ? std::nullopt : builtin_form_of(*programs, int(formulas.parameters.size()))) {
+    for (int slot = param_b0; slot <= param_f4; ++slot) {
+      const int parameter = form->parameter_of[std::size_t(slot)];
+      config_.base[slot] = parameter >= 0 ? config_.base[param_x0 + parameter] : form->coefficient[std::size_t(slot)];
+      if (parameter >= 0) {
+        base_node_[slot] = base_node_[param_x0 + parameter];
+        base_key_[slot] = base_key_[param_x0 + parameter];
+      }
+    }
+    for (std::size_t i = 0; i < formulas.parameters.size(); ++i) {
+      const int x = param_x0 + int(i);
+      formulas.slots[i] = form->slot_of_parameter[i];
+      config_.base[x] = 0.0;
+      base_node_[x] = nullptr;
+      base_key_[x].clear();
+    }
+    formulas.runs_as_builtin = true;
+  }
   formulas.programs = std::move(programs);
 }
 

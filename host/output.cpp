@@ -55,14 +55,8 @@ void check_names(const sweep_config& config) {
         "output.curves needs the relaxation-time curves, which are switched off ([fit] enabled = false)");
 }
 
-/// The parameter an axis sets: its canonical name (b1 for lambda), or a
-/// formula parameter's declared name (the axis's own).
-std::string parameter_of(const axis_config& axis) {
-  return axis.slot >= param_x0 ? axis.name : param_name(axis.slot);
-}
-
-std::string axis_long_name(const axis_config& axis) {
-  const std::string parameter = parameter_of(axis);
+std::string axis_long_name(const sweep_config& config, const axis_config& axis) {
+  const std::string parameter = config.parameter_name(axis.slot);
   return parameter == axis.name ? "sweep axis " + axis.name
                                 : fmt::format("sweep axis {} (parameter {})", axis.name, parameter);
 }
@@ -160,8 +154,8 @@ std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& confi
       throw output_error(fmt::format("axis {} has {} coordinates but the grid has {} points along it", axis.name,
                                      coordinates.size(), shape[d]));
     h5::dataset scale = h5::write_vector(location, axis.name, coordinates);
-    h5::describe(scale.get(), units_or_one(axis.unit), axis_long_name(axis));
-    h5::write_attribute(scale.get(), "parameter", parameter_of(axis));
+    h5::describe(scale.get(), units_or_one(axis.unit), axis_long_name(config, axis));
+    h5::write_attribute(scale.get(), "parameter", config.parameter_name(axis.slot));
     h5::set_scale(scale.get(), axis.name);
     scales.push_back(std::move(scale));
   }
@@ -356,11 +350,11 @@ void result_writer<Real>::state::create(const sweep_config& config) {
                                            options.virtual_parts);
     h5::describe(set.get(), units_or_one(axis.unit),
                  config.paired
-                     ? fmt::format("{}, coordinate i of its axis at point i (paired grid)", axis_long_name(axis))
-                     : fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(axis),
+                     ? fmt::format("{}, coordinate i of its axis at point i (paired grid)", axis_long_name(config, axis))
+                     : fmt::format("{}, sampled {} in [{}, {}] (Halton base {})", axis_long_name(config, axis),
                                    axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo,
                                    axis.hi, halton_base(static_cast<int>(a))));
-    h5::write_attribute(set.get(), "parameter", parameter_of(axis));
+    h5::write_attribute(set.get(), "parameter", config.parameter_name(axis.slot));
     attach_scales(set.get(), scales_of(scales.size() - 1), labels);
     parameters.push_back(make_output(std::move(set), h5::native_type<Real>(), level));
     axis_slots.push_back(axis.slot);

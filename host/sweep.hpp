@@ -73,7 +73,7 @@ class sweep_plan {
     spec_.grid.paired = config.paired;
     spec_.grid.n_points = config.random_points;
     spec_.settings = settings_as<Real>(config.settings);
-    formulas_ = config.formulas.programs;
+    if (config.interprets_formulas()) formulas_ = config.formulas.programs;
     spec_.formulas = formulas_.get();
   }
   sweep_plan(sweep_plan&&) noexcept = default;

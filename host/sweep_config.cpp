@@ -25,8 +25,8 @@ std::vector<std::uint64_t> sweep_config::shape() const {
 }
 
 std::string sweep_config::parameter_name(int slot) const {
-  const int i = slot - param_x0;
-  if (i >= 0 && std::size_t(i) < formulas.parameters.size()) return formulas.parameters[std::size_t(i)];
+  for (std::size_t i = 0; i < formulas.slots.size(); ++i)
+    if (formulas.slots[i] == slot) return formulas.parameters[i];
   return param_name(slot);
 }
 

@@ -50,6 +50,11 @@ struct formula_config {
   std::vector<std::string> parameters;  ///< declared names: parameter i is slot param_x0 + i
   /// The compiled formulas (shared: sweep_spec points into them), or null.
   std::shared_ptr<const model_formulas> programs;
+  /// Whether they run as the built-in model (formula_lowering.hpp): each
+  /// parameter then sits in the coefficient slot it multiplies, not in x0..
+  bool runs_as_builtin = false;
+  /// The slot of each declared parameter (param_x0 + i, or its coefficient slot).
+  std::vector<int> slots;
 };
 
 struct sweep_config {
@@ -77,8 +82,10 @@ struct sweep_config {
   point_settings<double> settings;  ///< integrator, tolerances, domain, p0 mode, quadrature
   formula_config formulas;          ///< β and F as formulas, if written so
 
-  /// Whether β and F are formulas (else the built-in models).
+  /// Whether β and F are written as formulas (else the built-in models).
   bool uses_formulas() const { return formulas.programs != nullptr; }
+  /// Whether the formulas are interpreted (not run as the built-in model).
+  bool interprets_formulas() const { return uses_formulas() && !formulas.runs_as_builtin; }
   /// The name of a parameter slot: a formula parameter's declared name, else param_name.
   std::string parameter_name(int slot) const;
 

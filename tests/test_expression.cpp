@@ -7,10 +7,13 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
 #include "expression_parser.hpp"
+#include "formula_lowering.hpp"
 #include "scaleham/expression.hpp"
 
 namespace {
@@ -222,3 +225,55 @@ TEST(Expression, TooLongAFormulaIsRefusedNotTruncated) {
 }
 
 }  // namespace
+
+namespace {
+
+/// The built-in form of beta and F in parameters lambda, A, b2 (or nothing).
+std::optional<scaleham::builtin_form> form_of(const char* beta, const char* F) {
+  const std::vector<std::string> declared = {"lambda", "A", "b2"};
+  scaleham::model_formulas m;
+  m.beta = parse_expression(beta, declared);
+  m.F = parse_expression(F, declared);
+  int used = 0;
+  for (const std::string& name : declared)
+    used += std::string(beta).find(name) != std::string::npos || std::string(F).find(name) != std::string::npos;
+  return scaleham::builtin_form_of(m, used);
+}
+
+}  // namespace
+
+TEST(FormulaLowering, PolynomialsWithOneParameterPerCoefficientRunAsTheBuiltinModel) {
+  using namespace scaleham;
+  // The paper's model: lambda in b1, A in f_m1, every other coefficient 0.
+  const auto paper = form_of("lambda*g", "A/g");
+  ASSERT_TRUE(paper.has_value());
+  EXPECT_EQ(paper->slot_of_parameter[0], param_b1);
+  EXPECT_EQ(paper->slot_of_parameter[1], param_f_m1);
+  for (int slot = param_b0; slot <= param_f4; ++slot)
+    if (slot != param_b1 && slot != param_f_m1) {
+      EXPECT_EQ(paper->parameter_of[std::size_t(slot)], -1) << param_name(slot);
+      EXPECT_EQ(paper->coefficient[std::size_t(slot)], 0.0) << param_name(slot);
+    }
+  // Numbers, sums, products, integer powers and division by a monomial.
+  const auto more = form_of("g*lambda + b2*g^2 - 0.5", "(A + 2*g)/g + 3/g^4 + g^4/8");
+  ASSERT_TRUE(more.has_value());
+  EXPECT_EQ(more->slot_of_parameter[2], param_b2);
+  EXPECT_EQ(more->coefficient[param_b0], -0.5);
+  EXPECT_EQ(more->coefficient[param_f0], 2.0);
+  EXPECT_EQ(more->coefficient[param_f_m4], 3.0);
+  EXPECT_EQ(more->coefficient[param_f4], 0.125);
+  EXPECT_EQ(more->parameter_of[param_f_m1], 1);
+  // What is not such a polynomial is interpreted.
+  for (const auto& [beta, F] : std::vector<std::pair<const char*, const char*>>{
+           {"lambda*g", "-A/g"},               // -A is not one parameter
+           {"2*lambda*g", "A/g"},              // nor is 2 lambda
+           {"lambda*g + lambda*g^2", "A/g"},   // lambda in two coefficients
+           {"lambda*g^5", "A/g"},              // beta beyond degree 4
+           {"lambda*g", "A/g^5"},              // F beyond g^-4
+           {"lambda*g", "A/g^1.5"},            // not an integer power
+           {"lambda*g/(1 + g)", "A/g"},        // not a monomial below the line
+           {"lambda*g", "A*exp(g)"},           // a function of g
+           {"lambda*g", "A/g + 1/A"}}) {       // a coefficient that is a formula of A
+    EXPECT_FALSE(form_of(beta, F).has_value()) << beta << ", " << F;
+  }
+}

@@ -11,8 +11,10 @@ every dataset is equivalent, 1 otherwise (a report per dataset on stdout),
 2 on bad usage. Needs Python >= 3.11 (tomllib), numpy and h5py.
 
 --formula-model: GOT is the same sweep with β and F written as formulas
-(numerics.md §11); the configurations may differ in [model] only, and GOT's
-B_rel_err (the paper's prediction from b1 and f_m1) must be NaN throughout.
+(numerics.md §11); the configurations may differ in [model] only. GOT's
+B_rel_err (the departure from the paper's prediction A/(λc)) is NaN
+throughout when its formulas are interpreted (they have no b1, f_m1): then
+not compared.
 """
 import argparse
 import sys
@@ -284,8 +286,8 @@ def compare(got_path, want_path, verbose=False, formula_model=False):
                             dB / np.abs(B) + dTg / np.abs(wf["Tg"]) + 2 * (dTg + dT) / np.abs(wf["Tg"] - T_vf) + derived,
                             0.0)
                 rel_err = get("fit/B_rel_err", w)
-                if rel_err is not None and formula_model:
-                    check("fit/B_rel_err", np.isnan(get("fit/B_rel_err", g)))
+                if rel_err is not None and formula_model and np.isnan(get("fit/B_rel_err", g)).all():
+                    pass  # interpreted formulas have no b1, f_m1: no paper prediction
                 elif rel_err is not None:
                     check_close("fit/B_rel_err", fitted, 0.0,
                                 dB / np.abs(B) * np.abs(1.0 + rel_err.astype(np.float64)) + derived)
