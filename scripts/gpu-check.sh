@@ -45,7 +45,7 @@
 # SCALEHAM_SANITIZE_FILTER (gtest filters), SCALEHAM_GPU_CHECK_BUDGET (seconds),
 # SCALEHAM_GPU_CHECK_ONLY (a bash regex of step names: a rerun of some steps,
 # e.g. 'gtest|compare|memcheck'; the others are recorded as not selected).
-# Steps, in order: env libs gtest_gpu binding_cuda compare_double compare_float
+# Steps, in order: env libs gtest_gpu binding_cuda formula_cuda compare_double compare_float
 # run_1e6_fit-{on,off}_c{4,0} bench_gpu sanitize_memcheck peer_jax_1e6
 # peer_torch_1e6 sanitize_{initcheck,racecheck,synccheck} run_1e7_fit-on_c4
 # run_1e7_fit-off_c0 peer_jax_1e7 peer_torch_1e7.
@@ -506,6 +506,56 @@ step_binding() {
   with_libs python3 "$repo_root/scripts/gpu_check_binding.py" "$bin" "$work" "$backend"
 }
 
+# Internal step: formula models on the GPU. Formulas that are polynomials
+# with a parameter per coefficient run as the built-in model (docs/config.md,
+# Formulas): their file must equal the coefficients' file bit for bit on the
+# backend; a formula the GPU cannot run yet must be refused (exit 1, saying why).
+step_formula() {
+  local backend=$1 rc=0
+  local sweep='[flow]
+g0 = 100.0
+ell = -10.0
+[[grid.axis]]
+name = "lambda"
+linspace = [0.05, 0.15, 64]
+[[grid.axis]]
+name = "A"
+linspace = [25.0, 75.0, 64]
+'
+  printf '[model]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\n%s' "$sweep" >"$work/formula-builtin.toml"
+  printf '[model]\nbeta = "lambda*g + b2*g^2"\nF = "A/g"\n[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\n%s' \
+    "$sweep" >"$work/formula-lowered.toml"
+  printf '[model]\nbeta = "lambda*g/(1 + g/400)"\nF = "A/g"\n[model.parameters]\nlambda = 0.1\nA = 50.0\n%s' \
+    "$sweep" >"$work/formula-rational.toml"
+  local name
+  for name in builtin lowered; do
+    with_libs "$bin/scaleham" run "$work/formula-$name.toml" -o "$work/formula-$name.h5" --quiet --force \
+      --backend "$backend" || return $?
+  done
+  python3 - "$work/formula-builtin.h5" "$work/formula-lowered.h5" <<'PY' || rc=$?
+import sys, h5py
+def data(path):
+    found = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: found.__setitem__(n, o[...].tobytes()) if isinstance(o, h5py.Dataset) else None)
+    return found
+a, b = data(sys.argv[1]), data(sys.argv[2])
+differ = sorted(k for k in a if a[k] != b.get(k))
+print("formulas run as the built-in model: " + ("bitwise equal" if not differ and a.keys() == b.keys() else f"DIFFER in {differ}"))
+sys.exit(1 if differ or a.keys() != b.keys() else 0)
+PY
+  ((rc == 0)) || return "$rc"
+  local refused=0
+  with_libs "$bin/scaleham" run "$work/formula-rational.toml" -o "$work/formula-rational.h5" --quiet --force \
+    --backend "$backend" 2>"$work/formula-rational.err" || refused=$?
+  cat "$work/formula-rational.err"
+  if [[ $backend == cuda ]] && ! { ((refused == 1)) && grep -q "formula models" "$work/formula-rational.err"; }; then
+    echo "an interpreted formula on cuda: expected exit 1 naming formula models, got exit $refused"
+    return 1
+  fi
+  return 0
+}
+
 step_gtest() {
   with_libs "$bin/scaleham_host_tests" --gtest_filter="$gpu_test_filter" --gtest_output="json:$1"
 }
@@ -589,6 +639,7 @@ run_check() {
   local binding_backend=cuda
   [[ $tiny == 1 ]] && binding_backend=cpu
   run_step binding_cuda 60 bash "$script" __step binding "$binding_backend"
+  run_step formula_cuda 40 bash "$script" __step formula "$binding_backend"
   run_step compare_double 90 bash "$script" __step compare double "$cmp_l" "$cmp_a"
   run_step compare_float 90 bash "$script" __step compare float "$cmp_l" "$cmp_a"
   local fit compression label
@@ -707,14 +758,14 @@ dry_run() {
 import json, os, sys
 summary = json.load(open(sys.argv[1]))
 steps = {s["name"]: s for s in summary["steps"]}
-expected = ["env", "libs", "gtest_gpu", "binding_cuda", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
+expected = ["env", "libs", "gtest_gpu", "binding_cuda", "formula_cuda", "compare_double", "compare_float", "run_1e6_fit-on_c4", "run_1e6_fit-on_c0",
             "run_1e6_fit-off_c4", "run_1e6_fit-off_c0", "bench_gpu", "sanitize_memcheck", "peer_jax_1e6",
             "peer_torch_1e6", "sanitize_initcheck", "sanitize_racecheck", "sanitize_synccheck", "run_1e7_fit-on_c4",
             "run_1e7_fit-off_c0", "peer_jax_1e7", "peer_torch_1e7"]
 bad = [n for n in expected if n not in steps]
 if bad:
     print("dry-run: steps missing from the summary:", bad)
-for name in ("libs", "gtest_gpu", "binding_cuda", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6", "peer_jax_1e7", "peer_torch_1e7"):
+for name in ("libs", "gtest_gpu", "binding_cuda", "formula_cuda", "bench_gpu", "peer_jax_1e6", "peer_torch_1e6", "peer_jax_1e7", "peer_torch_1e7"):
     if name in steps and steps[name]["status"] not in ("ok", "skipped"):
         bad.append(name)
         print(f"dry-run: {name} must pass (or skip cleanly) without a GPU: {steps[name]['status']} {steps[name]['note']}")
@@ -781,6 +832,7 @@ case $1 in
       stage) stage_source=$1; stage "$1" "$2" 1 ;;  # by hand: __step stage BUILD_DIR DEST
       gtest) step_gtest "$@" ;;
       binding) step_binding "$@" ;;
+      formula) step_formula "$@" ;;
       sweep) step_sweep "$@" ;;
       compare) step_compare "$@" ;;
       sanitize) step_sanitize "$@" ;;
