@@ -9,7 +9,7 @@ four ways:
   builtin      [model] lambda, b2, A, f0: the built-in polynomial model
   lowered      beta = "lambda*g + b2*g^2", F = "A/g + f0": runs as the
                built-in model (formula_lowering.hpp), expected equal
-  interpreted  the same formulas with SCALEHAM_FORMULAS=interpret: the
+  interpreted  the same formulas with `interpret = true`: the
                forward-mode interpreter (expression.hpp), point by point
   rational     beta = "lambda*g/(1 + g/gs)", F = "A/g + f0*exp(-g/g1)":
                only formulas can write it (interpreted)
@@ -43,9 +43,8 @@ MODELS = {
     "builtin": ("[model]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
     "lowered": ('[model]\nbeta = "lambda*g + b2*g^2"\nF = "A/g + f0"\n'
                 "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
-    "interpreted": ('[model]\nbeta = "lambda*g + b2*g^2"\nF = "A/g + f0"\n'
-                    "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n",
-                    {"SCALEHAM_FORMULAS": "interpret"}),
+    "interpreted": ('[model]\ninterpret = true\nbeta = "lambda*g + b2*g^2"\nF = "A/g + f0"\n'
+                    "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
     "rational": ('[model]\nbeta = "lambda*g/(1 + g/gs)"\nF = "A/g + f0*exp(-g/g1)"\n'
                  "[model.parameters]\nlambda = 0.1\ngs = 400.0\nA = 50.0\nf0 = 0.25\ng1 = 30.0\n", {}),
 }

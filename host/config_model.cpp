@@ -5,12 +5,12 @@
 // any other.
 #include <cctype>
 
-#include <cstdlib>
 #include <optional>
 
 #include "config_parser.hpp"
 #include "expression_parser.hpp"
 #include "formula_lowering.hpp"
+#include "output_fields.hpp"
 
 namespace scaleham::config_reading {
 
@@ -43,10 +43,11 @@ void config_parser::read_model(const toml::table& t) {
   const toml::node* beta = t.get("beta");
   const toml::node* F = t.get("F");
   if (beta == nullptr && F == nullptr) {
-    if (const toml::node* node = t.get("parameters"))
-      fail(node->source(), "model.parameters",
-           "declares parameters of formulas, but model.beta and model.F are not given (the built-in "
-           "models take b0..b4, f_m4..f4, lambda and A in [model])");
+    for (const char* key : {"parameters", "interpret"})
+      if (const toml::node* node = t.get(key))
+        fail(node->source(), join("model", key),
+             "is about formulas, but model.beta and model.F are not given (the built-in models take "
+             "b0..b4, f_m4..f4, lambda and A in [model])");
     read_parameters(t, "model");
     return;
   }
@@ -84,14 +85,14 @@ void config_parser::read_model(const toml::table& t) {
            fmt::format("declared, but neither model.beta nor model.F uses '{}'", formulas.parameters[i]));
     }
   // Polynomials in g with a number or one parameter per coefficient run as
-  // the built-in model (formula_lowering.hpp), unless SCALEHAM_FORMULAS=interpret
-  // asks for the interpreter (tests and benchmarks compare the two).
+  // the built-in model (formula_lowering.hpp), unless `interpret = true`
+  // asks for the interpreter (tests and benchmarks compare the two). A key of
+  // the configuration, not of the environment: a resumed run, the shards and
+  // the MPI ranks of one sweep all read the same text.
   formulas.slots.clear();
   for (std::size_t i = 0; i < formulas.parameters.size(); ++i) formulas.slots.push_back(param_x0 + int(i));
-  const char* path = std::getenv("SCALEHAM_FORMULAS");
-  if (path != nullptr && *path != '\0' && std::string_view(path) != "interpret" && std::string_view(path) != "auto")
-    throw config_error(fmt::format("SCALEHAM_FORMULAS={}: expected interpret or auto (or unset)", shown(path)));
-  const bool interpret = path != nullptr && std::string_view(path) == "interpret";
+  const toml::node* interpret_node = t.get("interpret");
+  const bool interpret = interpret_node != nullptr && boolean(*interpret_node, "model.interpret");
   if (const std::optional<builtin_form> form =
           interpret ? std::nullopt : builtin_form_of(*programs, int(formulas.parameters.size()))) {
     for (int slot = param_b0; slot <= param_f4; ++slot) {
@@ -130,6 +131,16 @@ void config_parser::read_formula_parameters(const toml::node& node) {
       fail(key.source(), path,
            fmt::format("'{}' is {} in formulas; choose another name", name,
                        name == "g" ? "the coupling" : "a function"));
+    // Swept, the name is a dataset of the output beside the results.
+    for (const auto& f : result_fields<double>())
+      if (name == f.name)
+        fail(key.source(), path,
+             fmt::format("'{}' is the name of the result /{}/{}; choose another name (an axis over it "
+                         "would clash with it in the output)",
+                         name, group_name(f.group), f.name));
+    if (name == "T" || name == "log_tau" || name == "point")
+      fail(key.source(), path,
+           fmt::format("'{}' names a dataset of the output; choose another name", name));
     if (const parameter_info* p = find_parameter(name); p != nullptr && p->section != "model")
       fail(key.source(), path,
            fmt::format("'{}' is already the parameter {} of [{}]; choose another name", name,

@@ -103,7 +103,7 @@ std::vector<std::string_view> parameter_names(std::string_view section) {
 
 /// Keys of a section that are not parameters.
 std::vector<std::string_view> setting_keys(std::string_view section) {
-  if (section == "model") return {"beta", "F", "parameters"};
+  if (section == "model") return {"beta", "F", "parameters", "interpret"};
   if (section == "flow")
     return {"integrator", "rtol", "atol", "max_steps", "rk4_steps", "g_min", "g_max", "g_target"};
   if (section == "action") return {"rtol", "atol", "max_intervals"};

@@ -92,8 +92,10 @@ laurent_terms power(const laurent_terms& a, int n) {
 laurent_terms terms_of(const expression_program& p) {
   std::vector<laurent_terms> step(std::size_t(p.steps));
   for (int i = 0; i < p.steps; ++i) {
-    const laurent_terms& a = step[p.a[i]];
-    const laurent_terms& b = step[p.b[i]];
+    // The operands are steps for the operations (a parameter step's `a` is
+    // the parameter's index instead): read them only there.
+    const auto a = [&]() -> const laurent_terms& { return step[p.a[i]]; };
+    const auto b = [&]() -> const laurent_terms& { return step[p.b[i]]; };
     laurent_terms& out = step[std::size_t(i)];
     switch (p.op[i]) {
       case expression_op::constant:
@@ -102,12 +104,12 @@ laurent_terms terms_of(const expression_program& p) {
         break;
       case expression_op::variable: out = std::map<int, term>{{1, term{-1, 1.0}}}; break;
       case expression_op::parameter: out = std::map<int, term>{{0, term{int(p.a[i]), 0.0}}}; break;
-      case expression_op::add: out = add(a, b, 1); break;
-      case expression_op::subtract: out = add(a, b, -1); break;
-      case expression_op::multiply: out = multiply(a, b); break;
-      case expression_op::divide: out = divide(a, b); break;
-      case expression_op::negate: out = add(std::map<int, term>{}, a, -1); break;
-      case expression_op::integer_power: out = power(a, int(p.value[i])); break;
+      case expression_op::add: out = add(a(), b(), 1); break;
+      case expression_op::subtract: out = add(a(), b(), -1); break;
+      case expression_op::multiply: out = multiply(a(), b()); break;
+      case expression_op::divide: out = divide(a(), b()); break;
+      case expression_op::negate: out = add(std::map<int, term>{}, a(), -1); break;
+      case expression_op::integer_power: out = power(a(), int(p.value[i])); break;
       default: out = std::nullopt; break;  // functions, and powers the parser did not make integer
     }
   }

@@ -156,6 +156,7 @@ std::vector<h5::dataset> create_scales(hid_t location, const sweep_config& confi
     h5::dataset scale = h5::write_vector(location, axis.name, coordinates);
     h5::describe(scale.get(), units_or_one(axis.unit), axis_long_name(config, axis));
     h5::write_attribute(scale.get(), "parameter", config.parameter_name(axis.slot));
+    h5::write_attribute(scale.get(), "slot", std::string(param_name(axis.slot)));
     h5::set_scale(scale.get(), axis.name);
     scales.push_back(std::move(scale));
   }
@@ -355,6 +356,7 @@ void result_writer<Real>::state::create(const sweep_config& config) {
                                    axis.kind == axis_kind::logspace ? "log-uniformly" : "uniformly", axis.lo,
                                    axis.hi, halton_base(static_cast<int>(a))));
     h5::write_attribute(set.get(), "parameter", config.parameter_name(axis.slot));
+    h5::write_attribute(set.get(), "slot", std::string(param_name(axis.slot)));
     attach_scales(set.get(), scales_of(scales.size() - 1), labels);
     parameters.push_back(make_output(std::move(set), h5::native_type<Real>(), level));
     axis_slots.push_back(axis.slot);

@@ -18,6 +18,7 @@
 
 #include "scaleham/config.hpp"
 #include "scaleham/model.hpp"
+#include "scaleham/numeric.hpp"
 #include "scaleham/parameters.hpp"
 
 namespace scaleham {
@@ -134,8 +135,17 @@ struct expression_model {
     return evaluate(formulas->beta, g, params + param_x0);
   }
   SCALEHAM_HD value_slope<Real> F_at(Real g) const { return evaluate(formulas->F, g, params + param_x0); }
-  /// A pole at 0: F(0) is not a finite number (A/g, log g, g^-0.5, ...).
-  SCALEHAM_HD bool F_singular_at_zero() const { return !std::isfinite(F_at(Real(0)).value); }
+  /// A pole at 0, probed at 0 and at ± the smallest normal number m: F not
+  /// finite at ±m (A/g^2, log g, exp(-1/g) from below), or not finite at 0
+  /// and of at least √max_finite at ±m (A/g with A not tiny). A hole at 0
+  /// (A·g/g; A/g with A = 0, as the built-in model sees it) is not a pole.
+  SCALEHAM_HD bool F_singular_at_zero() const {
+    const Real m = real_limits<Real>::min_normal();
+    const Real above = F_at(m).value, below = F_at(-m).value;
+    if (!std::isfinite(above) || !std::isfinite(below)) return true;
+    const Real large = std::sqrt(real_limits<Real>::max_finite());
+    return !std::isfinite(F_at(Real(0)).value) && (std::fabs(above) >= large || std::fabs(below) >= large);
+  }
 };
 
 /// How a point's parameter vector becomes its model when β and F are formulas

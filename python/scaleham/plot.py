@@ -66,9 +66,12 @@ def parameter_map(tree, var="fit/B", x=None, y=None, ax=None, prediction=True, *
     mesh = da.transpose(y, x).plot.pcolormesh(ax=ax, x=x, y=y, add_colorbar=True, **kwargs)
     mesh.colorbar.set_label(_label(da))
     if prediction and da.name == "B":
+        # The axes that set b1 (λ) and f_m1 (A), by their slot: formula models
+        # may name other parameters lambda and A (or these ones otherwise).
         coords = {c: da[c] for c in (x, y)}
-        lam = next((coords[c] for c in coords if c in (LAMBDA_ALIAS, "lambda")), None)
-        A = coords.get("A")
+        slot = {c: str(v.attrs.get("slot", v.attrs.get("parameter", c))) for c, v in coords.items()}
+        lam = next((coords[c] for c in coords if slot[c] == "b1"), None)
+        A = next((coords[c] for c in coords if slot[c] == "f_m1"), None)
         if lam is not None and A is not None:
             c = float(tree.attrs.get("c", 1.0))
             predicted = (A / (lam * c)).transpose(y, x)

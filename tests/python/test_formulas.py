@@ -5,10 +5,8 @@ derivatives written out by hand here), a formula identical in value to a
 built-in model against that model within the cross-backend bounds of
 docs/numerics.md (§11), poles and domain errors as statuses, and parse
 errors that name the file, line, column and token (exit 2)."""
-import os
 import pathlib
 import re
-import subprocess
 import sys
 
 import h5py
@@ -183,28 +181,23 @@ curves = true
 """
 
 
-def run_with(scaleham_bin, env, *args):
-    return subprocess.run([scaleham_bin, *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ, **env), timeout=600)
-
-
 @pytest.mark.parametrize("precision,flow", [("double", ""), ("float", "rtol = 1e-5\natol = 1e-6"),
                                              ("double", "integrator = \"rk4\"")])
-def test_formulas_equal_the_builtin_model_within_numerics(scaleham_bin, tmp_path, precision, flow):
+def test_formulas_equal_the_builtin_model_within_numerics(run_cli, tmp_path, precision, flow):
+    interpreted = FORMULAS.replace("[model]\n", "[model]\ninterpret = true\n")
     (tmp_path / "b.toml").write_text(BUILTIN + SWEEP.format(flow=flow))
     (tmp_path / "f.toml").write_text(FORMULAS + SWEEP.format(flow=flow))
-    (tmp_path / "o.toml").write_text(FORMULAS.replace("f0 = 0.25", "f0 = 0.26") + SWEEP.format(flow=flow))
+    (tmp_path / "i.toml").write_text(interpreted + SWEEP.format(flow=flow))
+    (tmp_path / "o.toml").write_text(interpreted.replace("f0 = 0.25", "f0 = 0.26") + SWEEP.format(flow=flow))
     extra = ["--precision", "float"] if precision == "float" else []
-    interpret = {"SCALEHAM_FORMULAS": "interpret"}
-    for stem, env in [("b", {}), ("f", {}), ("i", interpret), ("o", interpret)]:
-        config = tmp_path / f"{'f' if stem == 'i' else stem}.toml"
-        done = run_with(scaleham_bin, env, "run", config, "-o", tmp_path / f"{stem}.h5", "--backend", "cpu",
-                        "--quiet", *extra)
+    for stem in "bfio":
+        done = run_cli("run", tmp_path / f"{stem}.toml", "-o", tmp_path / f"{stem}.h5", "--backend", "cpu",
+                       "--quiet", *extra)
         assert done.returncode == 0, done.stderr
     # Polynomials with a parameter per coefficient run as the built-in model:
     # bit for bit (formula_lowering.hpp).
     assert results(tmp_path / "f.h5") == results(tmp_path / "b.h5")
-    # Interpreted, the same values with other roundings: numerics.md §11.
+    # Interpreted (`interpret = true`), the same values with other roundings: numerics.md §11.
     report, _ = compare(tmp_path / "i.h5", tmp_path / "b.h5", formula_model=True)
     assert report == [], report
     with h5py.File(tmp_path / "i.h5", "r") as f:
@@ -212,6 +205,35 @@ def test_formulas_equal_the_builtin_model_within_numerics(scaleham_bin, tmp_path
     # The comparison can fail: another model is not within the bounds.
     report, _ = compare(tmp_path / "o.h5", tmp_path / "b.h5", formula_model=True)
     assert report != []
+
+
+def test_a_hole_at_zero_is_no_pole_whichever_path(run_cli, tmp_path):
+    # F = A/g with A = 0 has no pole at g = 0 for the built-in model; the
+    # interpreter sees 0/0 there, a hole, not a pole. Curves through T0
+    # (T_min < T0 with β(0) = b0 != 0) then end alike on both paths.
+    sweep = """
+[flow]
+g0 = 100.0
+ell = -10.0
+[temperature]
+T0 = 400.0
+T_min = 380.0
+[[grid.axis]]
+name = "A"
+values = [0.0, 50.0]
+"""
+    files = {"builtin": "[model]\nlambda = 0.1\nb0 = 5.0\n",
+             "lowered": '[model]\nbeta = "lambda*g + b"\nF = "A/g"\n[model.parameters]\nlambda = 0.1\nb = 5.0\nA = 1.0\n'}
+    files["interpreted"] = files["lowered"].replace("[model]\n", "[model]\ninterpret = true\n")
+    statuses = {}
+    for name, model in files.items():
+        (tmp_path / f"{name}.toml").write_text(model + sweep)
+        done = run_cli("run", tmp_path / f"{name}.toml", "-o", tmp_path / f"{name}.h5", "--backend", "cpu", "--quiet")
+        assert done.returncode in (0, 3), done.stderr  # 3: every point failed somewhere (a flat curve fits no VFT)
+        with h5py.File(tmp_path / f"{name}.h5", "r") as f:
+            statuses[name] = f["fit/curve_status"][...].tolist()
+    assert statuses["builtin"][0] != statuses["builtin"][1]  # A = 0: no pole; A = 50: a pole in the curve
+    assert statuses["lowered"] == statuses["builtin"] == statuses["interpreted"], statuses
 
 
 def test_poles_and_domain_errors_end_as_statuses(run_cli, tmp_path):
@@ -263,6 +285,9 @@ def test_parse_errors_name_file_line_column_and_token(run_cli, tmp_path, text, w
     ('beta = "lambda*g"\nF = "A/g"\n[model.parameters]\nlambda = 0.1\nA = 50.0\n[[grid.axis]]\nname = "b1"\n'
      'values = [1.0]', "'b1' is a coefficient of the built-in models"),
     ('lambda = 0.1\n[model.parameters]\nA = 50.0', "but model.beta and model.F are not given"),
+    ('lambda = 0.1\ninterpret = true', "key 'model.interpret': is about formulas"),
+    ('beta = "lambda*g"\nF = "A/g + B"\n[model.parameters]\nlambda = 0.1\nA = 50.0\nB = 1.0',
+     "c.toml:7: key 'model.parameters.B': 'B' is the name of the result /fit/B"),
 ])
 def test_bad_formula_models_are_refused(run_cli, tmp_path, model, message):
     path = tmp_path / "c.toml"
