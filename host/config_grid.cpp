@@ -35,6 +35,12 @@ void config_parser::read_grid(const toml::table& t) {
       fail(node->source(), "grid.axis",
            fmt::format("expected an array of tables, written [[grid.axis]] once per axis, got {}",
                        type_words(*node)));
+    // Whether the flow's domain is swept: then g0 is not checked against the
+    // base domain (a point outside its own domain ends invalid_initial_state).
+    for (std::size_t a = 0; a < axes->size(); ++a)
+      if (const toml::table* axis = axes->get(a)->as_table())
+        if (const auto name = axis->get_as<std::string>("name"))
+          domain_swept_ |= name->get() == "g_min" || name->get() == "g_max";
     for (std::size_t a = 0; a < axes->size(); ++a) read_axis(*axes->get(a)->as_table(), a);
   }
   if (config_.random && config_.axes.empty())
@@ -193,7 +199,56 @@ void config_parser::check_coordinate(const parameter_info& p, const toml::node& 
                                      const std::string& path) const {
   const double value = number(node, path);
   check_admissible(p, value, node, path);
-  if (p.slot == param_g0) check_in_domain(value, node.source(), path);
+  if (p.slot == param_g0 && !domain_swept_) check_in_domain(value, node.source(), path);
+  // A tolerance, as read_tolerances checks the file's: alone, the other at a
+  // value valid by itself.
+  const auto check_options = [&](auto options, bool is_rtol, std::string_view rule) {
+    (is_rtol ? options.rtol : options.atol) = value;
+    (is_rtol ? options.atol : options.rtol) = is_rtol ? 1.0 : 0.5;
+    if (!valid_options(options)) fail(node.source(), path, fmt::format("{}, got {}", rule, value));
+  };
+  const std::string flow_rule = fmt::format("a flow rtol must be 0 or in [10 eps, 1) with eps = {:.3g}",
+                                            std::numeric_limits<double>::epsilon());
+  switch (static_cast<int>(p.slot)) {
+    case setting_flow_rtol: check_options(config_.settings.dopri5, true, flow_rule); break;
+    case setting_flow_atol: check_options(config_.settings.dopri5, false, "must be finite and >= 0"); break;
+    case setting_action_rtol: check_options(config_.settings.quadrature, true, "must be in [0, 1)"); break;
+    case setting_action_atol: check_options(config_.settings.quadrature, false, "must be finite and >= 0"); break;
+    default: break;
+  }
+}
+
+std::pair<double, double> config_parser::extent(int slot, double base) const {
+  for (const axis_config& axis : config_.axes)
+    if (axis.slot == slot) {
+      if (axis.kind == axis_kind::values)
+        return {*std::min_element(axis.values.begin(), axis.values.end()),
+                *std::max_element(axis.values.begin(), axis.values.end())};
+      return {std::min(axis.lo, axis.hi), std::max(axis.lo, axis.hi)};
+    }
+  return {base, base};
+}
+
+void config_parser::check_setting_axes() const {
+  const relaxation_settings<double>& r = config_.settings.relaxation;
+  for (std::size_t a = 0; a < config_.axes.size(); ++a) {
+    const axis_config& axis = config_.axes[a];
+    const std::string key = fmt::format("grid.axis[{}]", a);
+    const toml::source_region& where = axis_nodes_[a]->source();
+    if ((axis.slot == setting_T_min || axis.slot == setting_T_max) && config_.output.curves && config_.random)
+      fail(where, key,
+           fmt::format("output.curves with {} sampled at random: every point would have its own temperatures; "
+                       "sweep it on a cartesian grid, or leave output.curves off",
+                       param_name(axis.slot)));
+    if (axis.slot == setting_T_min || axis.slot == setting_T_max) {
+      const double highest_min = extent(setting_T_min, r.T_min).second;
+      const double lowest_max = extent(setting_T_max, r.T_max).first;
+      if (!(lowest_max > highest_min))
+        fail(where, key,
+             fmt::format("T_max must be > T_min at every point, but T_min reaches {} K and T_max goes down to {} K",
+                         highest_min, lowest_max));
+    }
+  }
 }
 
 parameter_info config_parser::axis_parameter(const std::string& name, const toml::node& name_node,
@@ -217,9 +272,11 @@ parameter_info config_parser::axis_parameter(const std::string& name, const toml
                      "sweep one of their parameters ([model.parameters]: {})",
                      shown(name), fmt::join(declared, ", ")));
   if (p != nullptr) return *p;
+  if (const parameter_info* s = find_setting(name)) return *s;
   std::vector<std::string> names(declared.begin(), declared.end());
   for (std::string_view n : parameter_names())
     if (!formulas || find_parameter(n)->section != "model") names.emplace_back(n);
+  for (const parameter_info& s : setting_table) names.emplace_back(param_name(s.slot));
   fail(name_node.source(), key,
        fmt::format("unknown parameter '{}'{}", shown(name), suggestion(name, names)));
 }
@@ -238,7 +295,7 @@ std::pair<toml::source_region, std::string> config_parser::origin(const toml::ta
 }
 
 void config_parser::check_base_values(const toml::table& root) const {
-  if (!swept(param_g0)) {
+  if (!swept(param_g0) && !domain_swept_) {
     const auto [where, key] = origin(root, param_g0);
     check_in_domain(config_.base[param_g0], where, key,
                     base_node_[param_g0] == nullptr ? " (the default)" : "");
@@ -273,7 +330,11 @@ void config_parser::check_reference_temperature(const toml::table& root) const {
     T0_where = axis_nodes_[a]->source();
     T0_key = fmt::format("grid.axis[{}]", a);
   }
-  if (r.T_ref > highest_T0) return;
+  // T_ref per point: its own axis, or T_max's when it follows T_max.
+  const int ref_slot =
+      swept(setting_T_ref) ? int(setting_T_ref) : (r.T_ref_is_T_max && swept(setting_T_max) ? int(setting_T_max) : -1);
+  const double lowest_T_ref = ref_slot >= 0 ? extent(ref_slot, r.T_ref).first : r.T_ref;
+  if (lowest_T_ref > highest_T0) return;
   if (T0_key.empty()) {
     std::tie(T0_where, T0_key) = origin(root, param_T0);
     T0_words = base_node_[param_T0] != nullptr
@@ -282,6 +343,12 @@ void config_parser::check_reference_temperature(const toml::table& root) const {
   }
 
   const std::string why = "so that g_ref = c (T_ref - T0) > 0 (ln tau = ln tau0 at T_ref)";
+  for (std::size_t a = 0; a < config_.axes.size() && ref_slot >= 0; ++a)
+    if (config_.axes[a].slot == ref_slot)
+      fail(axis_nodes_[a]->source(), fmt::format("grid.axis[{}]", a),
+           fmt::format("{} goes down to {} K, but T_ref{} must be above {} = {} K {}", param_name(ref_slot),
+                       lowest_T_ref, ref_slot == setting_T_max ? " (which follows T_max)" : "", T0_words,
+                       highest_T0, why));
   if (T_ref_node_ != nullptr)
     fail(T_ref_node_->source(), "temperature.T_ref",
          fmt::format("must be above {} = {} K {}, got {}", T0_words, highest_T0, why, r.T_ref));

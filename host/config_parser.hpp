@@ -242,6 +242,13 @@ class config_parser {
 
   void check_base_values(const toml::table& root) const;
 
+  /// The lowest and highest value slot takes on the grid: its axis's, or `base`.
+  std::pair<double, double> extent(int slot, double base) const;
+
+  /// Axes over settings: T_min below T_max at every point; no random
+  /// temperatures with curves (the file's /curves/T is per T_min/T_max axis).
+  void check_setting_axes() const;
+
   /// g_ref = c (T_ref − T0) must be > 0 at every point: S = 0 there (the
   /// reference of the curve). T0 is the base value or, when swept, every value
   /// of its axis (the largest is an end of the range, or one of the values).
@@ -254,6 +261,7 @@ class config_parser {
   const toml::node* T_ref_node_ = nullptr;                  // temperature.T_ref, when given
   const toml::node* T_max_node_ = nullptr;                  // temperature.T_max, when given
   const toml::node* fit_disabled_node_ = nullptr;           // fit.enabled = false, when given
+  bool domain_swept_ = false;                               // an axis over g_min or g_max
   std::array<const toml::node*, param_count> base_node_{};  // where each base value was set
   std::array<std::string, param_count> base_key_{};
   std::vector<const toml::table*> axis_nodes_;  // one per accepted axis

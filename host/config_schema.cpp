@@ -85,6 +85,12 @@ const parameter_info* find_parameter(std::string_view name) {
   return nullptr;
 }
 
+const parameter_info* find_setting(std::string_view name) {
+  for (const parameter_info& p : setting_table)
+    if (name == param_name(p.slot)) return &p;
+  return nullptr;
+}
+
 /// Names and aliases of the parameters set in `section` (all if empty).
 std::vector<std::string_view> parameter_names(std::string_view section) {
   std::vector<std::string_view> names;

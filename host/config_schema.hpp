@@ -85,9 +85,29 @@ static_assert(std::size(parameter_table) == param_count, "one row per parameter 
 static_assert(table_is_in_slot_order(), "row s describes slot s");
 
 /// The parameter called `name` (canonical name or alias), or nullptr.
-
-/// The parameter called `name` (canonical name or alias), or nullptr.
 const parameter_info* find_parameter(std::string_view name);
+
+/// Settings an axis may sweep (parameters.hpp, setting slots): their base
+/// values are the settings of their sections (read there, not as
+/// parameters); `alias` is the key in that section.
+inline constexpr parameter_info setting_table[] = {
+    {param(setting_T_min), "T_min", "temperature", 420.0, "K", bound::positive},
+    {param(setting_T_max), "T_max", "temperature", 700.0, "K", bound::positive},
+    {param(setting_T_ref), "T_ref", "temperature", 700.0, "K", bound::positive},
+    {param(setting_tau0), "tau0", "temperature", 1e-14, "s", bound::positive},
+    {param(setting_tg_tau), "tg_tau", "fit", 100.0, "s", bound::positive},
+    {param(setting_g_min), "g_min", "flow", 0.0, "K", bound::any},
+    {param(setting_g_max), "g_max", "flow", 0.0, "K", bound::any},
+    {param(setting_g_target), "g_target", "flow", 0.0, "K", bound::any},
+    {param(setting_flow_rtol), "rtol", "flow", 1e-10, "1", bound::non_negative},
+    {param(setting_flow_atol), "atol", "flow", 1e-12, "1", bound::non_negative},
+    {param(setting_action_rtol), "rtol", "action", 1e-11, "1", bound::non_negative},
+    {param(setting_action_atol), "atol", "action", 0.0, "1", bound::non_negative},
+};
+static_assert(std::size(setting_table) == slot_count - param_count, "one row per setting slot");
+
+/// The setting an axis called `name` sweeps (T_min, tau0, flow_rtol, ...), or nullptr.
+const parameter_info* find_setting(std::string_view name);
 
 /// Names and aliases of the parameters set in `section` (all if empty).
 std::vector<std::string_view> parameter_names(std::string_view section = {});

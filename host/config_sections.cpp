@@ -29,6 +29,7 @@ sweep_config config_parser::parse(const toml::table& root) {
   // The HJ action is computed only for a sweep that writes /hj.
   config_.settings.compute_action = config_.output.hj;
   check_base_values(root);
+  check_setting_axes();
   check_reference_temperature(root);
   return std::move(config_);
 }
@@ -173,8 +174,10 @@ void config_parser::read_temperature(const toml::table& t) {
   if (const toml::node* node = t.get("points"))
     r.n_T = static_cast<int>(integer(*node, "temperature.points", 4, max_curve_points));
   r.T_ref = r.T_max;
+  r.T_ref_is_T_max = true;
   if (const toml::node* node = t.get("T_ref")) {
     r.T_ref = finite_number(*node, "temperature.T_ref");
+    r.T_ref_is_T_max = false;
     T_ref_node_ = node;
   }
   T_max_node_ = max_node;

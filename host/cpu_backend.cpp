@@ -12,19 +12,20 @@ namespace scaleham {
 
 namespace {
 
-/// Point by point, for models the SIMD lanes do not run (formulas: their
-/// functions have no lane form), each flow by the scalar steppers.
+/// Point by point, for what the SIMD lanes do not run: formulas (their
+/// functions have no lane form) and sweeps over settings (a lane group shares
+/// its settings), each flow by the scalar steppers.
 template <class Real, class Models>
 void evaluate_points_scalar(const sweep_spec<Real>& spec, const Models& models, std::uint64_t first,
                             std::uint64_t count, point_result<Real>* out, Real* curves,
                             const shared_relaxation<Real>* shared) {
   const auto n = static_cast<std::int64_t>(count);
   const std::int64_t n_T = spec.settings.relaxation.n_T;
-  const point_settings<Real>& settings = spec.settings;
 #pragma omp parallel for schedule(dynamic, 16)
   for (std::int64_t i = 0; i < n; ++i) {
     Real params[param_count];
     spec.grid.parameters(first + std::uint64_t(i), params);
+    const point_settings<Real> settings = spec.settings_of(first + std::uint64_t(i));
     const auto start = start_of_flow(models, params, settings);
     point_result<Real>& r = out[i];
     r = flow_and_action(start, integrate_flow(start, settings), settings.quadrature, settings.compute_action);
@@ -46,8 +47,10 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   std::unique_ptr<const shared_relaxation<Real>> shared;
   if (shared_relaxation<Real>::applies(spec))
     shared = std::make_unique<const shared_relaxation<Real>>(spec, first, count, curves != nullptr);
-  if (spec.formulas != nullptr) {
-    evaluate_points_scalar(spec, formula_models{spec.formulas}, first, count, out, curves, shared.get());
+  if (spec.formulas != nullptr || spec.sweeps_settings()) {
+    spec.with_models([&](const auto& models) {
+      evaluate_points_scalar(spec, models, first, count, out, curves, shared.get());
+    });
     return;
   }
   const auto n = static_cast<std::int64_t>(count);

@@ -349,6 +349,21 @@ void check_precision(const sweep_config& config, const std::string& precision) {
                                    "use flow.rtol >= 1.2e-6",
                                    config_key_location(config, "flow.rtol"), config.settings.dopri5.rtol,
                                    config.settings.dopri5.atol));
+  // An axis over the flow's rtol: each of its coordinates, with the base atol.
+  for (const axis_config& axis : config.axes) {
+    if (precision != "float" || config.settings.method != integrator::dopri5 || axis.slot != setting_flow_rtol)
+      continue;
+    const std::vector<double> rtols =
+        axis.kind == axis_kind::values || !config.random ? axis.coordinates() : std::vector<double>{axis.lo, axis.hi};
+    for (double rtol : rtols) {
+      point_settings<double> s = config.settings;
+      s.dopri5.rtol = rtol;
+      if (!valid_options(settings_as<float>(s).dopri5))
+        throw config_error(fmt::format("axis '{}': rtol {:g} is below what --precision float can deliver; "
+                                       "keep the flow's rtol >= 1.2e-6",
+                                       axis.name, rtol));
+    }
+  }
 }
 
 namespace {

@@ -22,16 +22,6 @@
 namespace scaleham {
 namespace {
 
-/// A whole dataset of shape `dims` holding `values` (C order), chunked, uncompressed.
-template <class T>
-h5::dataset write_array(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
-                        const std::vector<T>& values) {
-  h5::dataset set = h5::create_dataset(location, name, h5::native_type<T>(), dims, 0);
-  std::vector<hsize_t> start(dims.size(), 0);
-  h5::write_hyperslab(set.get(), h5::native_type<T>(), start, dims, values.data());
-  return set;
-}
-
 /// Units of parameter j of a law as the file stores it.
 const char* parameter_units(relaxation_model model, int j) {
   if (j == 0) return "1";
@@ -61,7 +51,7 @@ scales write_scales(hid_t location, const fit_report& report, bool with_lambda) 
   std::vector<std::uint64_t> rows;
   for (const dataset_result& d : report.results)
     for (std::size_t i = 0; i < d.data.T.size(); ++i) rows.push_back(rows.size());
-  s.row = write_array(location, "row", {hsize_t(rows.size())}, rows);
+  s.row = h5::write_array(location, "row", {hsize_t(rows.size())}, rows);
   h5::describe(s.row.get(), "1", "index of the row among all rows read (/points)");
   h5::set_scale(s.row.get(), "row");
   if (with_lambda && !report.options.lambdas.empty()) {
@@ -90,12 +80,12 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
   std::vector<h5::dataset> by_dataset, by_dataset_pair;
   const auto add = [&](const std::string& name, const std::vector<double>& values, const char* units,
                        const std::string& long_name) {
-    by_dataset.push_back(write_array(g, name, {n}, values));
+    by_dataset.push_back(h5::write_array(g, name, {n}, values));
     h5::describe(by_dataset.back().get(), units, long_name);
   };
   const auto add_pairs = [&](const std::string& name, const std::vector<double>& values, const char* units,
                              const std::string& long_name) {
-    by_dataset_pair.push_back(write_array(g, name, {n, 2}, values));
+    by_dataset_pair.push_back(h5::write_array(g, name, {n, 2}, values));
     h5::describe(by_dataset_pair.back().get(), units, long_name);
   };
   const char* log_units = o.log10_units ? "log10" : "ln";
@@ -130,11 +120,11 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
   add("delta_aic", per_dataset([](const model_result& r) { return r.delta_aic; }), "1",
       "AIC minus the least AIC of the laws fitted to the dataset");
   std::vector<h5::dataset> counts;
-  counts.push_back(write_array(g, "n_points", {n}, per_dataset([](const model_result& r) { return r.fit.n_points; })));
+  counts.push_back(h5::write_array(g, "n_points", {n}, per_dataset([](const model_result& r) { return r.fit.n_points; })));
   h5::describe(counts.back().get(), "1", "number of rows fitted");
-  counts.push_back(write_array(g, "iterations", {n}, per_dataset([](const model_result& r) { return r.fit.iterations; })));
+  counts.push_back(h5::write_array(g, "iterations", {n}, per_dataset([](const model_result& r) { return r.fit.iterations; })));
   h5::describe(counts.back().get(), "1", "Levenberg-Marquardt iterations");
-  counts.push_back(write_array(
+  counts.push_back(h5::write_array(
       g, "status", {n}, per_dataset([](const model_result& r) { return static_cast<std::uint8_t>(r.fit.code); })));
   h5::describe(counts.back().get(), "1", "how the fit ended");
   h5::write_status_flags(counts.back().get());
@@ -149,7 +139,7 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
       add_pairs(std::string(quantity_name(model, q)) + "_ci", values, q < 3 ? parameter_units(model, q) : q == 4 ? "K" : "1",
                 fmt::format("95% percentile bootstrap interval of {}", quantity_name(model, q)));
     }
-    counts.push_back(write_array(g, "bootstrap_replicas_used", {n},
+    counts.push_back(h5::write_array(g, "bootstrap_replicas_used", {n},
                                  per_dataset([](const model_result& r) { return r.replicas_used; })));
     h5::describe(counts.back().get(), "1", "bootstrap replicas whose fit succeeded (ok or at_bound)");
     // The replicas' curves: their 2.5 and 97.5 percentiles at band_points
@@ -166,14 +156,14 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
     }
     std::vector<std::int32_t> index(band_points);
     for (int j = 0; j < band_points; ++j) index[j] = j;
-    h5::dataset band_point = write_array(g, "band_point", {hsize_t(band_points)}, index);
+    h5::dataset band_point = h5::write_array(g, "band_point", {hsize_t(band_points)}, index);
     h5::describe(band_point.get(), "1", "index of the temperature of the bootstrap band");
     h5::set_scale(band_point.get(), "band_point");
-    h5::dataset T_set = write_array(g, "band_T", {n, hsize_t(band_points)}, band_T);
+    h5::dataset T_set = h5::write_array(g, "band_T", {n, hsize_t(band_points)}, band_T);
     h5::describe(T_set.get(), "K", "temperatures of the bootstrap band, evenly over the fitted rows' range");
     h5::attach_scale(T_set.get(), 0, dataset_scale, "dataset");
     h5::attach_scale(T_set.get(), 1, band_point.get(), "band_point");
-    h5::dataset band_set = write_array(g, "band", {n, hsize_t(band_points), 2}, band);
+    h5::dataset band_set = h5::write_array(g, "band", {n, hsize_t(band_points), 2}, band);
     h5::describe(band_set.get(), "1",
                  fmt::format("95% percentile band of the replicas' curves ({} y) at band_T", log_units));
     h5::attach_scale(band_set.get(), 0, dataset_scale, "dataset");
@@ -190,14 +180,14 @@ void write_law(hid_t root, const fit_report& report, std::size_t law) {
   std::vector<double> residuals;
   for (const dataset_result& d : report.results)
     for (double r : d.models[law].residuals) residuals.push_back(report.shown(model, 0, r));
-  h5::dataset residual = write_array(g, "residual", {hsize_t(residuals.size())}, residuals);
+  h5::dataset residual = h5::write_array(g, "residual", {hsize_t(residuals.size())}, residuals);
   h5::describe(residual.get(), "1", fmt::format("{} y minus the law at each row (NaN where the fit failed)", log_units));
   h5::attach_scale(residual.get(), 0, row_scale, "row");
 
   if (model == relaxation_model::vft && !o.lambdas.empty()) {
     std::vector<double> values;
     for (const dataset_result& d : report.results) values.insert(values.end(), d.A_predicted.begin(), d.A_predicted.end());
-    h5::dataset A = write_array(g, "A_predicted", {n, hsize_t(o.lambdas.size())}, values);
+    h5::dataset A = h5::write_array(g, "A_predicted", {n, hsize_t(o.lambdas.size())}, values);
     h5::describe(A.get(), "K", "the paper's prediction A = lambda c B (B of ln y; D T0 = A / lambda)");
     h5::attach_scale(A.get(), 0, dataset_scale, "dataset");
     h5::attach_scale(A.get(), 1, lambda_scale, "lambda");
@@ -254,17 +244,17 @@ void write_contents(hid_t root, const fit_report& report) {
   const hsize_t rows = T.size();
   const hid_t row_scale = shared.row.get();
   std::vector<h5::dataset> sets;
-  sets.push_back(write_array(points.get(), "T", {rows}, T));
+  sets.push_back(h5::write_array(points.get(), "T", {rows}, T));
   h5::describe(sets.back().get(), "K", "temperature");
-  sets.push_back(write_array(points.get(), "y", {rows}, y));
+  sets.push_back(h5::write_array(points.get(), "y", {rows}, y));
   h5::describe(sets.back().get(), "1", fmt::format("{} of the measured y, in its own units", report.units_name()));
-  sets.push_back(write_array(points.get(), "weight", {rows}, w));
+  sets.push_back(h5::write_array(points.get(), "weight", {rows}, w));
   h5::describe(sets.back().get(), "1", "weight 1/sigma of ln y (1 without --sigma-column)");
-  sets.push_back(write_array(points.get(), "line", {rows}, line));
+  sets.push_back(h5::write_array(points.get(), "line", {rows}, line));
   h5::describe(sets.back().get(), "1", "line of the row in its file");
-  sets.push_back(write_array(points.get(), "used", {rows}, used));
+  sets.push_back(h5::write_array(points.get(), "used", {rows}, used));
   h5::describe(sets.back().get(), "1", "1 when the row was fitted (within --T-range, not --exclude'd)");
-  sets.push_back(write_array(points.get(), "dataset_index", {rows}, owner));
+  sets.push_back(h5::write_array(points.get(), "dataset_index", {rows}, owner));
   h5::describe(sets.back().get(), "1", "index of the row's dataset in /dataset");
   for (const h5::dataset& s : sets) h5::attach_scale(s.get(), 0, row_scale, "row");
 

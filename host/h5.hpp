@@ -210,6 +210,15 @@ dataset write_vector(hid_t location, const std::string& name, const std::vector<
 /// count: the dataset is a scalar.
 void write_hyperslab(hid_t set, hid_t memory_type, const std::vector<hsize_t>& start,
                      const std::vector<hsize_t>& count, const void* data);
+/// A whole dataset of shape `dims` holding `values` (C order), chunked, uncompressed.
+template <class T>
+dataset write_array(hid_t location, const std::string& name, const std::vector<hsize_t>& dims,
+                    const std::vector<T>& values) {
+  dataset set = create_dataset(location, name, native_type<T>(), dims, 0);
+  write_hyperslab(set.get(), native_type<T>(), std::vector<hsize_t>(dims.size(), 0), dims, values.data());
+  return set;
+}
+
 /// The reverse of write_hyperslab.
 void read_hyperslab(hid_t set, hid_t memory_type, const std::vector<hsize_t>& start,
                     const std::vector<hsize_t>& count, void* data);

@@ -61,6 +61,58 @@ std::string axis_long_name(const sweep_config& config, const axis_config& axis) 
                                 : fmt::format("sweep axis {} (parameter {})", axis.name, parameter);
 }
 
+/// The axes over T_min or T_max, in grid order.
+std::vector<std::size_t> temperature_axes(const sweep_config& config) {
+  std::vector<std::size_t> found;
+  for (std::size_t a = 0; a < config.axes.size(); ++a)
+    if (config.axes[a].slot == setting_T_min || config.axes[a].slot == setting_T_max) found.push_back(a);
+  return found;
+}
+
+void attach_scales(hid_t set, const std::vector<hid_t>& scales, const std::vector<std::string>& labels);
+
+/// /curves/T over (the T_min and T_max axes..., T_index): each combination's
+/// temperature grid, by the relaxation_settings::temperature the backends use.
+void write_swept_temperatures(hid_t group, const sweep_config& config, const std::vector<std::size_t>& T_axes,
+                              const std::vector<h5::dataset>& grid_scales, hid_t index_scale) {
+  const int n_T = config.settings.relaxation.n_T;
+  std::vector<std::vector<double>> coordinates;
+  std::vector<hsize_t> dims;
+  for (std::size_t a : T_axes) {
+    coordinates.push_back(config.axes[a].coordinates());
+    dims.push_back(coordinates.back().size());
+  }
+  dims.push_back(hsize_t(n_T));
+  std::vector<double> values;
+  std::vector<std::size_t> at(T_axes.size(), 0);  // the combination, C order
+  for (bool more = true; more;) {
+    relaxation_settings<double> rs = config.settings.relaxation;
+    for (std::size_t k = 0; k < T_axes.size(); ++k)
+      (config.axes[T_axes[k]].slot == setting_T_min ? rs.T_min : rs.T_max) = coordinates[k][at[k]];
+    for (int j = 0; j < n_T; ++j) values.push_back(rs.temperature(j));
+    more = false;
+    for (std::size_t k = T_axes.size(); k-- > 0;) {
+      if (++at[k] < coordinates[k].size()) {
+        more = true;
+        break;
+      }
+      at[k] = 0;
+    }
+  }
+  const h5::dataset T = h5::write_array(group, "T", dims, values);
+  h5::describe(T.get(), units_or_one(config.units[param_T0]),
+               fmt::format("temperature of the ln tau curves: {} points from T_min to T_max of each point", n_T));
+  std::vector<hid_t> scales;
+  std::vector<std::string> labels;
+  for (std::size_t a : T_axes) {
+    scales.push_back(grid_scales[a].get());
+    labels.push_back(config.axes[a].name);
+  }
+  scales.push_back(index_scale);
+  labels.emplace_back("T_index");
+  attach_scales(T.get(), scales, labels);
+}
+
 void attach_scales(hid_t set, const std::vector<hid_t>& scales, const std::vector<std::string>& labels) {
   for (unsigned d = 0; d < scales.size(); ++d) h5::attach_scale(set, d, scales[d], labels[d]);
 }
@@ -323,12 +375,28 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     const relaxation_settings<double>& rs = config.settings.relaxation;
     const hid_t group = groups[curves_location - 1].get();
     n_T = rs.n_T;
-    std::vector<double> temperatures;
-    for (int j = 0; j < n_T; ++j) temperatures.push_back(rs.temperature(j));
-    const h5::dataset T = h5::write_vector(group, "T", temperatures);
-    h5::describe(T.get(), units_or_one(config.units[param_T0]),
-                    fmt::format("temperature of the ln tau curves: {} points from T_min to T_max", n_T));
-    h5::set_scale(T.get(), "T");
+    const std::vector<std::size_t> T_axes = temperature_axes(config);
+    h5::dataset T;
+    std::string curve_dimension = "T";
+    if (T_axes.empty()) {
+      std::vector<double> temperatures;
+      for (int j = 0; j < n_T; ++j) temperatures.push_back(rs.temperature(j));
+      T = h5::write_vector(group, "T", temperatures);
+      h5::describe(T.get(), units_or_one(config.units[param_T0]),
+                   fmt::format("temperature of the ln tau curves: {} points from T_min to T_max", n_T));
+      h5::set_scale(T.get(), "T");
+    } else {
+      // T_min or T_max swept (cartesian grids only, the config reader
+      // checks): each point's temperatures depend on those axes, so /curves/T
+      // spans them and the curve's own dimension is the index T_index.
+      std::vector<double> index;
+      for (int j = 0; j < n_T; ++j) index.push_back(j);
+      T = h5::write_vector(group, "T_index", index);
+      h5::describe(T.get(), "1", "index of the temperature on each point's grid (/curves/T)");
+      h5::set_scale(T.get(), "T_index");
+      curve_dimension = "T_index";
+      write_swept_temperatures(group, config, T_axes, scales[curves_location], T.get());
+    }
     const hid_t type = config.output.float32 ? h5::native_type<float>() : h5::native_type<Real>();
     h5::dataset set =
         create_point_dataset(group, "log_tau", type, shape, std::uint64_t(n_T), level, options.virtual_parts);
@@ -338,7 +406,7 @@ void result_writer<Real>::state::create(const sweep_config& config) {
     std::vector<hid_t> curve_scales = scales_of(curves_location);
     curve_scales.push_back(T.get());
     std::vector<std::string> curve_labels = labels;
-    curve_labels.emplace_back("T");
+    curve_labels.emplace_back(curve_dimension);
     attach_scales(set.get(), curve_scales, curve_labels);
     curves = make_output(std::move(set), type, level);
   }

@@ -37,10 +37,12 @@ shared_relaxation<Real>::shared_relaxation(const sweep_spec<Real>& spec, std::ui
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t r = 0; r < rows; ++r) {
     Real params[param_count];
-    spec.grid.parameters(spec.grid.first_of_projection(distinct_keys[r], relaxation_slots), params);
+    const std::uint64_t index = spec.grid.first_of_projection(distinct_keys[r], relaxation_slots);
+    spec.grid.parameters(index, params);
+    const point_settings<Real> settings = spec.settings_of(index);
     Real* curve = curves ? curves_.data() + std::uint64_t(r) * n_T_ : nullptr;
     results_[r] = spec.with_models(
-        [&](const auto& models) { return evaluate_relaxation(params, spec.settings, curve, models); });
+        [&](const auto& models) { return evaluate_relaxation(params, settings, curve, models); });
   }
 }
 
@@ -58,10 +60,10 @@ template <class Real>
 point_result<Real> shared_relaxation<Real>::evaluate(std::uint64_t i, Real* curve_out) const {
   Real params[param_count];
   spec_.grid.parameters(first_ + i, params);
+  const point_settings<Real> settings = spec_.settings_of(first_ + i);
   point_result<Real> r = spec_.with_models([&](const auto& models) {
-    const auto start = start_of_flow(models, params, spec_.settings);
-    return flow_and_action(start, integrate_flow(start, spec_.settings), spec_.settings.quadrature,
-                           spec_.settings.compute_action);
+    const auto start = start_of_flow(models, params, settings);
+    return flow_and_action(start, integrate_flow(start, settings), settings.quadrature, settings.compute_action);
   });
   apply(i, r, curve_out);
   return r;

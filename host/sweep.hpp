@@ -38,6 +38,7 @@ point_settings<Real> settings_as(const point_settings<double>& s) {
   out.relaxation.T_max = Real(r.T_max);
   out.relaxation.T_ref = Real(r.T_ref);
   out.relaxation.log_tau0 = Real(r.log_tau0);
+  out.relaxation.T_ref_is_T_max = r.T_ref_is_T_max;
   out.relaxation.fit.max_iterations = r.fit.max_iterations;
   out.relaxation.fit.scan_points = r.fit.scan_points;
   out.relaxation.fit.tg_log_level = Real(r.fit.tg_log_level);

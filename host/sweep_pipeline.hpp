@@ -190,9 +190,12 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
 /// models are interpreted by the CPU backend; the GPU's run-time compiled
 /// kernels for them are not built yet (docs/design.md, formula models).
 inline std::string cpu_only_reason(const sweep_config& config) {
-  return config.interprets_formulas()
-             ? "formula models (model.beta, model.F) other than polynomials in g run on the CPU backend only"
-             : "";
+  if (config.interprets_formulas())
+    return "formula models (model.beta, model.F) other than polynomials in g run on the CPU backend only";
+  for (const axis_config& axis : config.axes)
+    if (axis.slot >= param_count)
+      return "sweeps over settings (axis '" + axis.name + "') run on the CPU backend only";
+  return "";
 }
 
 /// Calls use(runner) with the runner of `backend` (the GPU's or the CPU's) for

@@ -355,6 +355,8 @@ sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t bat
   // here); the drivers choose the CPU for them (cpu_only_reason).
   if (spec.formulas != nullptr)
     throw std::invalid_argument("the CUDA backend runs the built-in models only, not formulas");
+  if (spec.sweeps_settings())
+    throw std::invalid_argument("the CUDA backend takes one set of settings for all points, not axes over them");
   state& s = *state_;
   s.spec = spec;
   // Explicit axis values move to the device; the kernel's copy of the spec points there.

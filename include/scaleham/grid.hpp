@@ -147,7 +147,7 @@ struct grid_spec {
   /// structure to share: the projection is the index itself when an axis sets
   /// a slot of `slots`, else 0 (every point has the base values there).
   /// Derived from the grid's structure, never from comparing values.
-  SCALEHAM_HD std::uint64_t projection(std::uint64_t index, std::uint32_t slots) const {
+  SCALEHAM_HD std::uint64_t projection(std::uint64_t index, slot_mask slots) const {
     if (random) return sets_any(slots) ? index : 0;
     std::uint64_t key = 0, weight = 1;
     for (int a = n_axes - 1; a >= 0; --a) {
@@ -161,7 +161,7 @@ struct grid_spec {
   /// The first grid point (lowest index) whose projection onto `slots` is
   /// `key`: its parameters in `slots` are those of every point of that
   /// projection.
-  SCALEHAM_HD std::uint64_t first_of_projection(std::uint64_t key, std::uint32_t slots) const {
+  SCALEHAM_HD std::uint64_t first_of_projection(std::uint64_t key, slot_mask slots) const {
     if (random) return key;
     std::uint64_t index = 0, weight = 1;
     for (int a = n_axes - 1; a >= 0; --a) {
@@ -173,22 +173,33 @@ struct grid_spec {
   }
 
   /// True when some axis sets a slot of `slots`.
-  SCALEHAM_HD bool sets_any(std::uint32_t slots) const {
+  SCALEHAM_HD bool sets_any(slot_mask slots) const {
     for (int a = 0; a < n_axes; ++a)
       if (slots >> axes[a].slot & 1u) return true;
     return false;
   }
 
-  /// out[slot] = v. In device code by constant indices (an unrolled select),
-  /// so that a parameter vector can stay in registers instead of the stack.
+  /// out[slot] = v for a slot of the parameter vector (an axis over a
+  /// setting slot writes nothing here: settings_of_point, point.hpp). In
+  /// device code by constant indices (an unrolled select), so that a
+  /// parameter vector can stay in registers instead of the stack.
   SCALEHAM_HD static void set_slot(Real* out, int slot, Real v) {
 #if defined(__CUDA_ARCH__)
     SCALEHAM_UNROLL
     for (int s = 0; s < param_count; ++s)
       if (s == slot) out[s] = v;
 #else
-    out[slot] = v;
+    if (slot < param_count) out[slot] = v;
 #endif
+  }
+
+  /// The coordinate axis `a` gives point `index`.
+  SCALEHAM_HD Real coordinate_of(std::uint64_t index, int a) const {
+    if (random)
+      return paired ? axes[a].coordinate(static_cast<std::int64_t>(index))
+                    : static_cast<Real>(axes[a].at(radical_inverse(index + 1, halton_base(a))));
+    for (int b = n_axes - 1; b > a; --b) index /= static_cast<std::uint64_t>(axes[b].count);
+    return axes[a].coordinate(static_cast<std::int64_t>(index % static_cast<std::uint64_t>(axes[a].count)));
   }
 
   /// Writes the parameter vector of point `index` into out[0 .. param_count).

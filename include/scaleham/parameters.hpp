@@ -6,6 +6,8 @@
 /// aliases: `lambda` is b1 (β = λ g), `A` is f_m1 (F = A / g).
 #pragma once
 
+#include <cstdint>
+
 #include "scaleham/config.hpp"
 #include "scaleham/model.hpp"
 
@@ -30,13 +32,47 @@ enum param : int {
 /// Most named parameters a formula model may declare.
 inline constexpr int max_model_parameters = param_count - param_x0;
 
+/// Settings an axis may sweep as well: slots after the parameter vector.
+/// They are not in it (a point's vector, in registers on the GPU, keeps its
+/// size); settings_of_point (point.hpp) writes them into the point's
+/// settings. Values are stored in output files: append only.
+enum setting_slot : int {
+  setting_T_min = param_count,  ///< K, lowest temperature of the curve
+  setting_T_max,                ///< K, highest (also T_ref when T_ref follows it)
+  setting_T_ref,                ///< K, where S = 0
+  setting_tau0,                 ///< s, the attempt time τ0
+  setting_tg_tau,               ///< s, the τ that defines Tg
+  setting_g_min,                ///< the flow's domain (g_min, g_max)
+  setting_g_max,
+  setting_g_target,             ///< the flow's target g (the target is then on)
+  setting_flow_rtol,            ///< DOPRI5 tolerances
+  setting_flow_atol,
+  setting_action_rtol,          ///< the HJ quadrature's tolerances
+  setting_action_atol,
+  slot_count
+};
+
+/// A set of slots, bit s for slot s.
+using slot_mask = std::uint64_t;
+static_assert(slot_count <= 64, "slot_mask is a 64-bit set of slots");
+
+/// The slots in [first, last].
+SCALEHAM_HD constexpr slot_mask slot_range(int first, int last) {
+  return ((slot_mask(1) << (last - first + 1)) - 1) << first;
+}
+
+/// The setting slots.
+inline constexpr slot_mask setting_slots = slot_range(setting_T_min, slot_count - 1);
+
 /// Config/output name of each slot (snake_case; `f_m2` is the coefficient of g^-2).
 SCALEHAM_HD inline const char* param_name(int slot) {
-  constexpr const char* names[param_count] = {
+  constexpr const char* names[slot_count] = {
       "b0",   "b1",   "b2",   "b3", "b4", "f_m4", "f_m3", "f_m2", "f_m1", "f0",
       "f1",   "f2",   "f3",   "f4", "g0", "p0",   "ell",  "T0",   "c",
-      "x0",   "x1",   "x2",   "x3", "x4", "x5",   "x6",   "x7"};
-  return (slot >= 0 && slot < param_count) ? names[slot] : "unknown";
+      "x0",   "x1",   "x2",   "x3", "x4", "x5",   "x6",   "x7",
+      "T_min", "T_max", "T_ref", "tau0", "tg_tau", "g_min", "g_max", "g_target",
+      "flow_rtol", "flow_atol", "action_rtol", "action_atol"};
+  return (slot >= 0 && slot < slot_count) ? names[slot] : "unknown";
 }
 
 /// The built-in model whose coefficients sit in slots b0..b4, f_m4..f4 of `params`.

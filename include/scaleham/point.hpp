@@ -46,6 +46,7 @@ struct relaxation_settings {
   Real T_max = Real(700);     ///< K, highest
   Real T_ref = Real(700);     ///< K, where S = 0 (g_ref = c (T_ref − T0))
   Real log_tau0 = Real(-32.236191301916641);  ///< ln(τ0 / s); default τ0 = 1e-14 s
+  bool T_ref_is_T_max = true;  ///< T_ref was not given: it follows T_max (also when T_max is swept)
   vft_options<Real> fit;
 
   /// Temperature j of the grid (linspace, both ends exact), rounded alike on
@@ -241,10 +242,45 @@ struct relaxation_result {
 /// slot but g0, p0 and ell. Points whose parameters agree in these slots have
 /// bitwise the same relaxation result and curve; a backend computes it once per
 /// distinct projection of the grid onto these slots (grid_spec::projection).
-static_assert(param_count <= 32, "relaxation_slots is a 32-bit mask of parameter slots");
-inline constexpr std::uint32_t relaxation_slots =
-    ((std::uint32_t(1) << param_count) - 1) &
-    ~((std::uint32_t(1) << param_g0) | (std::uint32_t(1) << param_p0) | (std::uint32_t(1) << param_ell));
+inline constexpr slot_mask flow_only_slots =
+    (slot_mask(1) << param_g0) | (slot_mask(1) << param_p0) | (slot_mask(1) << param_ell) |
+    slot_range(setting_g_min, setting_flow_atol);
+inline constexpr slot_mask relaxation_slots = slot_range(0, slot_count - 1) & ~flow_only_slots;
+
+/// Writes what the axes over setting slots (parameters.hpp) give point
+/// `index` into its settings `s` (a copy of the sweep's): a sweep over T_min,
+/// τ0 or a tolerance is a sweep over the points' settings. ln τ0 and the Tg
+/// level are taken in double, as the configuration takes them.
+template <class Real>
+SCALEHAM_HD void apply_setting_axes(const grid_spec<Real>& grid, std::uint64_t index, point_settings<Real>& s) {
+  for (int a = 0; a < grid.n_axes; ++a) {
+    const int slot = grid.axes[a].slot;
+    if (slot < param_count) continue;
+    const Real v = grid.coordinate_of(index, a);
+    relaxation_settings<Real>& r = s.relaxation;
+    switch (slot) {
+      case setting_T_min: r.T_min = v; break;
+      case setting_T_max:
+        r.T_max = v;
+        if (r.T_ref_is_T_max) r.T_ref = v;
+        break;
+      case setting_T_ref: r.T_ref = v; break;
+      case setting_tau0: r.log_tau0 = Real(std::log(double(v))); break;
+      case setting_tg_tau: r.fit.tg_log_level = Real(std::log(double(v))); break;
+      case setting_g_min: s.events.g_min = v; break;
+      case setting_g_max: s.events.g_max = v; break;
+      case setting_g_target:
+        s.events.g_target = v;
+        s.events.use_target = true;
+        break;
+      case setting_flow_rtol: s.dopri5.rtol = v; break;
+      case setting_flow_atol: s.dopri5.atol = v; break;
+      case setting_action_rtol: s.quadrature.rtol = v; break;
+      case setting_action_atol: s.quadrature.atol = v; break;
+      default: break;
+    }
+  }
+}
 
 /// The relaxation result of a sweep without curves: status ok, an unfitted fit.
 template <class Real>
@@ -342,15 +378,24 @@ struct sweep_spec {
     return f(builtin_models{});
   }
 
+  /// Whether axes sweep settings (setting slots): then each point has its
+  /// own settings (settings_of).
+  SCALEHAM_HD bool sweeps_settings() const { return grid.sets_any(setting_slots); }
+
+  /// The settings of point `index`: the sweep's, with its setting axes applied.
+  SCALEHAM_HD point_settings<Real> settings_of(std::uint64_t index) const {
+    point_settings<Real> s = settings;
+    apply_setting_axes(grid, index, s);
+    return s;
+  }
+
   /// Point `index` of the grid, computed from scratch (curve into curve_out
-  /// if given). On the device: built-in models only.
-  SCALEHAM_HD point_result<Real> evaluate(std::uint64_t index, Real* curve_out = nullptr) const {
+  /// if given). Host only: the GPU's kernels take the stages one by one.
+  point_result<Real> evaluate(std::uint64_t index, Real* curve_out = nullptr) const {
     Real params[param_count];
     grid.parameters(index, params);
-#if !defined(__CUDA_ARCH__)
-    if (formulas != nullptr) return evaluate_point(params, settings, curve_out, formula_models{formulas});
-#endif
-    return evaluate_point(params, settings, curve_out);
+    const point_settings<Real> s = settings_of(index);
+    return with_models([&](const auto& models) { return evaluate_point(params, s, curve_out, models); });
   }
 };
 

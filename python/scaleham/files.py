@@ -70,6 +70,10 @@ def open(path):
                 nodes[path_] = nodes[path_].assign_coords(coords)
     if "/curves" in nodes and "log_tau" in nodes["/curves"]:
         nodes["/curves"] = nodes["/curves"].rename({"log_tau": "ln_tau"})
+        # T_min or T_max swept: /curves/T spans their axes and T_index; it is
+        # still the curves' temperature coordinate.
+        if "T" in nodes["/curves"].data_vars:
+            nodes["/curves"] = nodes["/curves"].set_coords("T")
     for path_ in nodes:
         nodes[path_] = _alias_lambda(nodes[path_])
     # `lambda` beside the `lam` index in every node that has the dimension

@@ -93,9 +93,13 @@ def angell(tree, color_by=None, ax=None, max_curves=64, cmap="viridis"):
         raise KeyError("no /curves in the file: run the sweep with [output] curves = true")
     ln_tau = tree["curves"].ds["ln_tau"]
     Tg = tree["fit"].ds["Tg"]
-    T = ln_tau["T"].values
-    grid_dims = [d for d in ln_tau.dims if d != "T"]
-    stacked = ln_tau.stack(curve=grid_dims).transpose("curve", "T")
+    # The curves' own dimension: T, or T_index when T_min or T_max is swept
+    # (then T is a coordinate over those axes too, one grid per point).
+    along = ln_tau.dims[-1]
+    T_of_curve = ln_tau["T"].broadcast_like(ln_tau)
+    grid_dims = [d for d in ln_tau.dims if d != along]
+    stacked = ln_tau.stack(curve=grid_dims).transpose("curve", along)
+    T_stacked = T_of_curve.stack(curve=grid_dims).transpose("curve", along).values
     Tg_flat = Tg.stack(curve=grid_dims)
     color_by = color_by or (grid_dims[0] if grid_dims[0] != "point" else
                             next(c for c in tree.ds.coords if c not in ("point", LAMBDA_ALIAS)))
@@ -111,7 +115,7 @@ def angell(tree, color_by=None, ax=None, max_curves=64, cmap="viridis"):
         tg = float(Tg_flat.values[i])
         if not np.isfinite(tg):
             continue
-        ax.plot(tg / T, stacked.values[i] / LN10, color=colormap(norm(colour_values[i])), linewidth=0.9)
+        ax.plot(tg / T_stacked[i], stacked.values[i] / LN10, color=colormap(norm(colour_values[i])), linewidth=0.9)
         drawn += 1
     ax.set_xlabel("Tg / T")
     ax.set_ylabel("log10 τ [s]")

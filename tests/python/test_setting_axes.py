@@ -1,0 +1,160 @@
+"""Axes over settings (issue: "everything sweepable"): T_min, T_max, T_ref,
+tau0, tg_tau, g_min, g_max, g_target and the flow's and the action's
+tolerances. A sweep over a setting is, point for point and bit for bit, the
+runs with that setting edited (--set); the config checks each coordinate like
+the file's value; /curves/T spans the T_min and T_max axes."""
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+BASE = """
+[model]
+lambda = 0.1
+A = 50.0
+[flow]
+g0 = 100.0
+ell = -10.0
+integrator = "dopri5"
+[temperature]
+points = 12
+[output]
+curves = true
+[[grid.axis]]
+name = "g0"
+values = [60.0, 100.0]
+"""
+
+# axis name, two values, the key --set edits for a run without the axis
+SETTINGS = [
+    ("T_min", [410.0, 450.0], "temperature.T_min"),
+    ("T_max", [650.0, 720.0], "temperature.T_max"),
+    ("T_ref", [600.0, 700.0], "temperature.T_ref"),
+    ("tau0", [1e-13, 1e-15], "temperature.tau0"),
+    ("tg_tau", [10.0, 1000.0], "fit.tg_tau"),
+    ("g_min", [30.0, 50.0], "flow.g_min"),
+    ("g_max", [120.0, 1e6], "flow.g_max"),
+    ("g_target", [40.0, 55.0], "flow.g_target"),
+    ("flow_rtol", [1e-6, 1e-9], "flow.rtol"),
+    ("flow_atol", [1e-8, 1e-3], "flow.atol"),
+    ("action_rtol", [1e-6, 1e-9], "action.rtol"),
+    ("action_atol", [1e-6, 1e-2], "action.atol"),
+]
+
+
+SCALES = {"g0", "T_index", "T"} | {name for name, _, _ in SETTINGS}
+
+
+def results(data, i=None):
+    """The result datasets of a file (not its coordinates and /curves/T), at
+    index i of their first axis when given."""
+    out = {}
+    with h5py.File(data, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and name.rpartition("/")[2] not in SCALES:
+                out[name] = (obj[...] if i is None else obj[i]).tobytes()
+        f.visititems(visit)
+    return out
+
+
+@pytest.mark.parametrize("name,values,key", SETTINGS, ids=[s[0] for s in SETTINGS])
+def test_a_setting_axis_equals_runs_with_the_setting_edited(run_cli, tmp_path, name, values, key):
+    config = tmp_path / "c.toml"
+    config.write_text(BASE)
+    swept = tmp_path / "swept.h5"
+    axis = f'\n[[grid.axis]]\nname = "{name}"\nvalues = {values}\n'
+    (tmp_path / "s.toml").write_text(BASE.replace("[[grid.axis]]", axis.strip() + "\n[[grid.axis]]", 1))
+    done = run_cli("run", tmp_path / "s.toml", "-o", swept, "--backend", "cpu", "--quiet")
+    assert done.returncode in (0, 3), done.stderr
+    for i, value in enumerate(values):
+        one = tmp_path / f"one{i}.h5"
+        done = run_cli("run", config, "--set", f"{key}={value!r}", "-o", one, "--backend", "cpu", "--quiet")
+        assert done.returncode in (0, 3), done.stderr
+        got, want = results(swept, i), results(one)
+        assert got.keys() == want.keys() and len(got) > 20, (got.keys(), want.keys())
+        for k in got:
+            assert got[k] == want[k], (name, value, k)
+        with h5py.File(swept, "r") as f, h5py.File(one, "r") as g:
+            T = f["curves/T"]
+            mine = T[i] if T.ndim == 2 else T[...]
+            assert mine.tobytes() == g["curves/T"][...].tobytes()
+
+
+def test_results_differ_along_a_setting_axis(run_cli, tmp_path):
+    # The test above can fail: τ0 moves a by ln(τ0) and nothing else.
+    (tmp_path / "s.toml").write_text(BASE + '[[grid.axis]]\nname = "tau0"\nvalues = [1e-13, 1e-15]\n')
+    assert run_cli("run", tmp_path / "s.toml", "-o", tmp_path / "s.h5", "--backend", "cpu", "--quiet").returncode == 0
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        a = f["fit/a"][...]
+        assert np.allclose(a[:, 0] - a[:, 1], np.log(1e-13) - np.log(1e-15), rtol=1e-12)
+        assert np.isclose(f["fit/B"][0, 0], f["fit/B"][0, 1], rtol=1e-12, atol=0)  # the same law, rounded anew
+
+
+def test_curves_T_spans_the_temperature_axes(run_cli, tmp_path):
+    (tmp_path / "s.toml").write_text(BASE + '[[grid.axis]]\nname = "T_max"\nvalues = [650.0, 700.0, 750.0]\n'
+                                     '[[grid.axis]]\nname = "T_min"\nlinspace = [410.0, 430.0, 2]\n')
+    assert run_cli("run", tmp_path / "s.toml", "-o", tmp_path / "s.h5", "--backend", "cpu", "--quiet").returncode == 0
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        T = f["curves/T"]
+        assert T.shape == (3, 2, 12) and f["curves/log_tau"].shape == (2, 3, 2, 12)
+        assert [d.label for d in T.dims] == ["T_max", "T_min", "T_index"]
+        assert T[2, 1, 0] == 430.0 and T[2, 1, -1] == 750.0 and T[0, 0, -1] == 650.0
+        # T_ref follows T_max when not given: ln τ = ln τ0 at the top of every curve.
+        assert np.all(f["curves/log_tau"][..., -1] == np.log(1e-14))
+
+
+@pytest.mark.parametrize("axis,message", [
+    ('name = "T_min"\nvalues = [420.0, 710.0]', "T_max must be > T_min at every point"),
+    ('name = "T_ref"\nvalues = [390.0, 700.0]', "T_ref goes down to 390 K, but T_ref must be above T0"),
+    ('name = "T_max"\nvalues = [390.0, 700.0]', "T_max must be > T_min at every point"),
+    ('name = "flow_rtol"\nvalues = [1e-20]', "a flow rtol must be 0 or in [10 eps, 1)"),
+    ('name = "action_atol"\nvalues = [-1.0]', "must be >= 0"),
+    ('name = "tau0"\nvalues = [0.0]', "must be > 0"),
+    ('name = "T_mni"\nvalues = [1.0]', "did you mean 'T_min'?"),
+])
+def test_setting_axes_are_checked_like_the_file(run_cli, tmp_path, axis, message):
+    (tmp_path / "c.toml").write_text(BASE + "[[grid.axis]]\n" + axis + "\n")
+    done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--quiet")
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_random_temperatures_with_curves_are_refused(run_cli, tmp_path):
+    text = BASE.replace('[[grid.axis]]\nname = "g0"\nvalues = [60.0, 100.0]\n',
+                        '[grid]\nsampling = "halton"\npoints = 8\n[[grid.axis]]\nname = "T_min"\nlinspace = [410.0, 450.0]\n')
+    (tmp_path / "c.toml").write_text(text)
+    done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--quiet")
+    assert done.returncode == 2 and "sampled at random" in done.stderr, done.stderr
+    (tmp_path / "d.toml").write_text(text.replace("curves = true", "curves = false"))
+    assert run_cli("run", tmp_path / "d.toml", "-o", tmp_path / "d.h5", "--backend", "cpu",
+                   "--quiet").returncode == 0
+
+
+def test_float_refuses_an_rtol_axis_below_its_reach(run_cli, tmp_path):
+    (tmp_path / "c.toml").write_text(BASE.replace("[flow]", "[flow]\nrtol = 1e-5\natol = 1e-7")
+                                     + '[[grid.axis]]\nname = "flow_rtol"\nvalues = [1e-5, 1e-9]\n')
+    done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--precision", "float", "--quiet")
+    assert done.returncode == 2 and "rtol 1e-09 is below what --precision float can deliver" in done.stderr
+
+
+def test_the_gpu_is_not_asked_for_setting_axes(run_cli, tmp_path):
+    (tmp_path / "c.toml").write_text(BASE + '[[grid.axis]]\nname = "T_min"\nvalues = [410.0]\n')
+    done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--backend", "cuda", "--quiet")
+    assert done.returncode == 1 and "sweeps over settings (axis 'T_min') run on the CPU backend only" in done.stderr
+
+
+def test_python_reads_and_plots_per_point_temperatures(run_cli, tmp_path, monkeypatch):
+    sys.path.insert(0, str(REPO / "python"))
+    import scaleham
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    (tmp_path / "s.toml").write_text(BASE + '[[grid.axis]]\nname = "T_min"\nvalues = [410.0, 450.0]\n')
+    assert run_cli("run", tmp_path / "s.toml", "-o", tmp_path / "s.h5", "--backend", "cpu", "--quiet").returncode == 0
+    tree = scaleham.open(tmp_path / "s.h5")
+    ln_tau = tree["curves"].ds["ln_tau"]
+    assert ln_tau.dims[-1] == "T_index" and ln_tau["T"].dims == ("T_min", "T_index")
+    assert float(ln_tau["T"].sel(T_min=450.0)[0]) == 450.0
+    figure = scaleham.plot.angell(tree)
+    lines = figure.axes[0].get_lines()
+    assert len(lines) >= 4  # one per curve, and the two guide lines
