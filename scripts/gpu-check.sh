@@ -527,10 +527,13 @@ linspace = [25.0, 75.0, 64]
     "$sweep" >"$work/formula-lowered.toml"
   printf '[model]\nbeta = "lambda*g/(1 + g/400)"\nF = "A/g"\n[model.parameters]\nlambda = 0.1\nA = 50.0\n%s' \
     "$sweep" >"$work/formula-rational.toml"
-  local name
+  local name start
   for name in builtin lowered; do
+    start=$EPOCHREALTIME
     with_libs "$bin/scaleham" run "$work/formula-$name.toml" -o "$work/formula-$name.h5" --quiet --force \
       --backend "$backend" || return $?
+    awk -v a="$start" -v b="$EPOCHREALTIME" -v n="$name" -v k="$backend" \
+      'BEGIN { printf "formula_%s: %.3f s whole process (4096 points, %s)\n", n, b - a, k }'
   done
   python3 - "$work/formula-builtin.h5" "$work/formula-lowered.h5" <<'PY' || rc=$?
 import sys, h5py
