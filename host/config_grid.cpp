@@ -40,7 +40,8 @@ void config_parser::read_grid(const toml::table& t) {
     for (std::size_t a = 0; a < axes->size(); ++a)
       if (const toml::table* axis = axes->get(a)->as_table())
         if (const auto name = axis->get_as<std::string>("name"))
-          domain_swept_ |= name->get() == "g_min" || name->get() == "g_max";
+          domain_swept_ |= (name->get() == "g_min" || name->get() == "g_max") &&
+                           find_setting(name->get()) != nullptr;
     for (std::size_t a = 0; a < axes->size(); ++a) read_axis(*axes->get(a)->as_table(), a);
   }
   if (config_.random && config_.axes.empty())
@@ -200,20 +201,31 @@ void config_parser::check_coordinate(const parameter_info& p, const toml::node& 
   const double value = number(node, path);
   check_admissible(p, value, node, path);
   if (p.slot == param_g0 && !domain_swept_) check_in_domain(value, node.source(), path);
-  // A tolerance, as read_tolerances checks the file's: alone, the other at a
-  // value valid by itself.
-  const auto check_options = [&](auto options, bool is_rtol, std::string_view rule) {
+  if (p.slot >= param_count) check_tolerance(static_cast<int>(p.slot), value, node.source(), path);
+}
+
+void config_parser::check_tolerance(int slot, double value, const toml::source_region& where,
+                                    const std::string& path) const {
+  // As read_tolerances checks the file's: alone (the other at a value valid
+  // by itself), then with the other's base value (both 0: no error control).
+  const auto check = [&](auto options, bool is_rtol, std::string_view rule, std::string_view other) {
+    auto alone = options;
+    (is_rtol ? alone.rtol : alone.atol) = value;
+    (is_rtol ? alone.atol : alone.rtol) = is_rtol ? 1.0 : 0.5;
+    if (!valid_options(alone)) fail(where, path, fmt::format("{}, got {}", rule, value));
     (is_rtol ? options.rtol : options.atol) = value;
-    (is_rtol ? options.atol : options.rtol) = is_rtol ? 1.0 : 0.5;
-    if (!valid_options(options)) fail(node.source(), path, fmt::format("{}, got {}", rule, value));
+    if (!valid_options(options))  // the value is 0, and so is the other's base value
+      fail(where, path,
+           fmt::format("{} = 0 here, with {} = 0 (its base value), leaves no error control; make one of them > 0",
+                       param_name(slot), other));
   };
   const std::string flow_rule = fmt::format("a flow rtol must be 0 or in [10 eps, 1) with eps = {:.3g}",
                                             std::numeric_limits<double>::epsilon());
-  switch (static_cast<int>(p.slot)) {
-    case setting_flow_rtol: check_options(config_.settings.dopri5, true, flow_rule); break;
-    case setting_flow_atol: check_options(config_.settings.dopri5, false, "must be finite and >= 0"); break;
-    case setting_action_rtol: check_options(config_.settings.quadrature, true, "must be in [0, 1)"); break;
-    case setting_action_atol: check_options(config_.settings.quadrature, false, "must be finite and >= 0"); break;
+  switch (slot) {
+    case setting_flow_rtol: check(config_.settings.dopri5, true, flow_rule, "flow.atol"); break;
+    case setting_flow_atol: check(config_.settings.dopri5, false, "must be finite and >= 0", "flow.rtol"); break;
+    case setting_action_rtol: check(config_.settings.quadrature, true, "must be in [0, 1)", "action.atol"); break;
+    case setting_action_atol: check(config_.settings.quadrature, false, "must be finite and >= 0", "action.rtol"); break;
     default: break;
   }
 }
@@ -224,29 +236,55 @@ std::pair<double, double> config_parser::extent(int slot, double base) const {
       if (axis.kind == axis_kind::values)
         return {*std::min_element(axis.values.begin(), axis.values.end()),
                 *std::max_element(axis.values.begin(), axis.values.end())};
+      if (!config_.random && axis.count == 1) return {axis.lo, axis.lo};
       return {std::min(axis.lo, axis.hi), std::max(axis.lo, axis.hi)};
     }
   return {base, base};
 }
 
-void config_parser::check_setting_axes() const {
-  const relaxation_settings<double>& r = config_.settings.relaxation;
+void config_parser::check_setting_axes() {
+  relaxation_settings<double>& r = config_.settings.relaxation;
+  // A swept T_ref is T_ref, whatever the order of the axes.
+  if (swept(setting_T_ref)) r.T_ref_is_T_max = false;
   for (std::size_t a = 0; a < config_.axes.size(); ++a) {
     const axis_config& axis = config_.axes[a];
     const std::string key = fmt::format("grid.axis[{}]", a);
     const toml::source_region& where = axis_nodes_[a]->source();
     if ((axis.slot == setting_T_min || axis.slot == setting_T_max) && config_.output.curves && config_.random)
       fail(where, key,
-           fmt::format("output.curves with {} sampled at random: every point would have its own temperatures; "
-                       "sweep it on a cartesian grid, or leave output.curves off",
-                       param_name(axis.slot)));
-    if (axis.slot == setting_T_min || axis.slot == setting_T_max) {
+           fmt::format("output.curves with {} sampled (sampling = \"{}\"): every point would have its own "
+                       "temperatures; sweep it on a cartesian grid, or leave output.curves off",
+                       param_name(axis.slot), config_.paired ? "paired" : "halton"));
+    if ((axis.slot == setting_T_min || axis.slot == setting_T_max) && config_.paired) {
+      // Point i pairs coordinate i of every axis: pair by pair.
+      for (std::int64_t i = 0; i < axis.count; ++i) {
+        double T_min = r.T_min, T_max = r.T_max;
+        for (const axis_config& other : config_.axes) {
+          if (other.slot == setting_T_min) T_min = other.coordinates()[std::size_t(i)];
+          if (other.slot == setting_T_max) T_max = other.coordinates()[std::size_t(i)];
+        }
+        if (!(T_max > T_min))
+          fail(where, key,
+               fmt::format("T_max must be > T_min at every point, but point {} pairs T_min = {} K with T_max = {} K",
+                           i, T_min, T_max));
+      }
+    } else if (axis.slot == setting_T_min || axis.slot == setting_T_max) {
       const double highest_min = extent(setting_T_min, r.T_min).second;
       const double lowest_max = extent(setting_T_max, r.T_max).first;
       if (!(lowest_max > highest_min))
         fail(where, key,
              fmt::format("T_max must be > T_min at every point, but T_min reaches {} K and T_max goes down to {} K",
                          highest_min, lowest_max));
+    }
+    // Tolerances admit {0} and [10 eps, 1): not one interval, so every
+    // coordinate of a cartesian axis is checked, and a sampled range may not
+    // reach down to 0 (its values just above 0 would be below 10 eps).
+    if (axis.slot >= setting_flow_rtol && axis.slot <= setting_action_atol) {
+      if (config_.random && (axis.slot == setting_flow_rtol || axis.slot == setting_action_rtol) &&
+          std::min(axis.lo, axis.hi) == 0 && std::max(axis.lo, axis.hi) > 0)
+        fail(where, key, "a sampled rtol range cannot start at 0 (the values just above 0 are no tolerance)");
+      if (!config_.random)
+        for (double value : axis.coordinates()) check_tolerance(axis.slot, value, where, key);
     }
   }
 }

@@ -138,9 +138,13 @@ void config_parser::read_formula_parameters(const toml::node& node) {
              fmt::format("'{}' is the name of the result /{}/{}; choose another name (an axis over it "
                          "would clash with it in the output)",
                          name, group_name(f.group), f.name));
-    if (name == "T" || name == "log_tau" || name == "point")
+    if (name == "T" || name == "T_index" || name == "log_tau" || name == "point")
       fail(key.source(), path,
            fmt::format("'{}' names a dataset of the output; choose another name", name));
+    if (const parameter_info* s = find_setting(name))
+      fail(key.source(), path,
+           fmt::format("'{}' is the setting {}.{} (an axis may sweep it); choose another name", name, s->section,
+                       s->alias));
     if (const parameter_info* p = find_parameter(name); p != nullptr && p->section != "model")
       fail(key.source(), path,
            fmt::format("'{}' is already the parameter {} of [{}]; choose another name", name,

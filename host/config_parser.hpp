@@ -247,7 +247,10 @@ class config_parser {
 
   /// Axes over settings: T_min below T_max at every point; no random
   /// temperatures with curves (the file's /curves/T is per T_min/T_max axis).
-  void check_setting_axes() const;
+  void check_setting_axes();
+
+  /// A tolerance coordinate of an axis over flow_rtol .. action_atol.
+  void check_tolerance(int slot, double value, const toml::source_region& where, const std::string& path) const;
 
   /// g_ref = c (T_ref − T0) must be > 0 at every point: S = 0 there (the
   /// reference of the curve). T0 is the base value or, when swept, every value

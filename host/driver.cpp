@@ -343,7 +343,9 @@ void check_precision(const sweep_config& config, const std::string& precision) {
   if (precision != "double" && precision != "float") throw std::invalid_argument("unknown precision '" + precision + "'");
   // The config was validated for double; float cannot reach tolerances below
   // 10 ε ≈ 1.2e-6, and every point would end in invalid_options. Say so now.
-  if (precision == "float" && config.settings.method == integrator::dopri5 &&
+  const bool rtol_swept = std::any_of(config.axes.begin(), config.axes.end(),
+                                      [](const axis_config& a) { return a.slot == setting_flow_rtol; });
+  if (precision == "float" && config.settings.method == integrator::dopri5 && !rtol_swept &&
       !valid_options(settings_as<float>(config.settings).dopri5))
     throw config_error(fmt::format("{}: rtol {:g} with atol {:g} is below what --precision float can deliver; "
                                    "use flow.rtol >= 1.2e-6",

@@ -3,6 +3,7 @@
 #include <hdf5_hl.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <array>
@@ -141,6 +142,12 @@ void write_config_attributes(hid_t root, const sweep_config& config) {
     h5::write_attribute(root, "ln_tau0", rs.log_tau0);            // ln(tau0 / 1 s)
     h5::write_attribute(root, "ln_tg_tau", rs.fit.tg_log_level);  // ln(tg_tau / 1 s): Tg is where tau = tg_tau
   }
+  // The settings above are the base values; axes over settings override
+  // them point by point (docs/config.md, axes over settings): named here.
+  std::vector<std::string> swept;
+  for (const axis_config& axis : config.axes)
+    if (axis.slot >= param_count) swept.emplace_back(param_name(axis.slot));
+  if (!swept.empty()) h5::write_attribute(root, "swept_settings", fmt::format("{}", fmt::join(swept, " ")));
   h5::write_attribute(root, "complete", std::int32_t(0));
 }
 
@@ -452,7 +459,9 @@ void result_writer<Real>::state::write_packed(const batch& b, const std::byte* p
     Real parameters_of_point[param_count];
     for (std::size_t i = 0; i < n; ++i) {
       plan->spec().grid.parameters(b.first + i, parameters_of_point);
-      for (std::size_t a = 0; a < n_axes; ++a) sampled[a * n + i] = parameters_of_point[axis_slots[a]];
+      for (std::size_t a = 0; a < n_axes; ++a)
+        sampled[a * n + i] = axis_slots[a] < param_count ? parameters_of_point[axis_slots[a]]
+                                                         : plan->spec().grid.coordinate_of(b.first + i, int(a));
     }
     for (std::size_t a = 0; a < n_axes; ++a) put(parameters[a], b, 1, sampled.data() + a * n);
   }

@@ -119,8 +119,10 @@ def angell(tree, color_by=None, ax=None, max_curves=64, cmap="viridis"):
         drawn += 1
     ax.set_xlabel("Tg / T")
     ax.set_ylabel("log10 τ [s]")
-    level = float(tree.attrs.get("ln_tg_tau", math.log(100.0))) / LN10
-    ax.axhline(level, color="0.5", linewidth=0.6, linestyle=":")
+    # The Tg level: one line, unless tg_tau is swept (each curve its own level).
+    if "tg_tau" not in str(tree.attrs.get("swept_settings", "")).split():
+        level = float(tree.attrs.get("ln_tg_tau", math.log(100.0))) / LN10
+        ax.axhline(level, color="0.5", linewidth=0.6, linestyle=":")
     ax.axvline(1.0, color="0.5", linewidth=0.6, linestyle=":")
     bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=colormap), ax=ax)
     coordinate = tree.ds[color_by] if color_by in tree.ds.coords else stacked[color_by]

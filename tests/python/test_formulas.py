@@ -286,6 +286,7 @@ def test_parse_errors_name_file_line_column_and_token(run_cli, tmp_path, text, w
      'values = [1.0]', "'b1' is a coefficient of the built-in models"),
     ('lambda = 0.1\n[model.parameters]\nA = 50.0', "but model.beta and model.F are not given"),
     ('lambda = 0.1\ninterpret = true', "key 'model.interpret': is about formulas"),
+    ('beta = "tau0*g"\nF = "A/g"\n[model.parameters]\ntau0 = 0.1\nA = 50.0', "'tau0' is the setting temperature.tau0"),
     ('beta = "lambda*g"\nF = "A/g + B"\n[model.parameters]\nlambda = 0.1\nA = 50.0\nB = 1.0',
      "c.toml:7: key 'model.parameters.B': 'B' is the name of the result /fit/B"),
 ])

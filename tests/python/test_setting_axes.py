@@ -106,7 +106,50 @@ def test_curves_T_spans_the_temperature_axes(run_cli, tmp_path):
         assert np.all(f["curves/log_tau"][..., -1] == np.log(1e-14))
 
 
+def test_sampled_settings_are_written_and_used(run_cli, tmp_path):
+    text = BASE.replace('[[grid.axis]]\nname = "g0"\nvalues = [60.0, 100.0]\n',
+                        '[grid]\nsampling = "halton"\npoints = 16\n[[grid.axis]]\nname = "tau0"\n'
+                        'logspace = [1e-15, 1e-12]\n[[grid.axis]]\nname = "action_rtol"\nlinspace = [1e-9, 1e-8]\n')
+    (tmp_path / "h.toml").write_text(text.replace("curves = true", "curves = false"))
+    assert run_cli("run", tmp_path / "h.toml", "-o", tmp_path / "h.h5", "--backend", "cpu", "--quiet").returncode == 0
+    with h5py.File(tmp_path / "h.h5", "r") as f:
+        tau0, rtol = f["parameters/tau0"][...], f["parameters/action_rtol"][...]
+        assert np.all((tau0 >= 1e-15) & (tau0 <= 1e-12)) and np.all((rtol >= 1e-9) & (rtol <= 1e-8))
+        assert len(np.unique(tau0)) == 16
+        # a = ln τ0 − B/(T_ref − T0): the sampled τ0 is the one each point used.
+        offset = f["fit/a"][...] - np.log(tau0)
+        assert np.allclose(offset, offset[0], rtol=0, atol=1e-9)
+        assert f.attrs["swept_settings"] in ("tau0 action_rtol", b"tau0 action_rtol")
+
+
+def test_a_T_ref_axis_is_T_ref_in_any_order(run_cli, tmp_path):
+    axes = '[[grid.axis]]\nname = "T_ref"\nvalues = [600.0, 650.0]\n[[grid.axis]]\nname = "T_max"\nvalues = [700.0, 720.0]\n'
+    (tmp_path / "r.toml").write_text(BASE + axes)
+    assert run_cli("run", tmp_path / "r.toml", "-o", tmp_path / "r.h5", "--backend", "cpu", "--quiet").returncode == 0
+    with h5py.File(tmp_path / "r.h5", "r") as f:
+        a = f["fit/a"][...]                       # (g0, T_ref, T_max)
+        assert a[0, 0, 0] != a[0, 1, 0]           # along T_ref
+        assert a[0, 0, 0] == a[0, 0, 1]           # not along T_max: T_ref is its own
+
+
+@pytest.mark.parametrize("axis,extra,args", [
+    ('name = "flow_rtol"\nvalues = [1e-5, 1e-4]', "", ["--precision", "float"]),  # the base rtol is not used
+    ('name = "T_min"\nlinspace = [420.0, 800.0, 1]', "", []),                      # one coordinate: lo
+    ('name = "T_min"\nvalues = [400.0, 650.0]\n[[grid.axis]]\nname = "T_max"\nvalues = [600.0, 700.0]',
+     "", ["--set", 'grid.sampling="paired"']),                                      # pairs, not ranges
+])
+def test_valid_setting_axes_are_accepted(run_cli, tmp_path, axis, extra, args):
+    text = (BASE + "[[grid.axis]]\n" + axis + "\n").replace(
+        '[[grid.axis]]\nname = "g0"\nvalues = [60.0, 100.0]\n', "") + extra
+    (tmp_path / "c.toml").write_text(text)
+    done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--backend", "cpu", "--quiet",
+                   "--set", "output.curves=false", *args)
+    assert done.returncode in (0, 3), done.stderr
+
+
 @pytest.mark.parametrize("axis,message", [
+    ('name = "action_rtol"\nvalues = [0.0, 1e-10]', "action_rtol = 0 here, with action.atol = 0"),
+    ('name = "flow_rtol"\nlinspace = [0.0, 1e-14, 11]', "a flow rtol must be 0 or in [10 eps, 1)"),
     ('name = "T_min"\nvalues = [420.0, 710.0]', "T_max must be > T_min at every point"),
     ('name = "T_ref"\nvalues = [390.0, 700.0]', "T_ref goes down to 390 K, but T_ref must be above T0"),
     ('name = "T_max"\nvalues = [390.0, 700.0]', "T_max must be > T_min at every point"),
@@ -126,7 +169,7 @@ def test_random_temperatures_with_curves_are_refused(run_cli, tmp_path):
                         '[grid]\nsampling = "halton"\npoints = 8\n[[grid.axis]]\nname = "T_min"\nlinspace = [410.0, 450.0]\n')
     (tmp_path / "c.toml").write_text(text)
     done = run_cli("run", tmp_path / "c.toml", "-o", tmp_path / "c.h5", "--quiet")
-    assert done.returncode == 2 and "sampled at random" in done.stderr, done.stderr
+    assert done.returncode == 2 and 'T_min sampled (sampling = "halton")' in done.stderr, done.stderr
     (tmp_path / "d.toml").write_text(text.replace("curves = true", "curves = false"))
     assert run_cli("run", tmp_path / "d.toml", "-o", tmp_path / "d.h5", "--backend", "cpu",
                    "--quiet").returncode == 0
