@@ -13,8 +13,8 @@ namespace scaleham {
 namespace {
 
 /// Point by point, for what the SIMD lanes do not run: formulas (their
-/// functions have no lane form) and sweeps over settings (a lane group shares
-/// its settings), each flow by the scalar steppers.
+/// functions have no lane form) and sweeps over the flow's settings (a lane
+/// group shares its settings), each flow by the scalar steppers.
 template <class Real, class Models>
 void evaluate_points_scalar(const sweep_spec<Real>& spec, const Models& models, std::uint64_t first,
                             std::uint64_t count, point_result<Real>* out, Real* curves,
@@ -47,7 +47,7 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   std::unique_ptr<const shared_relaxation<Real>> shared;
   if (shared_relaxation<Real>::applies(spec))
     shared = std::make_unique<const shared_relaxation<Real>>(spec, first, count, curves != nullptr);
-  if (spec.formulas != nullptr || spec.sweeps_settings()) {
+  if (spec.formulas != nullptr || spec.grid.sets_any(flow_setting_slots)) {
     spec.with_models([&](const auto& models) {
       evaluate_points_scalar(spec, models, first, count, out, curves, shared.get());
     });
@@ -56,6 +56,10 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
   const auto n = static_cast<std::int64_t>(count);
   const std::int64_t n_T = spec.settings.relaxation.n_T;
   const point_settings<Real>& settings = spec.settings;
+  // Axes over settings the flow does not read (temperatures, τ0, the action's
+  // tolerances): the flows run on the lanes with the sweep's settings, the
+  // action and the curve with each point's own.
+  const bool own_settings = spec.sweeps_settings();
   const simd_level level = active_simd_level();  // once: it may throw, never inside the parallel loop
   // Chunks of consecutive points: their flows run together on SIMD lanes
   // (simd/flow_lanes.hpp), then each point's action and relaxation curve.
@@ -76,13 +80,15 @@ void evaluate_points(const sweep_spec<Real>& spec, std::uint64_t first, std::uin
     }
     integrate_flows(starts, std::size_t(size), settings, paths, level);
     for (std::int64_t i = 0; i < size; ++i) {
+      point_settings<Real> own;
+      const point_settings<Real>& s = own_settings ? (own = spec.settings_of(first + std::uint64_t(begin + i))) : settings;
       point_result<Real>& r = out[begin + i];
-      r = flow_and_action(starts[i], paths[i], settings.quadrature, settings.compute_action);
+      r = flow_and_action(starts[i], paths[i], s.quadrature, s.compute_action);
       Real* curve = curves ? curves + (begin + i) * n_T : nullptr;
       if (shared)
         shared->apply(std::uint64_t(begin + i), r, curve);
       else
-        set_relaxation(r, evaluate_relaxation(params[i], settings, curve));
+        set_relaxation(r, evaluate_relaxation(params[i], s, curve));
     }
   }
 }

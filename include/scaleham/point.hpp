@@ -242,9 +242,10 @@ struct relaxation_result {
 /// slot but g0, p0 and ell. Points whose parameters agree in these slots have
 /// bitwise the same relaxation result and curve; a backend computes it once per
 /// distinct projection of the grid onto these slots (grid_spec::projection).
+/// The settings the flow's integration reads (domain, target, tolerances).
+inline constexpr slot_mask flow_setting_slots = slot_range(setting_g_min, setting_flow_atol);
 inline constexpr slot_mask flow_only_slots =
-    (slot_mask(1) << param_g0) | (slot_mask(1) << param_p0) | (slot_mask(1) << param_ell) |
-    slot_range(setting_g_min, setting_flow_atol);
+    (slot_mask(1) << param_g0) | (slot_mask(1) << param_p0) | (slot_mask(1) << param_ell) | flow_setting_slots;
 inline constexpr slot_mask relaxation_slots = slot_range(0, slot_count - 1) & ~flow_only_slots;
 
 /// Writes what the axes over setting slots (parameters.hpp) give point
