@@ -38,6 +38,16 @@ ENGINES = ["process", pytest.param("binding", marks=pytest.mark.skipif(
 needs_binding = pytest.mark.skipif(not BINDING_BUILT, reason="this build has no Python binding")
 
 
+# An interpreted formula model swept over a formula parameter and a setting.
+FORMULA_OVER_SETTINGS = {
+    "model": {"beta": "lambda*g/(1 + g/gs)", "F": "A/g^alpha",
+              "parameters": {"lambda": 0.1, "gs": 400.0, "A": 50.0, "alpha": 1.0}},
+    "flow": {"g0": 100.0, "ell": -10.0},
+    "grid": {"axis": [{"name": "alpha", "values": [0.8, 1.2]}, {"name": "T_min", "values": [410.0, 430.0]}]},
+    "output": {"curves": True},
+}
+
+
 @pytest.fixture(autouse=True)
 def engine_of_this_build(scaleham_bin, monkeypatch):
     monkeypatch.setenv("SCALEHAM_BIN", scaleham_bin)
@@ -95,8 +105,9 @@ def test_a_module_for_another_python_is_not_loaded(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("config,precision", [(SMALL, "double"), (HALTON, "double"),
-                                              ({**SMALL, "flow": {"rtol": 1e-5}}, "float")],
-                         ids=["cartesian", "halton", "float"])
+                                              ({**SMALL, "flow": {"rtol": 1e-5}}, "float"),
+                                              (FORMULA_OVER_SETTINGS, "double")],
+                         ids=["cartesian", "halton", "float", "formula-and-setting-axes"])
 def test_run_in_memory_equals_the_file_run(engine, config, precision, run_cli, tmp_path, monkeypatch):
     import tempfile
 
