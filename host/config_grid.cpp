@@ -40,8 +40,7 @@ void config_parser::read_grid(const toml::table& t) {
     for (std::size_t a = 0; a < axes->size(); ++a)
       if (const toml::table* axis = axes->get(a)->as_table())
         if (const auto name = axis->get_as<std::string>("name"))
-          domain_swept_ |= (name->get() == "g_min" || name->get() == "g_max") &&
-                           find_setting(name->get()) != nullptr;
+          domain_swept_ |= name->get() == "g_min" || name->get() == "g_max";
     for (std::size_t a = 0; a < axes->size(); ++a) read_axis(*axes->get(a)->as_table(), a);
   }
   if (config_.random && config_.axes.empty())
@@ -255,20 +254,25 @@ void config_parser::check_setting_axes() {
            fmt::format("output.curves with {} sampled (sampling = \"{}\"): every point would have its own "
                        "temperatures; sweep it on a cartesian grid, or leave output.curves off",
                        param_name(axis.slot), config_.paired ? "paired" : "halton"));
-    if ((axis.slot == setting_T_min || axis.slot == setting_T_max) && config_.paired) {
+    // T_min below T_max, checked once, at the first axis over either.
+    const bool first_temperature_axis =
+        (axis.slot == setting_T_min || axis.slot == setting_T_max) &&
+        std::none_of(config_.axes.begin(), config_.axes.begin() + std::ptrdiff_t(a), [](const axis_config& earlier) {
+          return earlier.slot == setting_T_min || earlier.slot == setting_T_max;
+        });
+    if (first_temperature_axis && config_.paired) {
       // Point i pairs coordinate i of every axis: pair by pair.
-      for (std::int64_t i = 0; i < axis.count; ++i) {
-        double T_min = r.T_min, T_max = r.T_max;
-        for (const axis_config& other : config_.axes) {
-          if (other.slot == setting_T_min) T_min = other.coordinates()[std::size_t(i)];
-          if (other.slot == setting_T_max) T_max = other.coordinates()[std::size_t(i)];
-        }
-        if (!(T_max > T_min))
+      std::vector<double> T_min(std::size_t(axis.count), r.T_min), T_max(std::size_t(axis.count), r.T_max);
+      for (const axis_config& other : config_.axes) {
+        if (other.slot == setting_T_min) T_min = other.coordinates();
+        if (other.slot == setting_T_max) T_max = other.coordinates();
+      }
+      for (std::size_t i = 0; i < T_min.size(); ++i)
+        if (!(T_max[i] > T_min[i]))
           fail(where, key,
                fmt::format("T_max must be > T_min at every point, but point {} pairs T_min = {} K with T_max = {} K",
-                           i, T_min, T_max));
-      }
-    } else if (axis.slot == setting_T_min || axis.slot == setting_T_max) {
+                           i, T_min[i], T_max[i]));
+    } else if (first_temperature_axis) {
       const double highest_min = extent(setting_T_min, r.T_min).second;
       const double lowest_max = extent(setting_T_max, r.T_max).first;
       if (!(lowest_max > highest_min))
@@ -360,10 +364,7 @@ void config_parser::check_reference_temperature(const toml::table& root) const {
   for (std::size_t a = 0; a < config_.axes.size(); ++a) {
     const axis_config& axis = config_.axes[a];
     if (axis.slot != param_T0) continue;
-    if (axis.kind == axis_kind::values)
-      highest_T0 = *std::max_element(axis.values.begin(), axis.values.end());
-    else
-      highest_T0 = axis.count == 1 ? axis.lo : std::max(axis.lo, axis.hi);
+    highest_T0 = extent(param_T0, highest_T0).second;
     T0_words = fmt::format("the largest T0 of axis '{}' ({})", axis.name, place(axis_nodes_[a]->source()));
     T0_where = axis_nodes_[a]->source();
     T0_key = fmt::format("grid.axis[{}]", a);

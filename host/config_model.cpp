@@ -132,13 +132,14 @@ void config_parser::read_formula_parameters(const toml::node& node) {
            fmt::format("'{}' is {} in formulas; choose another name", name,
                        name == "g" ? "the coupling" : "a function"));
     // Swept, the name is a dataset of the output beside the results.
-    for (const auto& f : result_fields<double>())
-      if (name == f.name)
-        fail(key.source(), path,
-             fmt::format("'{}' is the name of the result /{}/{}; choose another name (an axis over it "
-                         "would clash with it in the output)",
-                         name, group_name(f.group), f.name));
-    if (name == "T" || name == "T_index" || name == "log_tau" || name == "point")
+    if (const std::string result = result_dataset_named(name); !result.empty())
+      fail(key.source(), path,
+           fmt::format("'{}' is the name of the result {}; choose another name (an axis over it "
+                       "would clash with it in the output)",
+                       name, result));
+    const bool curve_dataset = std::any_of(std::begin(curve_dataset_names), std::end(curve_dataset_names),
+                                           [&](const char* curve) { return name == curve; });
+    if (curve_dataset || name == "point")
       fail(key.source(), path,
            fmt::format("'{}' names a dataset of the output; choose another name", name));
     if (const parameter_info* s = find_setting(name))

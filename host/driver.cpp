@@ -343,28 +343,26 @@ void check_precision(const sweep_config& config, const std::string& precision) {
   if (precision != "double" && precision != "float") throw std::invalid_argument("unknown precision '" + precision + "'");
   // The config was validated for double; float cannot reach tolerances below
   // 10 ε ≈ 1.2e-6, and every point would end in invalid_options. Say so now.
-  const bool rtol_swept = std::any_of(config.axes.begin(), config.axes.end(),
-                                      [](const axis_config& a) { return a.slot == setting_flow_rtol; });
-  if (precision == "float" && config.settings.method == integrator::dopri5 && !rtol_swept &&
-      !valid_options(settings_as<float>(config.settings).dopri5))
+  if (precision != "float" || config.settings.method != integrator::dopri5) return;
+  // The rtols the points use: the base value, or every coordinate of an axis
+  // over it (the ends of a sampled range), each with the base atol.
+  const auto swept = std::find_if(config.axes.begin(), config.axes.end(),
+                                  [](const axis_config& a) { return a.slot == setting_flow_rtol; });
+  std::vector<double> rtols{config.settings.dopri5.rtol};
+  if (swept != config.axes.end())
+    rtols = swept->kind == axis_kind::values || !config.random ? swept->coordinates()
+                                                               : std::vector<double>{swept->lo, swept->hi};
+  for (double rtol : rtols) {
+    point_settings<double> s = config.settings;
+    s.dopri5.rtol = rtol;
+    if (valid_options(settings_as<float>(s).dopri5)) continue;
+    if (swept != config.axes.end())
+      throw config_error(fmt::format("axis '{}': rtol {:g} is below what --precision float can deliver; "
+                                     "keep the flow's rtol >= 1.2e-6",
+                                     swept->name, rtol));
     throw config_error(fmt::format("{}: rtol {:g} with atol {:g} is below what --precision float can deliver; "
                                    "use flow.rtol >= 1.2e-6",
-                                   config_key_location(config, "flow.rtol"), config.settings.dopri5.rtol,
-                                   config.settings.dopri5.atol));
-  // An axis over the flow's rtol: each of its coordinates, with the base atol.
-  for (const axis_config& axis : config.axes) {
-    if (precision != "float" || config.settings.method != integrator::dopri5 || axis.slot != setting_flow_rtol)
-      continue;
-    const std::vector<double> rtols =
-        axis.kind == axis_kind::values || !config.random ? axis.coordinates() : std::vector<double>{axis.lo, axis.hi};
-    for (double rtol : rtols) {
-      point_settings<double> s = config.settings;
-      s.dopri5.rtol = rtol;
-      if (!valid_options(settings_as<float>(s).dopri5))
-        throw config_error(fmt::format("axis '{}': rtol {:g} is below what --precision float can deliver; "
-                                       "keep the flow's rtol >= 1.2e-6",
-                                       axis.name, rtol));
-    }
+                                   config_key_location(config, "flow.rtol"), rtol, config.settings.dopri5.atol));
   }
 }
 

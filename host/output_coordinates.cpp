@@ -22,12 +22,11 @@ void check_names(const sweep_config& config) {
       throw output_error("axis name '" + name + "' cannot name an HDF5 dataset");
     if (!seen.insert(name).second) throw output_error("two axes are named '" + name + "'");
     if (config.random && name == "point") throw output_error("axis name 'point' is reserved for random grids");
-    for (const auto& f : result_fields<double>())
-      if (name == f.name)
-        throw output_error(fmt::format("axis name '{}' clashes with the result dataset /{}/{}", name,
-                                       group_name(f.group), f.name));
-    if (name == "T" || name == "log_tau")
-      throw output_error(fmt::format("axis name '{}' clashes with the dataset /curves/{}", name, name));
+    if (const std::string result = result_dataset_named(name); !result.empty())
+      throw output_error(fmt::format("axis name '{}' clashes with the result dataset {}", name, result));
+    for (const char* curve : curve_dataset_names)
+      if (name == curve)
+        throw output_error(fmt::format("axis name '{}' clashes with the dataset /curves/{}", name, name));
   }
   if (config.output.curves && !config.settings.relaxation.enabled)
     throw output_error(

@@ -146,6 +146,17 @@ inline bool writes_fit(const sweep_config& config) {
   return config.output.fit && config.settings.relaxation.enabled;
 }
 
+/// The result dataset a name would clash with in the output ("/fit/B"), or
+/// "" (an axis, or a parameter an axis may sweep, is a dataset beside them).
+inline std::string result_dataset_named(const std::string& name) {
+  for (const auto& f : result_fields<double>())
+    if (name == f.name) return std::string("/") + group_name(f.group) + "/" + f.name;
+  return "";
+}
+
+/// The datasets of /curves besides the grid's scales.
+inline constexpr const char* curve_dataset_names[] = {"T", "T_index", "log_tau"};
+
 /// The names of the fields of group `group` ("flow", "hj", "fit"), in table
 /// order; empty for any other name.
 std::vector<std::string> field_names(const std::string& group);

@@ -535,13 +535,13 @@ linspace = [25.0, 75.0, 64]
     awk -v a="$start" -v b="$EPOCHREALTIME" -v n="$name" -v k="$backend" \
       'BEGIN { printf "formula_%s: %.3f s whole process (4096 points, %s)\n", n, b - a, k }'
   done
-  python3 - "$work/formula-builtin.h5" "$work/formula-lowered.h5" <<'PY' || rc=$?
+  python3 - "$work/formula-builtin.h5" "$work/formula-lowered.h5" "$repo_root/scripts" <<'PY' || rc=$?
 import sys, h5py
+sys.path.insert(0, sys.argv[3])
+from gpu_check_binding import datasets
 def data(path):
-    found = {}
     with h5py.File(path, "r") as f:
-        f.visititems(lambda n, o: found.__setitem__(n, o[...].tobytes()) if isinstance(o, h5py.Dataset) else None)
-    return found
+        return {name: value.tobytes() for name, value in datasets(f).items()}
 a, b = data(sys.argv[1]), data(sys.argv[2])
 differ = sorted(k for k in a if a[k] != b.get(k))
 print("formulas run as the built-in model: " + ("bitwise equal" if not differ and a.keys() == b.keys() else f"DIFFER in {differ}"))
