@@ -40,13 +40,13 @@ name = "A"
 linspace = [25.0, 75.0, {n}]
 """
 MODELS = {
-    "builtin": ("[model]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
+    "builtin": "[model]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n",
     "lowered": ('[model]\nbeta = "lambda*g + b2*g^2"\nF = "A/g + f0"\n'
-                "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
+                "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n"),
     "interpreted": ('[model]\ninterpret = true\nbeta = "lambda*g + b2*g^2"\nF = "A/g + f0"\n'
-                    "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n", {}),
+                    "[model.parameters]\nlambda = 0.1\nb2 = 0.0004\nA = 50.0\nf0 = 0.25\n"),
     "rational": ('[model]\nbeta = "lambda*g/(1 + g/gs)"\nF = "A/g + f0*exp(-g/g1)"\n'
-                 "[model.parameters]\nlambda = 0.1\ngs = 400.0\nA = 50.0\nf0 = 0.25\ng1 = 30.0\n", {}),
+                 "[model.parameters]\nlambda = 0.1\ngs = 400.0\nA = 50.0\nf0 = 0.25\ng1 = 30.0\n"),
 }
 
 
@@ -62,13 +62,13 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for name in names:
             with open(os.path.join(work, name + ".toml"), "w") as f:
-                f.write(MODELS[name][0] + SWEEP.format(n=args.points_per_axis))
+                f.write(MODELS[name] + SWEEP.format(n=args.points_per_axis))
         for _ in range(args.repeats):  # interleaved: the machine's noise falls on every variant alike
             for name in names:
                 command = [args.bin, "run", os.path.join(work, name + ".toml"), "-o", os.path.join(work, "out.h5"),
                            "--force", "--quiet", "--backend", args.backend]
                 start = time.perf_counter()
-                done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, **MODELS[name][1]))
+                done = subprocess.run(command, capture_output=True, text=True)
                 times[name].append(time.perf_counter() - start)
                 if done.returncode != 0:
                     sys.exit(f"{name}: {done.stderr}")
