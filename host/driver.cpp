@@ -171,6 +171,8 @@ void run_typed(const sweep_config& config, const run_options& options, const bac
                          "or use --force to start over");
   }
   const sweep_plan<Real> plan(config);
+  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, options.quiet); !compiled.empty())
+    summary.notice += (summary.notice.empty() ? "" : "; ") + compiled;
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string capacity_notice;
   std::uint64_t capacity = batch_points_of(options, range.count, backend, limit, capacity_notice);

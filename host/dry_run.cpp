@@ -61,6 +61,10 @@ template <class Real>
 void estimate_compute(const sweep_config& config, const run_options& options, const backend_choice& backend,
                       const batch& range, run_estimate& e) {
   const sweep_plan<Real> plan(config);
+  // A compile of formula kernels is work the run would do (once: later runs
+  // read them from the cache), so the dry run does it and says so.
+  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, /*quiet=*/true); !compiled.empty())
+    e.notice += (e.notice.empty() ? "" : "; ") + compiled;
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string notice;
   e.batch_points = batch_points_of(options, range.count, backend, limit, notice);

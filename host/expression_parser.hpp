@@ -42,10 +42,4 @@ bool is_function_name(std::string_view name);
 /// params[i] when evaluated). Throws expression_error.
 expression_program parse_expression(std::string_view text, const std::vector<std::string>& parameters);
 
-/// The program as straight-line C++ (CUDA) code: a function
-///   template <class Real> __device__ value_slope<Real> NAME(Real g, const Real* params)
-/// that computes the same as evaluate() with no loop or branch on the op
-/// (what the GPU path compiles at run time).
-std::string expression_source(const expression_program& program, const std::string& name);
-
 }  // namespace scaleham

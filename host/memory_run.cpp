@@ -29,6 +29,8 @@ std::vector<std::byte> compute_in_memory(const sweep_config& config, const run_o
                                          clock_type::time_point start) {
   const batch range = shard_range(config.size(), options.shard);
   const sweep_plan<Real> plan(config);
+  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, /*quiet=*/true); !compiled.empty())
+    summary.notice += (summary.notice.empty() ? "" : "; ") + compiled;
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string capacity_notice;
   const std::uint64_t capacity = batch_points_of(options, range.count, backend, limit, capacity_notice);

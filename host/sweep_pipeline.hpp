@@ -186,16 +186,35 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
   drain();
 }
 
-/// Why a sweep runs on the CPU only ("" when the GPU can run it): formula
-/// models are interpreted by the CPU backend; the GPU's run-time compiled
-/// kernels for them are not built yet (docs/design.md, formula models).
+/// Why a sweep runs on the CPU only ("" when the GPU can run it): the GPU's
+/// kernels take one set of settings for every point.
 inline std::string cpu_only_reason(const sweep_config& config) {
-  if (config.interprets_formulas())
-    return "formula models (model.beta, model.F) other than polynomials in g run on the CPU backend only";
   for (const axis_config& axis : config.axes)
     if (axis.slot >= param_count)
       return "sweeps over settings (axis '" + axis.name + "') run on the CPU backend only";
   return "";
+}
+
+/// On the GPU, the kernels of formula models are compiled at run time, or read
+/// from the cache of compiled kernels (cuda::prepare_formula_kernels): done
+/// here, before the run, so that a compile is announced when it starts and
+/// reported when done (stderr unless quiet). Returns the report for the
+/// run's notice ("" when nothing was compiled).
+template <class Real>
+std::string prepare_gpu_kernels(const sweep_spec<Real>& spec, const backend_choice& backend, bool quiet) {
+  if (!backend.use_cuda || spec.formulas == nullptr) return "";
+  const cuda::formula_kernels_report report =
+      cuda::prepare_formula_kernels(spec, backend.cuda_device, [quiet](const std::string& line) {
+        if (!quiet) std::fprintf(stderr, "scaleham: %s ...\n", line.c_str());
+      });
+  if (!report.compiled) return "";
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.1f", report.compile_seconds);
+  std::string notice = "compiled the formula kernels for " + report.architecture + " in " + seconds + " s";
+  notice += report.cache_file.empty() ? " (not cached: " + report.cache_note + ")"
+                                      : " (cached for later runs in " + report.cache_file + ")";
+  if (!quiet) std::fprintf(stderr, "scaleham: %s\n", notice.c_str());
+  return notice;
 }
 
 /// Calls use(runner) with the runner of `backend` (the GPU's or the CPU's) for

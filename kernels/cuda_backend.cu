@@ -2,8 +2,11 @@
 // function of the core (point.hpp), two slots of device and pinned memory so
 // batch k+1 computes while the host writes batch k.
 #include <algorithm>
-#include <stdexcept>
 #include <climits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include <cub/device/device_radix_sort.cuh>
@@ -11,6 +14,9 @@
 
 #include "cuda_backend.hpp"
 #include "cuda_support.cuh"
+#include "formula_source.hpp"
+#include "runtime_compiler.hpp"
+#include "sweep_kernels.cuh"
 
 #ifndef SCALEHAM_CUDA_ARCHITECTURES
 #define SCALEHAM_CUDA_ARCHITECTURES "unknown"
@@ -20,21 +26,8 @@ namespace scaleham::cuda {
 
 namespace {
 
-constexpr int threads_per_block = 128;
-
 /// Values of one thread's quadrature overflow list (quadrature_options::scratch).
 constexpr std::uint64_t scratch_values_per_thread = 5 * std::uint64_t(quadrature_capacity);
-
-/// This thread's quadrature options: the sweep's, with its slice of the
-/// overflow scratch (interleaved: thread t's value k at scratch[k·threads + t]).
-template <class Real>
-__device__ quadrature_options<Real> thread_quadrature(const quadrature_options<Real>& sweep, Real* scratch,
-                                                      std::uint64_t thread, std::uint64_t threads) {
-  quadrature_options<Real> q = sweep;
-  q.scratch = scratch != nullptr ? scratch + thread : nullptr;
-  q.scratch_stride = threads;
-  return q;
-}
 
 /// Projections (grid_spec::projection onto relaxation_slots) of points
 /// first .. first+count−1: the keys the batch's distinct relaxations are found by.
@@ -46,79 +39,57 @@ __global__ void __launch_bounds__(threads_per_block)
     keys[i] = grid.projection(first + i, relaxation_slots);
 }
 
-/// The relaxation table of a batch (issue 10, goal 3): row r is the
-/// relaxation (curve into table_curves[r·n_T ..], which its fit reads, and
-/// result) of the r-th distinct projection keys[r] when keys is given (rows:
-/// *n_keys), else of point first + r (rows: count).
+/// The relaxation table of a batch of the built-in models (sweep_kernels.cuh).
 /// __maxnreg__(255) instead of __launch_bounds__(128): ptxas then gives it 128
 /// (double) / 86 (float) registers and no spills, where with the launch bound
 /// it chose 96 / 64 and spilled 674/2112 B / 8/16 B (sm_90, nvcc 13.0). Its
-/// speed on a GPU is still to be measured against the alternatives.
+/// speed on a GPU is still to be measured against the alternatives. The
+/// kernels of formula models (runtime_compiler.hpp) are declared alike.
 template <class Real>
 __global__ void __maxnreg__(255)
     evaluate_relaxations(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
                          const std::uint64_t* keys, const std::uint32_t* n_keys, relaxation_result<Real>* table,
                          Real* table_curves, Real* scratch) {
-  const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
-  const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const std::uint64_t rows = keys != nullptr ? std::uint64_t(*n_keys) : count;
-  const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
-  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
-  for (std::uint64_t r = thread; r < rows; r += stride) {
-    const std::uint64_t index =
-        keys != nullptr ? spec.grid.first_of_projection(keys[r], relaxation_slots) : first + r;
-    Real params[param_count];
-    spec.grid.parameters(index, params);
-    table[r] = evaluate_relaxation_into(params, spec.settings, q, table_curves + r * n_T);
-  }
+  evaluate_relaxations_of(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, scratch);
 }
 
-/// The row of `key` in the sorted distinct keys[0 .. n) (it is there).
-__device__ std::uint64_t row_of(const std::uint64_t* keys, std::uint64_t n, std::uint64_t key) {
-  std::uint64_t lo = 0, hi = n;
-  while (hi - lo > 1) {
-    const std::uint64_t mid = lo + (hi - lo) / 2;
-    if (keys[mid] <= key) lo = mid; else hi = mid;
-  }
-  return lo;
-}
-
-/// Evaluates grid points first .. first+count−1 into out[0 .. count): flow and
-/// action here, the relaxation (and curve) read from the batch's table
-/// (evaluate_relaxations; row by projection when keys is given, else row i),
-/// or the disabled relaxation when table is null. The spec travels by value
-/// (kernel parameter space); grid points are generated from their index.
-/// __maxnreg__(255) as for evaluate_relaxations: ptxas then gives it 144
-/// (double) / 96 (float) registers and no spills, where __launch_bounds__(128)
-/// capped it at 128 / 64 and spilled 48/84 B / 120/756 B (sm_90, nvcc 13.0).
-/// Its speed against the capped variant is still to be measured on a GPU.
+/// A batch's points of the built-in models (sweep_kernels.cuh). The spec
+/// travels by value (kernel parameter space). __maxnreg__(255) as for
+/// evaluate_relaxations: ptxas then gives it 144 (double) / 96 (float)
+/// registers and no spills, where __launch_bounds__(128) capped it at 128 / 64
+/// and spilled 48/84 B / 120/756 B (sm_90, nvcc 13.0). Its speed against the
+/// capped variant is still to be measured on a GPU.
 template <class Real>
 __global__ void __maxnreg__(255)
     evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count, const std::uint64_t* keys,
                    const std::uint32_t* n_keys, const relaxation_result<Real>* table, const Real* table_curves,
                    point_result<Real>* out, Real* curves, Real* scratch) {
-  const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
-  const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
-  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
-  for (std::uint64_t i = thread; i < count; i += stride) {
-    Real params[param_count];
-    spec.grid.parameters(first + i, params);
-    const flow_start<Real> start = start_of_flow(params, spec.settings);
-    point_result<Real> r = flow_and_action(start, integrate_flow(start, spec.settings), q,
-                                           spec.settings.compute_action);
-    if (table != nullptr) {
-      const std::uint64_t row =
-          keys != nullptr ? row_of(keys, *n_keys, spec.grid.projection(first + i, relaxation_slots)) : i;
-      set_relaxation(r, table[row]);
-      if (curves != nullptr)
-        for (std::uint64_t j = 0; j < n_T; ++j) curves[i * n_T + j] = table_curves[row * n_T + j];
-    } else {
-      set_relaxation(r, disabled_relaxation<Real>());
-    }
-    out[i] = r;
-  }
+  evaluate_batch_of(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, out, curves,
+                    scratch);
 }
+
+/// The two kernels a sweep runs: those of the built-in models, or those
+/// compiled at run time for formula models (same parameters).
+struct sweep_kernels {
+  const void* relaxations;
+  const void* batch;
+};
+
+template <class Real>
+sweep_kernels builtin_kernels() {
+  return {reinterpret_cast<const void*>(&evaluate_relaxations<Real>),
+          reinterpret_cast<const void*>(&evaluate_batch<Real>)};
+}
+
+/// Formula kernels loaded in this process, by precision, architecture and
+/// the formulas' source: a library loads into every context, present and
+/// future, so one load serves every device of that architecture.
+struct loaded_formula_kernels {
+  sweep_kernels kernels;
+  cudaLibrary_t library;  ///< kept loaded until the process ends
+};
+std::mutex loaded_mutex;
+std::map<std::tuple<int, int, std::string>, loaded_formula_kernels> loaded;
 
 /// Fits jobs 0 .. count−1 of one law over a dataset table (model_fit_job:
 /// datasets × replicas). Up to 255 registers, as evaluate_batch: the four
@@ -177,15 +148,14 @@ std::uint64_t bytes_per_point(const sweep_spec<Real>& spec, bool write_curves) {
   return bytes;
 }
 
-/// Blocks of threads_per_block that `device` keeps resident running
-/// evaluate_batch<Real> (at least 1): the most a batch is launched with, since
+/// Blocks of threads_per_block that `device` keeps resident running the
+/// batch kernel (at least 1): the most a batch is launched with, since
 /// the grid-stride loops take the rest and each launched thread has its slice
 /// of the quadrature scratch.
-template <class Real>
-int resident_blocks(int device) {
+int resident_blocks(const sweep_kernels& kernels, int device) {
   int per_sm = 0;
-  SCALEHAM_CUDA_CALL(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-      &per_sm, reinterpret_cast<const void*>(&evaluate_batch<Real>), threads_per_block, 0));
+  SCALEHAM_CUDA_CALL(
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernels.batch, threads_per_block, 0));
   return std::max(1, per_sm) * device_attribute(cudaDevAttrMultiProcessorCount, device);
 }
 
@@ -196,10 +166,54 @@ std::uint64_t scratch_bytes(int blocks) {
 }
 
 /// The largest local-memory reservation of the sweep kernels.
+std::uint64_t sweep_local_memory_reservation(const sweep_kernels& kernels, int device) {
+  return std::max(local_memory_reservation(kernels.batch, device),
+                  local_memory_reservation(kernels.relaxations, device));
+}
+
+/// The formula kernels of `spec` for `device`'s architecture: loaded before
+/// in this process, or compiled (or read from the cache) and loaded now,
+/// with `report` filled in (before_compile called just before a compile).
 template <class Real>
-std::uint64_t sweep_local_memory_reservation(int device) {
-  return std::max(local_memory_reservation(reinterpret_cast<const void*>(&evaluate_batch<Real>), device),
-                  local_memory_reservation(reinterpret_cast<const void*>(&evaluate_relaxations<Real>), device));
+sweep_kernels load_formula_kernels(const sweep_spec<Real>& spec, int device,
+                                   const std::function<void(const std::string&)>& before_compile,
+                                   formula_kernels_report& report) {
+  select_device(device);
+  const int architecture = device_attribute(cudaDevAttrComputeCapabilityMajor, device) * 10 +
+                           device_attribute(cudaDevAttrComputeCapabilityMinor, device);
+  report.architecture = "sm_" + std::to_string(architecture);
+  const std::string source = runtime_models_source(*spec.formulas);
+  // One compile at a time: devices of one architecture wait for the first.
+  const std::lock_guard<std::mutex> lock(loaded_mutex);
+  const auto key = std::make_tuple(int(sizeof(Real)), architecture, source);
+  if (const auto found = loaded.find(key); found != loaded.end()) return found->second.kernels;
+  if (before_compile)
+    before_compile("compiling the kernels of the formula models for " + report.architecture + " (" +
+                   (sizeof(Real) == sizeof(double) ? "double" : "float") + ", " + formula_optimization() +
+                   " optimisation) with NVRTC");
+  const kernel_image image = compile_sweep_kernels<Real>(source, architecture);
+  report.compiled = !image.from_cache;
+  report.compile_seconds = image.compile_seconds;
+  report.cache_file = image.cache_file;
+  report.cache_note = image.cache_note;
+  loaded_formula_kernels entry{};
+  SCALEHAM_CUDA_CALL(cudaLibraryLoadData(&entry.library, image.cubin.data(), nullptr, nullptr, 0, nullptr,
+                                         nullptr, 0));
+  cudaKernel_t relaxations = nullptr, batch = nullptr;
+  SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&relaxations, entry.library, relaxations_kernel_name));
+  SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&batch, entry.library, batch_kernel_name));
+  // The runtime's kernel calls take a cudaKernel_t as the function pointer.
+  entry.kernels = {reinterpret_cast<const void*>(relaxations), reinterpret_cast<const void*>(batch)};
+  loaded.emplace(key, entry);
+  return entry.kernels;
+}
+
+/// The kernels `spec` runs on `device`.
+template <class Real>
+sweep_kernels kernels_for(const sweep_spec<Real>& spec, int device) {
+  if (spec.formulas == nullptr) return builtin_kernels<Real>();
+  formula_kernels_report report;
+  return load_formula_kernels(spec, device, {}, report);
 }
 
 /// Per slot, beside its results: the batch's relaxation table, the keys that
@@ -283,10 +297,11 @@ probe_result probe(int device) {
 template <class Real>
 std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, int device) {
   select_device(device);
+  const sweep_kernels kernels = kernels_for(spec, device);
   std::size_t free = 0, total = 0;
   SCALEHAM_CUDA_CALL(cudaMemGetInfo(&free, &total));
   const std::uint64_t reserved =
-      sweep_local_memory_reservation<Real>(device) + 2 * scratch_bytes<Real>(resident_blocks<Real>(device));
+      sweep_local_memory_reservation(kernels, device) + 2 * scratch_bytes<Real>(resident_blocks(kernels, device));
   const std::uint64_t usable = free > reserved ? free - reserved : 0;
   return std::max<std::uint64_t>(1, usable * 2 / 5 / (2 * bytes_per_point(spec, write_curves)));
 }
@@ -297,6 +312,7 @@ struct sweep_runner<Real>::state {
   stream streams[2];
   device_buffer<Real> axis_values[max_axes];  // explicit values of `values` axes
   sweep_spec<Real> spec{};
+  sweep_kernels kernels{};  // built-in, or compiled for the formulas
   std::uint64_t capacity = 0;
   int blocks = 1;
   std::uint64_t curve_values = 0;  // per point; 0 when curves are not written
@@ -351,10 +367,6 @@ template <class Real>
 sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves,
                                  int device, int max_blocks)
     : state_(std::make_unique<state>(device)) {
-  // Formula models are the CPU backend's (their host pointer means nothing
-  // here); the drivers choose the CPU for them (cpu_only_reason).
-  if (spec.formulas != nullptr)
-    throw std::invalid_argument("the CUDA backend runs the built-in models only, not formulas");
   if (spec.sweeps_settings())
     throw std::invalid_argument("the CUDA backend takes one set of settings for all points, not axes over them");
   state& s = *state_;
@@ -370,7 +382,8 @@ sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t bat
   if (s.capacity > std::uint64_t(INT_MAX)) throw std::logic_error("CUDA batch capacity beyond 2^31 − 1 points");
   // No more blocks than stay resident: each launched thread owns a slice of
   // the quadrature scratch.
-  s.blocks = std::min(blocks_for(s.capacity, max_blocks), resident_blocks<Real>(s.device));
+  s.kernels = kernels_for(spec, s.device);
+  s.blocks = std::min(blocks_for(s.capacity, max_blocks), resident_blocks(s.kernels, s.device));
   s.shared = shares_relaxation(spec);
   if (write_curves && spec.settings.relaxation.enabled)
     s.curve_values = std::uint64_t(spec.settings.relaxation.n_T);
@@ -414,14 +427,24 @@ void sweep_runner<Real>::start(int slot, std::uint64_t first, std::uint64_t coun
     keys = b.distinct_keys.data();
     n_keys = b.n_distinct.data();
   }
+  // The argument lists match the kernels' parameters type for type
+  // (evaluate_relaxations, evaluate_batch; their compiled counterparts alike).
+  std::uint64_t first_point = first, points = count;
+  Real* scratch = b.scratch.data();
   if (relaxation) {
-    evaluate_relaxations<Real><<<blocks, threads_per_block, 0, stream>>>(
-        s.spec, first, count, keys, n_keys, b.table.data(), b.table_curves.data(), b.scratch.data());
+    relaxation_result<Real>* table = b.table.data();
+    Real* table_curves = b.table_curves.data();
+    void* arguments[] = {&s.spec, &first_point, &points, &keys, &n_keys, &table, &table_curves, &scratch};
+    SCALEHAM_CUDA_CALL(
+        cudaLaunchKernel(s.kernels.relaxations, dim3(blocks), dim3(threads_per_block), arguments, 0, stream));
     SCALEHAM_CUDA_CHECK_LAUNCH();
   }
-  evaluate_batch<Real><<<blocks, threads_per_block, 0, stream>>>(
-      s.spec, first, count, keys, n_keys, relaxation ? b.table.data() : nullptr, b.table_curves.data(),
-      s.device_results[slot].data(), device_curves, b.scratch.data());
+  const relaxation_result<Real>* table = relaxation ? b.table.data() : nullptr;
+  const Real* table_curves = b.table_curves.data();
+  point_result<Real>* out = s.device_results[slot].data();
+  void* arguments[] = {&s.spec, &first_point, &points, &keys, &n_keys, &table, &table_curves,
+                       &out, &device_curves, &scratch};
+  SCALEHAM_CUDA_CALL(cudaLaunchKernel(s.kernels.batch, dim3(blocks), dim3(threads_per_block), arguments, 0, stream));
   SCALEHAM_CUDA_CHECK_LAUNCH();
   SCALEHAM_CUDA_CALL(cudaMemcpyAsync(s.host_results[slot].data(), s.device_results[slot].data(),
                                      count * sizeof(point_result<Real>), cudaMemcpyDeviceToHost, stream));
@@ -441,8 +464,21 @@ const point_result<Real>* sweep_runner<Real>::finish(int slot) {
   return state_->host_results[slot].data();
 }
 
+template <class Real>
+formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>& spec, int device,
+                                               const std::function<void(const std::string&)>& before_compile) {
+  if (spec.formulas == nullptr) throw std::invalid_argument("prepare_formula_kernels: the sweep has no formulas");
+  formula_kernels_report report;
+  load_formula_kernels(spec, device, before_compile, report);
+  return report;
+}
+
 template class sweep_runner<double>;
 template class sweep_runner<float>;
+template formula_kernels_report prepare_formula_kernels(const sweep_spec<double>&, int,
+                                                        const std::function<void(const std::string&)>&);
+template formula_kernels_report prepare_formula_kernels(const sweep_spec<float>&, int,
+                                                        const std::function<void(const std::string&)>&);
 template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
 template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -58,12 +59,35 @@ std::string compiled_architectures();
 template <class Real>
 std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, int device = 0);
 
+/// What prepare_formula_kernels did.
+struct formula_kernels_report {
+  bool compiled = false;       ///< compiled now (else read from the cache, or loaded before)
+  double compile_seconds = 0;  ///< NVRTC's time, when compiled now
+  std::string architecture;    ///< "sm_90"
+  std::string cache_file;      ///< the cached kernels ("" when they could not be cached)
+  std::string cache_note;      ///< why not, then
+};
+
+/// Makes the GPU kernels of `spec`'s formula models (spec.formulas must be
+/// set) ready on `device`: compiled at run time by NVRTC, or read from the
+/// cache of compiled kernels (runtime_compiler.hpp), and loaded, once per
+/// process. `before_compile`, when given, is called with a line saying what
+/// is compiled just before a compile starts (not when the cache has it).
+/// sweep_runner and max_batch_points call this themselves; a driver calls it
+/// first to report on a compile. Throws compile_error (runtime_compiler.hpp)
+/// when NVRTC is missing or fails, `error` when the kernels cannot be loaded.
+template <class Real>
+formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>& spec, int device = 0,
+                                               const std::function<void(const std::string&)>& before_compile = {});
+
 /// Evaluates batches of a sweep on the GPU with two slots, so the host can
 /// write one batch while the next computes: start(slot) launches the kernel and
 /// the copy back on that slot's stream and returns at once; finish(slot) waits
 /// for them and returns the results in pinned host memory (valid until that
 /// slot is started again). Owns its device and pinned memory (move-only); the
-/// destructor waits for work in flight before freeing anything.
+/// destructor waits for work in flight before freeing anything. Formula
+/// models run kernels compiled for them at run time (prepare_formula_kernels);
+/// the built-in models, the kernels compiled with the program.
 template <class Real>
 class sweep_runner {
  public:

@@ -27,6 +27,16 @@ template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
 template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
 
 template <class Real>
+formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>&, int,
+                                               const std::function<void(const std::string&)>&) {
+  throw unavailable(not_compiled);
+}
+template formula_kernels_report prepare_formula_kernels(const sweep_spec<double>&, int,
+                                                        const std::function<void(const std::string&)>&);
+template formula_kernels_report prepare_formula_kernels(const sweep_spec<float>&, int,
+                                                        const std::function<void(const std::string&)>&);
+
+template <class Real>
 struct sweep_runner<Real>::state {};
 
 template <class Real>

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cpu_backend.hpp"
+#include "config.hpp"
 #include "cuda_backend.hpp"
 #include "equivalence.hpp"
 #include "sweep.hpp"
@@ -248,6 +249,77 @@ TEST(CudaRunner, QuadraturesBeyondTheLocalIntervalsMatchTheCpu) {
   c.settings.relaxation.T_min = 401.0;
   c.base[scaleham::param_g0] = 0.5;
   expect_equivalent(c, 0, on_gpu<double>(c, 0, c.size(), 32), on_cpu<double>(c, 0, c.size()));
+}
+
+/// β and F as formulas, compiled into the kernels at run time (NVRTC), over
+/// two of their parameters with curves and fits: every point within the
+/// numerics.md bounds of the CPU's interpreter (§2–§6, §12), in double and
+/// float. β = λg + b2·g² stays away from 0 (g > 0, λ, b2 > 0), so no point is
+/// rounding-decided.
+sweep_config formula_sweep(bool float_tolerances) {
+  sweep_config c = scaleham::parse_config_text(R"toml(
+[model]
+beta = "lambda*g + b2*g^2"
+F = "A/g + f0 + B1*exp(-g/g1)"
+interpret = true
+[model.parameters]
+lambda = 0.1
+b2 = 1e-4
+A = 50.0
+f0 = 2.0
+B1 = 0.5
+g1 = 30.0
+[flow]
+g0 = 100.0
+ell = -10.0
+[temperature]
+T0 = 400.0
+T_max = 700.0
+n_T = 16
+[[grid.axis]]
+name = "lambda"
+linspace = [0.05, 0.15, 20]
+[[grid.axis]]
+name = "A"
+logspace = [10.0, 100.0, 15]
+[output]
+curves = true
+)toml",
+                                               "formula_sweep");
+  if (float_tolerances) {
+    c.settings.dopri5.rtol = 1e-5;
+    c.settings.dopri5.atol = 1e-7;
+    c.settings.quadrature.rtol = 1e-5;
+    c.settings.quadrature.atol = 1e-7;
+  }
+  return c;
+}
+
+template <class Real>
+void expect_formula_kernels_match_the_interpreter(bool float_tolerances) {
+  const sweep_config c = formula_sweep(float_tolerances);
+  ASSERT_TRUE(c.interprets_formulas());
+  const auto gpu = on_gpu<Real>(c, 0, c.size(), 128);  // 300 points: 3 batches
+  const auto cpu = on_cpu<Real>(c, 0, c.size());
+  ASSERT_EQ(gpu.points.size(), cpu.points.size());
+  int failures = 0;
+  for (std::size_t i = 0; i < gpu.points.size(); ++i) {
+    EXPECT_TRUE(scaleham::succeeded(cpu.points[i].fit.code)) << "point " << i;
+    const ::testing::AssertionResult same = scaleham::testing::equivalent(gpu.points[i], cpu.points[i], c.settings);
+    if (!same && ++failures <= 5) ADD_FAILURE() << "point " << i << ": " << same.message();
+  }
+}
+
+TEST(CudaRunner, FormulaKernelsCompiledAtRunTimeMatchTheCpuInterpreter) {
+  SKIP_WITHOUT_GPU();
+  expect_formula_kernels_match_the_interpreter<double>(false);
+  expect_formula_kernels_match_the_interpreter<float>(true);
+  // A second runner of the same formulas uses the kernels loaded by the first.
+  const sweep_config c = formula_sweep(false);
+  const sweep_plan<double> plan(c);
+  const scaleham::cuda::formula_kernels_report again = scaleham::cuda::prepare_formula_kernels(plan.spec());
+  EXPECT_FALSE(again.compiled);
+  EXPECT_EQ(again.architecture, "sm_" + std::to_string(scaleham::cuda::probe().compute_capability));
 }
 
 TEST(CudaRunner, DestroyedWithWorkInFlight) {

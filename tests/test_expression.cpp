@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "expression_parser.hpp"
+#include "formula_source.hpp"
 #include "formula_lowering.hpp"
 #include "scaleham/expression.hpp"
 

@@ -115,6 +115,21 @@ SCALEHAM_HD value_slope<Real> evaluate(const expression_program& program, Real g
   return {v[program.steps - 1], d[program.steps - 1]};
 }
 
+/// Whether the F of a formula model (here or compiled at run time for the
+/// GPU) has a pole at 0, probed at 0 and at ± the smallest normal number m:
+/// F not finite at ±m (A/g^2, log g, exp(-1/g) from below), or not finite at
+/// 0 and of at least √max_finite at ±m (A/g with A not tiny). A hole at 0
+/// (A·g/g; A/g with A = 0, as the built-in model sees it) is not a pole.
+template <class Model>
+SCALEHAM_HD bool formula_pole_at_zero(const Model& model) {
+  using Real = typename Model::real_type;
+  const Real m = real_limits<Real>::min_normal();
+  const Real above = model.F_at(m).value, below = model.F_at(-m).value;
+  if (!std::isfinite(above) || !std::isfinite(below)) return true;
+  const Real large = std::sqrt(real_limits<Real>::max_finite());
+  return !std::isfinite(model.F_at(Real(0)).value) && (std::fabs(above) >= large || std::fabs(below) >= large);
+}
+
 /// β and F of a model written as formulas. Their parameter steps read the
 /// slots param_x0.. of a point's parameter vector (parameters.hpp).
 struct model_formulas {
@@ -135,17 +150,7 @@ struct expression_model {
     return evaluate(formulas->beta, g, params + param_x0);
   }
   SCALEHAM_HD value_slope<Real> F_at(Real g) const { return evaluate(formulas->F, g, params + param_x0); }
-  /// A pole at 0, probed at 0 and at ± the smallest normal number m: F not
-  /// finite at ±m (A/g^2, log g, exp(-1/g) from below), or not finite at 0
-  /// and of at least √max_finite at ±m (A/g with A not tiny). A hole at 0
-  /// (A·g/g; A/g with A = 0, as the built-in model sees it) is not a pole.
-  SCALEHAM_HD bool F_singular_at_zero() const {
-    const Real m = real_limits<Real>::min_normal();
-    const Real above = F_at(m).value, below = F_at(-m).value;
-    if (!std::isfinite(above) || !std::isfinite(below)) return true;
-    const Real large = std::sqrt(real_limits<Real>::max_finite());
-    return !std::isfinite(F_at(Real(0)).value) && (std::fabs(above) >= large || std::fabs(below) >= large);
-  }
+  SCALEHAM_HD bool F_singular_at_zero() const { return formula_pole_at_zero(*this); }
 };
 
 /// How a point's parameter vector becomes its model when β and F are formulas

@@ -7,6 +7,20 @@
 
 #include "scaleham/config.hpp"
 
+// NVRTC (the run-time compiler of formula kernels) has no __builtin_huge_val
+// or __builtin_nan; the same bits by __builtin_bit_cast.
+#if defined(__CUDACC_RTC__)
+#define SCALEHAM_INFINITY_DOUBLE __builtin_bit_cast(double, 0x7ff0000000000000ull)
+#define SCALEHAM_NAN_DOUBLE __builtin_bit_cast(double, 0x7ff8000000000000ull)
+#define SCALEHAM_INFINITY_FLOAT __builtin_bit_cast(float, 0x7f800000u)
+#define SCALEHAM_NAN_FLOAT __builtin_bit_cast(float, 0x7fc00000u)
+#else
+#define SCALEHAM_INFINITY_DOUBLE __builtin_huge_val()
+#define SCALEHAM_NAN_DOUBLE __builtin_nan("")
+#define SCALEHAM_INFINITY_FLOAT __builtin_huge_valf()
+#define SCALEHAM_NAN_FLOAT __builtin_nanf("")
+#endif
+
 namespace scaleham {
 
 template <class Real>
@@ -17,8 +31,8 @@ struct real_limits<double> {
   SCALEHAM_HD static constexpr double epsilon() { return DBL_EPSILON; }
   SCALEHAM_HD static constexpr double min_normal() { return DBL_MIN; }
   SCALEHAM_HD static constexpr double max_finite() { return DBL_MAX; }
-  SCALEHAM_HD static constexpr double infinity() { return __builtin_huge_val(); }
-  SCALEHAM_HD static constexpr double quiet_nan() { return __builtin_nan(""); }
+  SCALEHAM_HD static constexpr double infinity() { return SCALEHAM_INFINITY_DOUBLE; }
+  SCALEHAM_HD static constexpr double quiet_nan() { return SCALEHAM_NAN_DOUBLE; }
 };
 
 template <>
@@ -26,8 +40,8 @@ struct real_limits<float> {
   SCALEHAM_HD static constexpr float epsilon() { return FLT_EPSILON; }
   SCALEHAM_HD static constexpr float min_normal() { return FLT_MIN; }
   SCALEHAM_HD static constexpr float max_finite() { return FLT_MAX; }
-  SCALEHAM_HD static constexpr float infinity() { return __builtin_huge_valf(); }
-  SCALEHAM_HD static constexpr float quiet_nan() { return __builtin_nanf(""); }
+  SCALEHAM_HD static constexpr float infinity() { return SCALEHAM_INFINITY_FLOAT; }
+  SCALEHAM_HD static constexpr float quiet_nan() { return SCALEHAM_NAN_FLOAT; }
 };
 
 /// max(a, b) and min(a, b) for finite a, b (plain comparisons: fmax and fmin
