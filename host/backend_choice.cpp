@@ -25,15 +25,11 @@ std::string cpu_description() {
 }  // namespace
 
 backend_choice choose_backend(const std::string& requested, const std::string& doing, bool quiet,
-                              int cuda_device, const std::string& cpu_only) {
+                              int cuda_device) {
   if (requested != "auto" && requested != "cuda" && requested != "cpu")
     throw std::invalid_argument("unknown backend '" + requested + "'");
   backend_choice choice;
-  if (requested != "cpu" && !cpu_only.empty()) {
-    if (requested == "cuda") throw backend_error("--backend cuda: " + cpu_only);
-    choice.notice = cpu_only + "; " + doing + " on the CPU backend";
-    if (!quiet) std::fprintf(stderr, "scaleham: %s\n", choice.notice.c_str());
-  } else if (requested != "cpu") {
+  if (requested != "cpu") {
     const cuda::probe_result gpu = cuda::probe(cuda_device);
     if (gpu.usable) {
       choice.use_cuda = true;

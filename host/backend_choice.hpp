@@ -26,10 +26,8 @@ struct backend_choice {
 /// index among the GPUs CUDA_VISIBLE_DEVICES leaves visible); `doing`
 /// completes the fallback notice ("running", "fitting"), printed on stderr
 /// unless quiet. Throws backend_error for cuda without a usable GPU,
-/// std::invalid_argument for an unknown name. A non-empty `cpu_only` says why
-/// this work runs on the CPU only: auto takes the CPU with it as the notice,
-/// cuda is refused with it.
+/// std::invalid_argument for an unknown name.
 backend_choice choose_backend(const std::string& requested, const std::string& doing, bool quiet,
-                              int cuda_device = 0, const std::string& cpu_only = "");
+                              int cuda_device = 0);
 
 }  // namespace scaleham

@@ -455,8 +455,9 @@ run_summary run_sweep(const sweep_config& config, const run_options& options) {
     if (options.backend == "cpu") throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
     device = options.devices.front();
   }
-  const backend_choice backend = choose_backend(options.backend, "running",
-                                                options.quiet || group.rank() != 0 || !options.devices.empty(), device, cpu_only_reason(config));
+  const bool backend_quiet = options.quiet || group.rank() != 0 || !options.devices.empty();
+  const backend_choice backend = without_runtime_compiler(
+      choose_backend(options.backend, "running", backend_quiet, device), options.backend, config, backend_quiet);
   if (!options.devices.empty() && !backend.use_cuda)
     throw backend_error("--devices " + std::to_string(options.devices.size()) +
                         " GPUs asked for, but no GPU can be used: " + backend.notice);

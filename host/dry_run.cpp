@@ -63,7 +63,7 @@ void estimate_compute(const sweep_config& config, const run_options& options, co
   const sweep_plan<Real> plan(config);
   // A compile of formula kernels is work the run would do (once: later runs
   // read them from the cache), so the dry run does it and says so.
-  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, /*quiet=*/true); !compiled.empty())
+  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, options.quiet); !compiled.empty())
     e.notice += (e.notice.empty() ? "" : "; ") + compiled;
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string notice;
@@ -112,7 +112,8 @@ run_estimate estimate_run(const sweep_config& config, const run_options& options
     throw std::invalid_argument("--devices lists GPUs, but --backend is cpu");
   // The run's first device (with --devices, each of them computes as fast).
   const int device = options.devices.empty() ? options.device : options.devices.front();
-  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device, cpu_only_reason(config));
+  const backend_choice backend = without_runtime_compiler(
+      choose_backend(options.backend, "running", /*quiet=*/true, device), options.backend, config, /*quiet=*/true);
   if (!options.devices.empty() && !backend.use_cuda)
     throw backend_error("--devices " + std::to_string(options.devices.size()) +
                         " GPUs asked for, but no GPU can be used: " + backend.notice);

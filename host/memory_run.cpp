@@ -75,7 +75,8 @@ memory_run run_sweep_in_memory(const sweep_config& config, const run_options& op
   run_summary& summary = result.summary;
   summary.precision = options.precision;
   const int device = options.devices.empty() ? options.device : options.devices.front();
-  const backend_choice backend = choose_backend(options.backend, "running", /*quiet=*/true, device, cpu_only_reason(config));
+  const backend_choice backend = without_runtime_compiler(
+      choose_backend(options.backend, "running", /*quiet=*/true, device), options.backend, config, /*quiet=*/true);
   if (!options.devices.empty() && !backend.use_cuda)
     throw backend_error("--devices " + std::to_string(options.devices.size()) +
                         " GPU asked for, but no GPU can be used: " + backend.notice);

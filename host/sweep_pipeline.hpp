@@ -186,31 +186,48 @@ void compute_missing(sweep_output<Real>& out, Runner& runner, const std::vector<
   drain();
 }
 
-/// Why a sweep runs on the CPU only ("" when the GPU can run it): the GPU's
-/// kernels take one set of settings for every point.
-inline std::string cpu_only_reason(const sweep_config& config) {
+/// Whether `config` runs kernels compiled at run time on the GPU
+/// (cuda::needs_runtime_kernels): interpreted formulas, axes over settings.
+inline bool needs_runtime_kernels(const sweep_config& config) {
+  if (config.interprets_formulas()) return true;
   for (const axis_config& axis : config.axes)
-    if (axis.slot >= param_count)
-      return "sweeps over settings (axis '" + axis.name + "') run on the CPU backend only";
-  return "";
+    if (axis.slot >= param_count) return true;
+  return false;
 }
 
-/// On the GPU, the kernels of formula models are compiled at run time, or read
-/// from the cache of compiled kernels (cuda::prepare_formula_kernels): done
-/// here, before the run, so that a compile is announced when it starts and
-/// reported when done (stderr unless quiet). Returns the report for the
-/// run's notice ("" when nothing was compiled).
+/// `backend`, unless it is the GPU and `config` needs kernels compiled at run
+/// time where NVRTC cannot be loaded: then --backend auto (`requested`) takes
+/// the CPU and says why (stderr unless quiet), and --backend cuda is refused
+/// (backend_error, exit 1).
+inline backend_choice without_runtime_compiler(backend_choice backend, const std::string& requested,
+                                               const sweep_config& config, bool quiet) {
+  if (!backend.use_cuda || !needs_runtime_kernels(config)) return backend;
+  const std::string reason = cuda::runtime_compiler_unavailable();
+  if (reason.empty()) return backend;
+  if (requested == "cuda") throw backend_error("--backend cuda: " + reason);
+  backend_choice cpu = choose_backend("cpu", "running", /*quiet=*/true);
+  cpu.notice = reason + "; running on the CPU backend";
+  if (!quiet) std::fprintf(stderr, "scaleham: %s\n", cpu.notice.c_str());
+  return cpu;
+}
+
+/// On the GPU, formula models and sweeps over settings run kernels compiled at
+/// run time, or read from the cache of compiled kernels
+/// (cuda::prepare_runtime_kernels): done here, before the run, so that a
+/// compile is announced when it starts and reported when done (stderr unless
+/// quiet). Returns the report for the run's notice ("" when nothing was
+/// compiled).
 template <class Real>
 std::string prepare_gpu_kernels(const sweep_spec<Real>& spec, const backend_choice& backend, bool quiet) {
-  if (!backend.use_cuda || spec.formulas == nullptr) return "";
-  const cuda::formula_kernels_report report =
-      cuda::prepare_formula_kernels(spec, backend.cuda_device, [quiet](const std::string& line) {
+  if (!backend.use_cuda || !cuda::needs_runtime_kernels(spec)) return "";
+  const cuda::runtime_kernels_report report =
+      cuda::prepare_runtime_kernels(spec, backend.cuda_device, [quiet](const std::string& line) {
         if (!quiet) std::fprintf(stderr, "scaleham: %s ...\n", line.c_str());
       });
   if (!report.compiled) return "";
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f", report.compile_seconds);
-  std::string notice = "compiled the formula kernels for " + report.architecture + " in " + seconds + " s";
+  std::string notice = "compiled the GPU kernels of this sweep for " + report.architecture + " in " + seconds + " s";
   notice += report.cache_file.empty() ? " (not cached: " + report.cache_note + ")"
                                       : " (cached for later runs in " + report.cache_file + ")";
   if (!quiet) std::fprintf(stderr, "scaleham: %s\n", notice.c_str());

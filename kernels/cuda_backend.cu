@@ -50,7 +50,7 @@ __global__ void __maxnreg__(255)
     evaluate_relaxations(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count,
                          const std::uint64_t* keys, const std::uint32_t* n_keys, relaxation_result<Real>* table,
                          Real* table_curves, Real* scratch) {
-  evaluate_relaxations_of(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, scratch);
+  evaluate_relaxations_of<false>(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, scratch);
 }
 
 /// A batch's points of the built-in models (sweep_kernels.cuh). The spec
@@ -64,7 +64,7 @@ __global__ void __maxnreg__(255)
     evaluate_batch(sweep_spec<Real> spec, std::uint64_t first, std::uint64_t count, const std::uint64_t* keys,
                    const std::uint32_t* n_keys, const relaxation_result<Real>* table, const Real* table_curves,
                    point_result<Real>* out, Real* curves, Real* scratch) {
-  evaluate_batch_of(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, out, curves,
+  evaluate_batch_of<false>(builtin_models{}, spec, first, count, keys, n_keys, table, table_curves, out, curves,
                     scratch);
 }
 
@@ -81,15 +81,15 @@ sweep_kernels builtin_kernels() {
           reinterpret_cast<const void*>(&evaluate_batch<Real>)};
 }
 
-/// Formula kernels loaded in this process, by precision, architecture and
-/// the formulas' source: a library loads into every context, present and
-/// future, so one load serves every device of that architecture.
-struct loaded_formula_kernels {
+/// Kernels compiled at run time and loaded in this process, by precision,
+/// architecture and variant: a library loads into every context, present
+/// and future, so one load serves every device of that architecture.
+struct loaded_runtime_kernels {
   sweep_kernels kernels;
   cudaLibrary_t library;  ///< kept loaded until the process ends
 };
 std::mutex loaded_mutex;
-std::map<std::tuple<int, int, std::string>, loaded_formula_kernels> loaded;
+std::map<std::tuple<int, int, std::string, bool, std::string>, loaded_runtime_kernels> loaded;
 
 /// Fits jobs 0 .. count−1 of one law over a dataset table (model_fit_job:
 /// datasets × replicas). Up to 255 registers, as evaluate_batch: the four
@@ -171,37 +171,55 @@ std::uint64_t sweep_local_memory_reservation(const sweep_kernels& kernels, int d
                   local_memory_reservation(kernels.relaxations, device));
 }
 
-/// The formula kernels of `spec` for `device`'s architecture: loaded before
-/// in this process, or compiled (or read from the cache) and loaded now,
-/// with `report` filled in (before_compile called just before a compile).
+/// The variant of the sweep kernels `spec` needs compiled at run time.
 template <class Real>
-sweep_kernels load_formula_kernels(const sweep_spec<Real>& spec, int device,
+kernel_variant variant_of(const sweep_spec<Real>& spec) {
+  return {spec.formulas != nullptr ? runtime_models_source(*spec.formulas) : builtin_models_source(),
+          spec.sweeps_settings()};
+}
+
+/// The kernels compiled at run time for `spec` on `device`'s architecture:
+/// loaded before in this process, or compiled (or read from the cache) and
+/// loaded now, with `report` filled in (before_compile called just before a
+/// compile).
+template <class Real>
+sweep_kernels load_runtime_kernels(const sweep_spec<Real>& spec, int device,
                                    const std::function<void(const std::string&)>& before_compile,
-                                   formula_kernels_report& report) {
+                                   runtime_kernels_report& report) {
   select_device(device);
   const int architecture = device_attribute(cudaDevAttrComputeCapabilityMajor, device) * 10 +
                            device_attribute(cudaDevAttrComputeCapabilityMinor, device);
   report.architecture = "sm_" + std::to_string(architecture);
-  const std::string source = runtime_models_source(*spec.formulas);
+  const kernel_variant variant = variant_of(spec);
   // One compile at a time: devices of one architecture wait for the first.
   const std::lock_guard<std::mutex> lock(loaded_mutex);
-  const auto key = std::make_tuple(int(sizeof(Real)), architecture, source);
+  const auto key = std::make_tuple(int(sizeof(Real)), architecture, variant.models_source,
+                                   variant.per_point_settings, formula_optimization());
   if (const auto found = loaded.find(key); found != loaded.end()) return found->second.kernels;
-  if (before_compile)
-    before_compile("compiling the kernels of the formula models for " + report.architecture + " (" +
-                   (sizeof(Real) == sizeof(double) ? "double" : "float") + ", " + formula_optimization() +
-                   " optimisation) with NVRTC");
-  const kernel_image image = compile_sweep_kernels<Real>(source, architecture);
+  const std::string what = spec.formulas == nullptr ? "per-point settings"
+                           : variant.per_point_settings ? "the formula models with per-point settings"
+                                                        : "the formula models";
+  const kernel_image image = compile_sweep_kernels<Real>(variant, architecture, [&] {
+    if (before_compile)
+      before_compile("compiling the GPU kernels for " + what + " (" + report.architecture + ", " +
+                     (sizeof(Real) == sizeof(double) ? "double" : "float") + ", " + formula_optimization() +
+                     " optimisation) with NVRTC");
+  });
   report.compiled = !image.from_cache;
   report.compile_seconds = image.compile_seconds;
   report.cache_file = image.cache_file;
   report.cache_note = image.cache_note;
-  loaded_formula_kernels entry{};
+  loaded_runtime_kernels entry{};
   SCALEHAM_CUDA_CALL(cudaLibraryLoadData(&entry.library, image.cubin.data(), nullptr, nullptr, 0, nullptr,
                                          nullptr, 0));
   cudaKernel_t relaxations = nullptr, batch = nullptr;
-  SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&relaxations, entry.library, relaxations_kernel_name));
-  SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&batch, entry.library, batch_kernel_name));
+  try {
+    SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&relaxations, entry.library, relaxations_kernel_name));
+    SCALEHAM_CUDA_CALL(cudaLibraryGetKernel(&batch, entry.library, batch_kernel_name));
+  } catch (...) {
+    cudaLibraryUnload(entry.library);
+    throw;
+  }
   // The runtime's kernel calls take a cudaKernel_t as the function pointer.
   entry.kernels = {reinterpret_cast<const void*>(relaxations), reinterpret_cast<const void*>(batch)};
   loaded.emplace(key, entry);
@@ -211,9 +229,9 @@ sweep_kernels load_formula_kernels(const sweep_spec<Real>& spec, int device,
 /// The kernels `spec` runs on `device`.
 template <class Real>
 sweep_kernels kernels_for(const sweep_spec<Real>& spec, int device) {
-  if (spec.formulas == nullptr) return builtin_kernels<Real>();
-  formula_kernels_report report;
-  return load_formula_kernels(spec, device, {}, report);
+  if (!needs_runtime_kernels(spec)) return builtin_kernels<Real>();
+  runtime_kernels_report report;
+  return load_runtime_kernels(spec, device, {}, report);
 }
 
 /// Per slot, beside its results: the batch's relaxation table, the keys that
@@ -367,8 +385,6 @@ template <class Real>
 sweep_runner<Real>::sweep_runner(const sweep_spec<Real>& spec, std::uint64_t batch_capacity, bool write_curves,
                                  int device, int max_blocks)
     : state_(std::make_unique<state>(device)) {
-  if (spec.sweeps_settings())
-    throw std::invalid_argument("the CUDA backend takes one set of settings for all points, not axes over them");
   state& s = *state_;
   s.spec = spec;
   // Explicit axis values move to the device; the kernel's copy of the spec points there.
@@ -465,19 +481,20 @@ const point_result<Real>* sweep_runner<Real>::finish(int slot) {
 }
 
 template <class Real>
-formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>& spec, int device,
+runtime_kernels_report prepare_runtime_kernels(const sweep_spec<Real>& spec, int device,
                                                const std::function<void(const std::string&)>& before_compile) {
-  if (spec.formulas == nullptr) throw std::invalid_argument("prepare_formula_kernels: the sweep has no formulas");
-  formula_kernels_report report;
-  load_formula_kernels(spec, device, before_compile, report);
+  if (!needs_runtime_kernels(spec))
+    throw std::invalid_argument("prepare_runtime_kernels: the sweep runs the kernels built with the program");
+  runtime_kernels_report report;
+  load_runtime_kernels(spec, device, before_compile, report);
   return report;
 }
 
 template class sweep_runner<double>;
 template class sweep_runner<float>;
-template formula_kernels_report prepare_formula_kernels(const sweep_spec<double>&, int,
+template runtime_kernels_report prepare_runtime_kernels(const sweep_spec<double>&, int,
                                                         const std::function<void(const std::string&)>&);
-template formula_kernels_report prepare_formula_kernels(const sweep_spec<float>&, int,
+template runtime_kernels_report prepare_runtime_kernels(const sweep_spec<float>&, int,
                                                         const std::function<void(const std::string&)>&);
 template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
 template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);

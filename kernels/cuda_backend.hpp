@@ -59,8 +59,20 @@ std::string compiled_architectures();
 template <class Real>
 std::uint64_t max_batch_points(const sweep_spec<Real>& spec, bool write_curves, int device = 0);
 
-/// What prepare_formula_kernels did.
-struct formula_kernels_report {
+/// Whether `spec` runs kernels compiled at run time (runtime_compiler.hpp)
+/// rather than those built with the program: formula models, and axes over
+/// settings (each point with its own settings).
+template <class Real>
+bool needs_runtime_kernels(const sweep_spec<Real>& spec) {
+  return spec.formulas != nullptr || spec.sweeps_settings();
+}
+
+/// Why kernels cannot be compiled at run time here (no CUDA backend, or NVRTC
+/// cannot be loaded), or "" when they can.
+std::string runtime_compiler_unavailable();
+
+/// What prepare_runtime_kernels did.
+struct runtime_kernels_report {
   bool compiled = false;       ///< compiled now (else read from the cache, or loaded before)
   double compile_seconds = 0;  ///< NVRTC's time, when compiled now
   std::string architecture;    ///< "sm_90"
@@ -68,16 +80,16 @@ struct formula_kernels_report {
   std::string cache_note;      ///< why not, then
 };
 
-/// Makes the GPU kernels of `spec`'s formula models (spec.formulas must be
-/// set) ready on `device`: compiled at run time by NVRTC, or read from the
-/// cache of compiled kernels (runtime_compiler.hpp), and loaded, once per
+/// Makes the kernels compiled at run time for `spec` ready on `device`
+/// (needs_runtime_kernels(spec) must hold): compiled by NVRTC, or read from
+/// the cache of compiled kernels (runtime_compiler.hpp), and loaded, once per
 /// process. `before_compile`, when given, is called with a line saying what
 /// is compiled just before a compile starts (not when the cache has it).
 /// sweep_runner and max_batch_points call this themselves; a driver calls it
 /// first to report on a compile. Throws compile_error (runtime_compiler.hpp)
 /// when NVRTC is missing or fails, `error` when the kernels cannot be loaded.
 template <class Real>
-formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>& spec, int device = 0,
+runtime_kernels_report prepare_runtime_kernels(const sweep_spec<Real>& spec, int device = 0,
                                                const std::function<void(const std::string&)>& before_compile = {});
 
 /// Evaluates batches of a sweep on the GPU with two slots, so the host can
@@ -86,8 +98,8 @@ formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>& spec, int
 /// for them and returns the results in pinned host memory (valid until that
 /// slot is started again). Owns its device and pinned memory (move-only); the
 /// destructor waits for work in flight before freeing anything. Formula
-/// models run kernels compiled for them at run time (prepare_formula_kernels);
-/// the built-in models, the kernels compiled with the program.
+/// models and sweeps over settings run kernels compiled for them at run time
+/// (prepare_runtime_kernels); the others, the kernels built with the program.
 template <class Real>
 class sweep_runner {
  public:

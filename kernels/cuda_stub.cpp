@@ -26,14 +26,16 @@ std::uint64_t max_batch_points(const sweep_spec<Real>&, bool, int) {
 template std::uint64_t max_batch_points(const sweep_spec<double>&, bool, int);
 template std::uint64_t max_batch_points(const sweep_spec<float>&, bool, int);
 
+std::string runtime_compiler_unavailable() { return not_compiled; }
+
 template <class Real>
-formula_kernels_report prepare_formula_kernels(const sweep_spec<Real>&, int,
+runtime_kernels_report prepare_runtime_kernels(const sweep_spec<Real>&, int,
                                                const std::function<void(const std::string&)>&) {
   throw unavailable(not_compiled);
 }
-template formula_kernels_report prepare_formula_kernels(const sweep_spec<double>&, int,
+template runtime_kernels_report prepare_runtime_kernels(const sweep_spec<double>&, int,
                                                         const std::function<void(const std::string&)>&);
-template formula_kernels_report prepare_formula_kernels(const sweep_spec<float>&, int,
+template runtime_kernels_report prepare_runtime_kernels(const sweep_spec<float>&, int,
                                                         const std::function<void(const std::string&)>&);
 
 template <class Real>

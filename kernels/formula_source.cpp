@@ -12,6 +12,7 @@ namespace {
 std::string literal(double value) {
   if (std::isnan(value)) return "scaleham::real_limits<Real>::quiet_nan()";
   if (std::isinf(value)) return value > 0 ? "scaleham::real_limits<Real>::infinity()" : "-scaleham::real_limits<Real>::infinity()";
+  if (value == 0 && std::signbit(value)) return "-Real(0)";  // {:.17g} would print -0: +0 in C++
   return fmt::format("Real({:.17g})", value);
 }
 
@@ -88,6 +89,10 @@ struct {} {{
 }};
 )",
                      runtime_models_name);
+}
+
+std::string builtin_models_source() {
+  return fmt::format("struct {} : scaleham::builtin_models {{}};\n", runtime_models_name);
 }
 
 }  // namespace scaleham

@@ -26,4 +26,8 @@ inline constexpr const char* runtime_models_name = "scaleham_runtime_models";
 /// from the formulas, their parameters read from slots param_x0...
 std::string runtime_models_source(const model_formulas& formulas);
 
+/// The built-in models (builtin_models) under that name: for the kernels
+/// compiled at run time for sweeps over settings.
+std::string builtin_models_source();
+
 }  // namespace scaleham

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <vector>
 
+#include "cuda_backend.hpp"
+#include "formula_source.hpp"
 #include "scaleham/point.hpp"
 
 #ifndef SCALEHAM_CUDA_MAJOR
@@ -117,24 +119,26 @@ std::string key_of(const std::string& program, const std::vector<std::string>& o
   return key + program;
 }
 
-constexpr const char* cache_magic = "scaleham kernel cache 1\n";
+constexpr const char* cache_magic = "scaleham kernel cache 2\n";
 
-/// The cached image of `key` in `file`, or "" (absent, another key, damaged).
+/// The cached image of `key` in `file`, or "" (absent, another key, damaged:
+/// the file holds the whole key and a checksum of the image).
 std::string read_cached(const fs::path& file, const std::string& key) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return "";
   std::string magic(std::char_traits<char>::length(cache_magic), '\0');
-  std::uint64_t key_size = 0, image_size = 0;
+  std::uint64_t key_size = 0, image_size = 0, checksum = 0;
   in.read(magic.data(), std::streamsize(magic.size()));
   in.read(reinterpret_cast<char*>(&key_size), sizeof key_size);
   if (!in || magic != cache_magic || key_size != key.size()) return "";
   std::string stored(key_size, '\0');
   in.read(stored.data(), std::streamsize(key_size));
   in.read(reinterpret_cast<char*>(&image_size), sizeof image_size);
+  in.read(reinterpret_cast<char*>(&checksum), sizeof checksum);
   if (!in || stored != key || image_size == 0 || image_size > (std::uint64_t(1) << 32)) return "";
   std::string image(image_size, '\0');
   in.read(image.data(), std::streamsize(image_size));
-  if (!in || in.peek() != std::char_traits<char>::eof()) return "";
+  if (!in || in.peek() != std::char_traits<char>::eof() || fnv1a(image) != checksum) return "";
   return image;
 }
 
@@ -145,14 +149,21 @@ std::string write_cached(const fs::path& file, const std::string& key, const std
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   if (ec) return fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message());
-  const fs::path aside = file.string() + fmt::format(".{}.tmp", ::getpid());
+  // Unique per writer, also among processes of one pid on several hosts
+  // sharing the directory (containers): host name, pid and a clock reading.
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  const fs::path aside =
+      file.string() + fmt::format(".{}.{}.{:x}.tmp", host, ::getpid(),
+                                  std::chrono::steady_clock::now().time_since_epoch().count());
   {
     std::ofstream out(aside, std::ios::binary | std::ios::trunc);
-    const std::uint64_t key_size = key.size(), image_size = image.size();
+    const std::uint64_t key_size = key.size(), image_size = image.size(), checksum = fnv1a(image);
     out.write(cache_magic, std::streamsize(std::char_traits<char>::length(cache_magic)));
     out.write(reinterpret_cast<const char*>(&key_size), sizeof key_size);
     out.write(key.data(), std::streamsize(key.size()));
     out.write(reinterpret_cast<const char*>(&image_size), sizeof image_size);
+    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
     out.write(image.data(), std::streamsize(image.size()));
     if (!out.flush()) {
       fs::remove(aside, ec);
@@ -206,10 +217,19 @@ std::string compile(const std::string& program, const std::vector<std::string>& 
 
 std::string formula_optimization() {
   const char* v = std::getenv("SCALEHAM_FORMULA_OPTIMIZATION");
-  const std::string level = v != nullptr && *v != '\0' ? v : "fast";
+  const std::string level = v != nullptr && *v != '\0' ? v : "full";
   if (level != "fast" && level != "full")
-    throw compile_error("SCALEHAM_FORMULA_OPTIMIZATION must be 'fast' or 'full', not '" + level + "'");
+    throw compile_error("SCALEHAM_FORMULA_OPTIMIZATION must be 'full' or 'fast', not '" + level + "'");
   return level;
+}
+
+std::string runtime_compiler_unavailable() {
+  try {
+    nvrtc();
+    return "";
+  } catch (const compile_error& e) {
+    return e.what();
+  }
 }
 
 std::string kernel_cache_directory() {
@@ -222,7 +242,7 @@ std::string kernel_cache_directory() {
 }
 
 template <class Real>
-std::string sweep_kernels_program(const std::string& models_source) {
+std::string sweep_kernels_program(const kernel_variant& variant) {
   // The kernels' parameters are laid out by the host compiler and read by
   // NVRTC's code: the sizes are checked where a mismatch would be silent.
   return fmt::format(
@@ -241,7 +261,7 @@ extern "C" __global__ void __maxnreg__(255)
     {relaxations}(scaleham::sweep_spec<{real}> spec, std::uint64_t first, std::uint64_t count,
                   const std::uint64_t* keys, const std::uint32_t* n_keys,
                   scaleham::relaxation_result<{real}>* table, {real}* table_curves, {real}* scratch) {{
-  scaleham::cuda::evaluate_relaxations_of({models_name}{{}}, spec, first, count, keys, n_keys, table,
+  scaleham::cuda::evaluate_relaxations_of<{per_point}>({models_name}{{}}, spec, first, count, keys, n_keys, table,
                                           table_curves, scratch);
 }}
 
@@ -250,24 +270,29 @@ extern "C" __global__ void __maxnreg__(255)
             const std::uint64_t* keys, const std::uint32_t* n_keys,
             const scaleham::relaxation_result<{real}>* table, const {real}* table_curves,
             scaleham::point_result<{real}>* out, {real}* curves, {real}* scratch) {{
-  scaleham::cuda::evaluate_batch_of({models_name}{{}}, spec, first, count, keys, n_keys, table, table_curves,
+  scaleham::cuda::evaluate_batch_of<{per_point}>({models_name}{{}}, spec, first, count, keys, n_keys, table, table_curves,
                                     out, curves, scratch);
 }}
 )",
-      fmt::arg("models", models_source), fmt::arg("real", real_name<Real>()),
+      fmt::arg("models", variant.models_source), fmt::arg("real", real_name<Real>()),
+      fmt::arg("per_point", variant.per_point_settings ? "true" : "false"),
       fmt::arg("spec_size", sizeof(sweep_spec<Real>)), fmt::arg("spec_align", alignof(sweep_spec<Real>)),
       fmt::arg("result_size", sizeof(point_result<Real>)),
       fmt::arg("relaxation_size", sizeof(relaxation_result<Real>)),
       fmt::arg("relaxations", relaxations_kernel_name), fmt::arg("batch", batch_kernel_name),
-      fmt::arg("models_name", "scaleham_runtime_models"));
+      fmt::arg("models_name", runtime_models_name));
 }
 
 template <class Real>
-kernel_image compile_sweep_kernels(const std::string& models_source, int compute_capability) {
-  const std::string program = sweep_kernels_program<Real>(models_source);
+kernel_image compile_sweep_kernels(const kernel_variant& variant, int compute_capability,
+                                   const std::function<void()>& before_compile) {
+  const std::string program = sweep_kernels_program<Real>(variant);
   std::vector<std::string> options = {"--std=c++17", fmt::format("--gpu-architecture=sm_{}", compute_capability),
                                       "-default-device"};
-  if (formula_optimization() == "fast") options.push_back("--Ofast-compile=min");
+  // -Ofast-compile exists from NVRTC 12.8 on; an older one compiles fully.
+  int major = 0, minor = 0;
+  nvrtc().version(&major, &minor);
+  if (formula_optimization() == "fast" && major * 100 + minor >= 1208) options.push_back("--Ofast-compile=min");
   const std::string key = key_of(program, options);
   kernel_image image;
   const std::string directory = kernel_cache_directory();
@@ -284,6 +309,7 @@ kernel_image compile_sweep_kernels(const std::string& models_source, int compute
   } else {
     image.cache_note = "no cache directory (set SCALEHAM_KERNEL_CACHE or HOME)";
   }
+  if (before_compile) before_compile();
   const auto started = std::chrono::steady_clock::now();
   image.cubin = compile(program, options);
   image.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -294,9 +320,9 @@ kernel_image compile_sweep_kernels(const std::string& models_source, int compute
   return image;
 }
 
-template std::string sweep_kernels_program<double>(const std::string&);
-template std::string sweep_kernels_program<float>(const std::string&);
-template kernel_image compile_sweep_kernels<double>(const std::string&, int);
-template kernel_image compile_sweep_kernels<float>(const std::string&, int);
+template std::string sweep_kernels_program<double>(const kernel_variant&);
+template std::string sweep_kernels_program<float>(const kernel_variant&);
+template kernel_image compile_sweep_kernels<double>(const kernel_variant&, int, const std::function<void()>&);
+template kernel_image compile_sweep_kernels<float>(const kernel_variant&, int, const std::function<void()>&);
 
 }  // namespace scaleham::cuda

@@ -1,16 +1,19 @@
-// Sweep kernels compiled at run time for formula models (issue 14): the
-// per-point code of sweep_kernels.cuh, instantiated for the family of models
-// a sweep's formulas make (formula_source.hpp), compiled by NVRTC to machine
-// code for the GPU at hand and kept in a cache on disk, keyed by everything
-// that goes into the compile (the program with its formulas, the core's
-// headers as built into this binary, the options and NVRTC's version), so a
-// formula costs one compile per build and GPU architecture.
+// Sweep kernels compiled at run time (issue 14): the per-point code of
+// sweep_kernels.cuh, instantiated for the family of models a sweep's formulas
+// make (formula_source.hpp), or with per-point settings for sweeps over
+// settings, compiled by NVRTC to machine code for the GPU at hand and kept in
+// a cache on disk, keyed by everything that goes into the compile (the
+// program with its formulas, the core's headers as built into this binary,
+// the options and NVRTC's version), so a variant costs one compile per build
+// and GPU architecture. Variants the program is built with (the built-in
+// models, one set of settings) are compiled by nvcc with it instead.
 //
 // NVRTC is loaded when first needed (dlopen of libnvrtc.so.<CUDA major>), so
 // the binary starts, and runs everything else, where it is missing. Plain C++:
 // nothing here needs a GPU; cuda_backend.cu loads what it returns.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -45,22 +48,32 @@ struct kernel_image {
   std::string cache_note;      ///< why it is not cached, when it is not
 };
 
-/// How formula kernels are optimised: `fast` (the default) compiles in
-/// seconds (NVRTC's -Ofast-compile=min); `full` is nvcc's default
-/// optimisation, as for the built-in kernels, and takes minutes. From
-/// SCALEHAM_FORMULA_OPTIMIZATION (fast or full); anything else is refused.
+/// How kernels compiled at run time are optimised: `full` (the default) as
+/// nvcc optimises the built-in kernels; `fast` with NVRTC's
+/// -Ofast-compile=min (about 4x quicker to compile, for trying formulas
+/// out). From SCALEHAM_FORMULA_OPTIMIZATION (full or fast); anything else is
+/// refused with compile_error.
 std::string formula_optimization();
 
-/// The source of the sweep kernels for the family of models `models_source`
-/// defines (formula_source.hpp), in precision Real (double or float).
-template <class Real>
-std::string sweep_kernels_program(const std::string& models_source);
+/// Which sweep kernels to compile: the family of models `models_source`
+/// defines (formula_source.hpp), and whether each point has its own settings
+/// (axes over settings: sweep_spec::sweeps_settings).
+struct kernel_variant {
+  std::string models_source;
+  bool per_point_settings = false;
+};
 
-/// The cubin of sweep_kernels_program(models_source) for sm_<compute_capability>
-/// (90 for an H100/H200): from the cache when there, else compiled by NVRTC
-/// and stored. Throws compile_error.
+/// The source of the sweep kernels of `variant` in precision Real (double or float).
 template <class Real>
-kernel_image compile_sweep_kernels(const std::string& models_source, int compute_capability);
+std::string sweep_kernels_program(const kernel_variant& variant);
+
+/// The cubin of sweep_kernels_program(variant) for sm_<compute_capability>
+/// (90 for an H100/H200): from the cache when there, else compiled by NVRTC
+/// (before_compile, when given, called just before) and stored. Throws
+/// compile_error.
+template <class Real>
+kernel_image compile_sweep_kernels(const kernel_variant& variant, int compute_capability,
+                                   const std::function<void()>& before_compile = {});
 
 /// The cache's directory: $SCALEHAM_KERNEL_CACHE, else
 /// $XDG_CACHE_HOME/scaleham/kernels, else ~/.cache/scaleham/kernels ("" when

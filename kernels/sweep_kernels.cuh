@@ -35,12 +35,30 @@ __device__ inline std::uint64_t row_of(const std::uint64_t* keys, std::uint64_t 
   return lo;
 }
 
+/// Point `index`'s settings: the sweep's own when no axis sweeps a setting
+/// (PerPointSettings false: `own` is left alone, and the kernel reads the
+/// settings from its parameter space), else the sweep's with the point's
+/// setting axes applied (sweep_spec::settings_of), written into `own`, a
+/// per-thread copy. (Plain references, no lambda: a closure capturing the
+/// point's arrays by reference put them on the stack, 416 → 1728 B.)
+template <bool PerPointSettings, class Real>
+__device__ __forceinline__ const point_settings<Real>& settings_of_point(const sweep_spec<Real>& spec,
+                                                                         std::uint64_t index,
+                                                                         point_settings<Real>& own) {
+  if constexpr (PerPointSettings) {
+    own = spec.settings_of(index);
+    return own;
+  } else {
+    return spec.settings;
+  }
+}
+
 /// The relaxation table of a batch (issue 10, goal 3): row r is the
 /// relaxation (curve into table_curves[r·n_T ..], which its fit reads, and
 /// result) of the r-th distinct projection keys[r] when keys is given (rows:
 /// *n_keys), else of point first + r (rows: count). A grid-stride loop: the
 /// kernel calling it is launched with any number of threads.
-template <class Real, class Models>
+template <bool PerPointSettings, class Real, class Models>
 __device__ __forceinline__ void evaluate_relaxations_of(const Models& models, const sweep_spec<Real>& spec,
                                                         std::uint64_t first, std::uint64_t count,
                                                         const std::uint64_t* keys, const std::uint32_t* n_keys,
@@ -50,13 +68,15 @@ __device__ __forceinline__ void evaluate_relaxations_of(const Models& models, co
   const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::uint64_t rows = keys != nullptr ? std::uint64_t(*n_keys) : count;
   const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
-  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
   for (std::uint64_t r = thread; r < rows; r += stride) {
     const std::uint64_t index =
         keys != nullptr ? spec.grid.first_of_projection(keys[r], relaxation_slots) : first + r;
     Real params[param_count];
     spec.grid.parameters(index, params);
-    table[r] = evaluate_relaxation_into(params, spec.settings, q, table_curves + r * n_T, models);
+    point_settings<Real> own;
+    const point_settings<Real>& settings = settings_of_point<PerPointSettings>(spec, index, own);
+    const quadrature_options<Real> q = thread_quadrature(settings.quadrature, scratch, thread, stride);
+    table[r] = evaluate_relaxation_into(params, settings, q, table_curves + r * n_T, models);
   }
 }
 
@@ -65,7 +85,7 @@ __device__ __forceinline__ void evaluate_relaxations_of(const Models& models, co
 /// (evaluate_relaxations_of; row by projection when keys is given, else row
 /// i), or the disabled relaxation when table is null. Grid points are
 /// generated from their index; a grid-stride loop, as above.
-template <class Real, class Models>
+template <bool PerPointSettings, class Real, class Models>
 __device__ __forceinline__ void evaluate_batch_of(const Models& models, const sweep_spec<Real>& spec,
                                                   std::uint64_t first, std::uint64_t count,
                                                   const std::uint64_t* keys, const std::uint32_t* n_keys,
@@ -74,13 +94,14 @@ __device__ __forceinline__ void evaluate_batch_of(const Models& models, const sw
   const std::uint64_t stride = std::uint64_t(gridDim.x) * blockDim.x;
   const std::uint64_t thread = std::uint64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const std::uint64_t n_T = std::uint64_t(spec.settings.relaxation.n_T);
-  const quadrature_options<Real> q = thread_quadrature(spec.settings.quadrature, scratch, thread, stride);
   for (std::uint64_t i = thread; i < count; i += stride) {
     Real params[param_count];
     spec.grid.parameters(first + i, params);
-    const auto start = start_of_flow(models, params, spec.settings);
-    point_result<Real> r = flow_and_action(start, integrate_flow(start, spec.settings), q,
-                                           spec.settings.compute_action);
+    point_settings<Real> own;
+    const point_settings<Real>& settings = settings_of_point<PerPointSettings>(spec, first + i, own);
+    const quadrature_options<Real> q = thread_quadrature(settings.quadrature, scratch, thread, stride);
+    const auto start = start_of_flow(models, params, settings);
+    point_result<Real> r = flow_and_action(start, integrate_flow(start, settings), q, settings.compute_action);
     if (table != nullptr) {
       const std::uint64_t row =
           keys != nullptr ? row_of(keys, *n_keys, spec.grid.projection(first + i, relaxation_slots)) : i;

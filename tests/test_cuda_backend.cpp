@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "cpu_backend.hpp"
@@ -251,6 +253,21 @@ TEST(CudaRunner, QuadraturesBeyondTheLocalIntervalsMatchTheCpu) {
   expect_equivalent(c, 0, on_gpu<double>(c, 0, c.size(), 32), on_cpu<double>(c, 0, c.size()));
 }
 
+/// The kernels these tests compile at run time: `fast` (seconds, not the
+/// default's quarter minute each on the GPU node's CPU), into a cache of
+/// their own. numerics.md §12 holds at both levels; gpu-check's formula_cuda
+/// step runs the default level end to end.
+struct fast_runtime_kernels {
+  fast_runtime_kernels() {
+    ::setenv("SCALEHAM_FORMULA_OPTIMIZATION", "fast", 1);
+    ::setenv("SCALEHAM_KERNEL_CACHE", (std::filesystem::temp_directory_path() / "scaleham-test-kernels").c_str(), 1);
+  }
+  ~fast_runtime_kernels() {
+    ::unsetenv("SCALEHAM_FORMULA_OPTIMIZATION");
+    ::unsetenv("SCALEHAM_KERNEL_CACHE");
+  }
+};
+
 /// β and F as formulas, compiled into the kernels at run time (NVRTC), over
 /// two of their parameters with curves and fits: every point within the
 /// numerics.md bounds of the CPU's interpreter (§2–§6, §12), in double and
@@ -312,14 +329,50 @@ void expect_formula_kernels_match_the_interpreter(bool float_tolerances) {
 
 TEST(CudaRunner, FormulaKernelsCompiledAtRunTimeMatchTheCpuInterpreter) {
   SKIP_WITHOUT_GPU();
+  const fast_runtime_kernels fast;
   expect_formula_kernels_match_the_interpreter<double>(false);
   expect_formula_kernels_match_the_interpreter<float>(true);
   // A second runner of the same formulas uses the kernels loaded by the first.
   const sweep_config c = formula_sweep(false);
   const sweep_plan<double> plan(c);
-  const scaleham::cuda::formula_kernels_report again = scaleham::cuda::prepare_formula_kernels(plan.spec());
+  const scaleham::cuda::runtime_kernels_report again = scaleham::cuda::prepare_runtime_kernels(plan.spec());
   EXPECT_FALSE(again.compiled);
   EXPECT_EQ(again.architecture, "sm_" + std::to_string(scaleham::cuda::probe().compute_capability));
+}
+
+/// Axes over settings on the GPU (kernels compiled at run time with
+/// per-point settings): T_min and τ0 (the relaxation's), the flow's rtol and
+/// g0 (so points share relaxations over the last two), against the CPU with
+/// each point's own settings for the bounds.
+template <class Real>
+void expect_setting_axes_match_the_cpu(bool float_tolerances) {
+  sweep_config c = paper_sweep(integrator::dopri5, float_tolerances, 8, 1);
+  const double rtol = float_tolerances ? 1e-5 : 1e-10;
+  c.axes = {{"lambda", scaleham::param_b1, axis_kind::linspace, 8, 0.05, 0.15, {}, "1"},
+            {"T_min", scaleham::setting_T_min, axis_kind::values, 2, 0, 0, {410.0, 430.0}, "K"},
+            {"tau0", scaleham::setting_tau0, axis_kind::values, 2, 0, 0, {1e-14, 1e-12}, "s"},
+            {"flow_rtol", scaleham::setting_flow_rtol, axis_kind::values, 2, 0, 0, {rtol, 10 * rtol}, "1"},
+            {"g0", scaleham::param_g0, axis_kind::values, 2, 0, 0, {80.0, 100.0}, "K"}};
+  const sweep_plan<Real> plan(c);
+  ASSERT_TRUE(plan.spec().sweeps_settings());
+  ASSERT_TRUE(scaleham::shares_relaxation(plan.spec()));
+  const auto gpu = on_gpu<Real>(c, 0, c.size(), 50);  // 128 points: 3 batches
+  const auto cpu = on_cpu<Real>(c, 0, c.size());
+  ASSERT_EQ(gpu.points.size(), cpu.points.size());
+  const sweep_plan<double> settings_plan(c);
+  int failures = 0;
+  for (std::size_t i = 0; i < gpu.points.size(); ++i) {
+    const scaleham::point_settings<double> s = settings_plan.spec().settings_of(i);
+    const ::testing::AssertionResult same = scaleham::testing::equivalent(gpu.points[i], cpu.points[i], s);
+    if (!same && ++failures <= 5) ADD_FAILURE() << "point " << i << ": " << same.message();
+  }
+}
+
+TEST(CudaRunner, AxesOverSettingsMatchTheCpu) {
+  SKIP_WITHOUT_GPU();
+  const fast_runtime_kernels fast;
+  expect_setting_axes_match_the_cpu<double>(false);
+  expect_setting_axes_match_the_cpu<float>(true);
 }
 
 TEST(CudaRunner, DestroyedWithWorkInFlight) {

@@ -170,6 +170,9 @@ TEST(Expression, GeneratedSourceComputesWhatTheInterpreterDoes) {
     EXPECT_EQ(got.value, want.value);
     EXPECT_EQ(got.slope, want.slope);
   }
+  // A folded −0 stays −0 (as the interpreter's constant), not +0.
+  EXPECT_NE(expression_source(parse_expression("g + -0", names), "z").find("-Real(0)"), std::string::npos)
+      << expression_source(parse_expression("g + -0", names), "z");
   // Every operation has its line.
   const std::string all = expression_source(
       parse_expression("pow(g, 2.5) + g^3 + 2^g + exp(g) + log(g) + sqrt(g) + sin(g) + cos(g) + tanh(g) + abs(g) - g*g/g", names),

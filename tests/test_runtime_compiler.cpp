@@ -1,6 +1,6 @@
-// The run-time compiler of formula kernels (kernels/runtime_compiler.hpp),
-// without a GPU: NVRTC compiles the sweep kernels of a formula model to a
-// cubin for sm_90 and sm_80 here as it would on a GPU node, the cache of
+// The run-time compiler of sweep kernels (kernels/runtime_compiler.hpp),
+// without a GPU: NVRTC compiles the sweep kernels of a formula model, and of
+// per-point settings, to cubins for sm_90 and sm_80 here as on a GPU node, the cache of
 // compiled kernels is hit, missed and repaired as documented, errors carry
 // NVRTC's log, and the headers built into the binary are the source tree's.
 // (Running the compiled kernels is tests/test_cuda_backend.cpp's, on a GPU.)
@@ -59,13 +59,16 @@ std::string models(const char* beta, const char* F) {
 
 bool is_elf(const std::string& image) { return image.size() > 4 && image.compare(0, 4, "\x7f" "ELF") == 0; }
 
+// The compiles here are `fast` (about 4 s each on 2 cores, against 16 s at
+// the default `full`): what is tested is the program and the cache, the same
+// at both levels.
 TEST(RuntimeCompiler, FormulaKernelsCompileAndTheCacheIsHitMissedAndRepaired) {
   const fs::path dir = fresh_cache("hit");
   const scoped_env cache("SCALEHAM_KERNEL_CACHE", dir.string());
   const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "fast");
   const std::string source = models("lambda*g/(1 + g/gstar)", "A/g^alpha + B*exp(-g/g1)");
 
-  const kernel_image first = compile_sweep_kernels<double>(source, 90);
+  const kernel_image first = compile_sweep_kernels<double>({source, false}, 90);
   EXPECT_FALSE(first.from_cache);
   EXPECT_GT(first.compile_seconds, 0.0);
   EXPECT_TRUE(is_elf(first.cubin));
@@ -73,7 +76,7 @@ TEST(RuntimeCompiler, FormulaKernelsCompileAndTheCacheIsHitMissedAndRepaired) {
   EXPECT_EQ(fs::path(first.cache_file).parent_path(), dir);
   EXPECT_NE(first.cache_file.find("sm_90-double-"), std::string::npos) << first.cache_file;
 
-  const kernel_image again = compile_sweep_kernels<double>(source, 90);
+  const kernel_image again = compile_sweep_kernels<double>({source, false}, 90);
   EXPECT_TRUE(again.from_cache);
   EXPECT_EQ(again.cubin, first.cubin);
   EXPECT_EQ(again.cache_file, first.cache_file);
@@ -81,13 +84,13 @@ TEST(RuntimeCompiler, FormulaKernelsCompileAndTheCacheIsHitMissedAndRepaired) {
   // A torn or damaged file is not used: the kernels are compiled anew and
   // the file replaced.
   fs::resize_file(first.cache_file, fs::file_size(first.cache_file) / 2);
-  const kernel_image repaired = compile_sweep_kernels<double>(source, 90);
+  const kernel_image repaired = compile_sweep_kernels<double>({source, false}, 90);
   EXPECT_FALSE(repaired.from_cache);
   EXPECT_TRUE(is_elf(repaired.cubin));
-  EXPECT_TRUE(compile_sweep_kernels<double>(source, 90).from_cache);
+  EXPECT_TRUE(compile_sweep_kernels<double>({source, false}, 90).from_cache);
 
-  // Another formula, precision or architecture is another entry.
-  const kernel_image other = compile_sweep_kernels<float>(models("lambda*g", "A/g^2"), 80);
+  // Other models, per-point settings, another precision or architecture: another entry.
+  const kernel_image other = compile_sweep_kernels<float>({scaleham::builtin_models_source(), true}, 80);
   EXPECT_FALSE(other.from_cache);
   EXPECT_TRUE(is_elf(other.cubin));
   EXPECT_NE(other.cache_file.find("sm_80-float-"), std::string::npos) << other.cache_file;
@@ -99,7 +102,8 @@ TEST(RuntimeCompiler, AnUnwritableCacheStillCompilesAndSaysWhy) {
   const fs::path file = fresh_cache("blocked");
   { std::ofstream(file) << "a file where the cache directory should be"; }
   const scoped_env cache("SCALEHAM_KERNEL_CACHE", (file / "kernels").string());
-  const kernel_image image = compile_sweep_kernels<float>(models("lambda*g", "A/g"), 90);
+  const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "fast");
+  const kernel_image image = compile_sweep_kernels<float>({models("lambda*g", "A/g"), false}, 90);
   EXPECT_TRUE(is_elf(image.cubin));
   EXPECT_TRUE(image.cache_file.empty());
   EXPECT_NE(image.cache_note.find("cannot create"), std::string::npos) << image.cache_note;
@@ -109,7 +113,7 @@ TEST(RuntimeCompiler, AnUnwritableCacheStillCompilesAndSaysWhy) {
 TEST(RuntimeCompiler, ACompileErrorCarriesNvrtcsLog) {
   const scoped_env cache("SCALEHAM_KERNEL_CACHE", fresh_cache("error").string());
   try {
-    compile_sweep_kernels<double>("struct scaleham_runtime_models { int broken( };", 90);
+    compile_sweep_kernels<double>({"struct scaleham_runtime_models { int broken( };", false}, 90);
     FAIL() << "compiled a program with a syntax error";
   } catch (const compile_error& e) {
     const std::string what = e.what();
@@ -121,18 +125,18 @@ TEST(RuntimeCompiler, ACompileErrorCarriesNvrtcsLog) {
 TEST(RuntimeCompiler, TheOptimizationLevelIsFastFullOrRefused) {
   {
     const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "");
-    EXPECT_EQ(scaleham::cuda::formula_optimization(), "fast");
-  }
-  {
-    const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "full");
     EXPECT_EQ(scaleham::cuda::formula_optimization(), "full");
   }
+  {
+    const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "fast");
+    EXPECT_EQ(scaleham::cuda::formula_optimization(), "fast");
+  }
   const scoped_env level("SCALEHAM_FORMULA_OPTIMIZATION", "O3");
-  EXPECT_THROW(compile_sweep_kernels<double>(models("lambda*g", "A/g"), 90), compile_error);
+  EXPECT_THROW(compile_sweep_kernels<double>({models("lambda*g", "A/g"), false}, 90), compile_error);
 }
 
 TEST(RuntimeCompiler, TheProgramChecksTheHostsLayoutsAndNamesItsKernels) {
-  const std::string program = scaleham::cuda::sweep_kernels_program<double>(models("lambda*g", "A/g"));
+  const std::string program = scaleham::cuda::sweep_kernels_program<double>({models("lambda*g", "A/g"), false});
   EXPECT_NE(program.find("static_assert(sizeof(scaleham::sweep_spec<double>) == " +
                          std::to_string(sizeof(scaleham::sweep_spec<double>))),
             std::string::npos);
@@ -141,6 +145,13 @@ TEST(RuntimeCompiler, TheProgramChecksTheHostsLayoutsAndNamesItsKernels) {
             std::string::npos)
       << program;
   EXPECT_NE(program.find(scaleham::cuda::relaxations_kernel_name), std::string::npos);
+  EXPECT_NE(program.find("evaluate_batch_of<false>("), std::string::npos);
+  // Sweeps over settings: each point's settings, of the built-in models too.
+  const std::string settings =
+      scaleham::cuda::sweep_kernels_program<float>({scaleham::builtin_models_source(), true});
+  EXPECT_NE(settings.find("evaluate_batch_of<true>("), std::string::npos);
+  EXPECT_NE(settings.find("evaluate_relaxations_of<true>("), std::string::npos);
+  EXPECT_NE(settings.find("scaleham::builtin_models"), std::string::npos);
 }
 
 TEST(RuntimeCompiler, TheEmbeddedHeadersAreTheSourceTrees) {
