@@ -5,17 +5,25 @@
 // runs read the cache). Each compile goes into a fresh, empty cache.
 //
 //   runtime_compile [--levels fast,full] [--precisions double,float] [--arch 90]
+//
+// With --config FILE it instead compiles the kernels FILE's sweep needs into
+// the cache runs use (SCALEHAM_KERNEL_CACHE, ...; the level from
+// SCALEHAM_FORMULA_OPTIMIZATION), so a GPU node finds them compiled
+// (scripts/gpu-check.sh --prepare does this for its formula step).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
+#include "config.hpp"
 #include "expression_parser.hpp"
 #include "formula_source.hpp"
 #include "runtime_compiler.hpp"
+#include "sweep.hpp"
 
 namespace {
 
@@ -42,20 +50,53 @@ void measure(const char* name, const scaleham::cuda::kernel_variant& variant, co
   fs::remove_all(cache);
 }
 
+/// Compiles the kernels `config`'s sweep needs in precision Real into the cache runs use.
+template <class Real>
+void precompile(const scaleham::sweep_config& config, int arch) {
+  const scaleham::sweep_plan<Real> plan(config);
+  const char* precision = sizeof(Real) == sizeof(double) ? "double" : "float";
+  if (plan.spec().formulas == nullptr && !plan.spec().sweeps_settings()) {
+    std::printf("%s: runs the kernels built with the program; nothing to compile\n", config.source_name.c_str());
+    return;
+  }
+  const scaleham::cuda::kernel_image image =
+      scaleham::cuda::compile_sweep_kernels<Real>(scaleham::cuda::variant_of(plan.spec()), arch);
+  const std::string outcome =
+      image.from_cache           ? "already cached in " + image.cache_file
+      : image.cache_file.empty() ? "compiled, NOT cached: " + image.cache_note
+                                 : "compiled in " + std::to_string(image.compile_seconds) + " s, cached in " +
+                                       image.cache_file;
+  std::printf("%s: %s sm_%d %s: %s\n", config.source_name.c_str(), precision, arch,
+              scaleham::cuda::formula_optimization().c_str(), outcome.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string levels = "fast,full", precisions = "double,float";
+  std::string levels = "fast,full", precisions = "double,float", config_file;
   int arch = 90;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--levels") levels = argv[i + 1];
     else if (flag == "--precisions") precisions = argv[i + 1];
     else if (flag == "--arch") arch = std::atoi(argv[i + 1]);
+    else if (flag == "--config") config_file = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: runtime_compile [--levels fast,full] [--precisions double,float] [--arch 90]\n");
+      std::fprintf(stderr, "usage: runtime_compile [--levels fast,full] [--precisions double,float] [--arch 90]\n"
+                           "       runtime_compile --config FILE [--precisions double,float] [--arch 90]\n");
       return 2;
     }
+  }
+  if (!config_file.empty()) {
+    try {
+      const scaleham::sweep_config config = scaleham::parse_config_file(config_file);
+      for (const std::string& precision : split(precisions))
+        precision == "float" ? precompile<float>(config, arch) : precompile<double>(config, arch);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "runtime_compile: %s\n", e.what());
+      return 1;
+    }
+    return 0;
   }
   // examples/formulas.toml's model: a rational β, a non-integer power and an exponential in F.
   const std::vector<std::string> names = {"lambda", "gs", "A", "alpha", "B1", "g1"};

@@ -171,13 +171,6 @@ std::uint64_t sweep_local_memory_reservation(const sweep_kernels& kernels, int d
                   local_memory_reservation(kernels.relaxations, device));
 }
 
-/// The variant of the sweep kernels `spec` needs compiled at run time.
-template <class Real>
-kernel_variant variant_of(const sweep_spec<Real>& spec) {
-  return {spec.formulas != nullptr ? runtime_models_source(*spec.formulas) : builtin_models_source(),
-          spec.sweeps_settings()};
-}
-
 /// The kernels compiled at run time for `spec` on `device`'s architecture:
 /// loaded before in this process, or compiled (or read from the cache) and
 /// loaded now, with `report` filled in (before_compile called just before a
@@ -203,7 +196,10 @@ sweep_kernels load_runtime_kernels(const sweep_spec<Real>& spec, int device,
     if (before_compile)
       before_compile("compiling the GPU kernels for " + what + " (" + report.architecture + ", " +
                      (sizeof(Real) == sizeof(double) ? "double" : "float") + ", " + formula_optimization() +
-                     " optimisation) with NVRTC");
+                     " optimisation) with NVRTC, once: later runs read them from the cache" +
+                     (formula_optimization() == "full"
+                          ? " (this takes a minute or two; SCALEHAM_FORMULA_OPTIMIZATION=fast takes seconds)"
+                          : ""));
   });
   report.compiled = !image.from_cache;
   report.compile_seconds = image.compile_seconds;

@@ -17,6 +17,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "formula_source.hpp"
+#include "scaleham/point.hpp"
+
 namespace scaleham::cuda {
 
 /// The compile of a formula kernel failed (NVRTC's log in what()), or NVRTC
@@ -62,6 +65,15 @@ struct kernel_variant {
   std::string models_source;
   bool per_point_settings = false;
 };
+
+/// The variant `spec` needs: its formulas' family (or the built-in models)
+/// and whether axes sweep its settings. (Only for specs that need kernels
+/// compiled at run time: formulas, or axes over settings.)
+template <class Real>
+kernel_variant variant_of(const sweep_spec<Real>& spec) {
+  return {spec.formulas != nullptr ? runtime_models_source(*spec.formulas) : builtin_models_source(),
+          spec.sweeps_settings()};
+}
 
 /// The source of the sweep kernels of `variant` in precision Real (double or float).
 template <class Real>
