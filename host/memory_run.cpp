@@ -29,7 +29,7 @@ std::vector<std::byte> compute_in_memory(const sweep_config& config, const run_o
                                          clock_type::time_point start) {
   const batch range = shard_range(config.size(), options.shard);
   const sweep_plan<Real> plan(config);
-  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, /*quiet=*/true); !compiled.empty())
+  if (const std::string compiled = prepare_gpu_kernels(plan.spec(), backend, options.quiet); !compiled.empty())
     summary.notice += (summary.notice.empty() ? "" : "; ") + compiled;
   const batch_limit limit = batch_limit_for(config, plan.spec(), backend);
   std::string capacity_notice;

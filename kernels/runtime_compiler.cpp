@@ -69,8 +69,9 @@ const nvrtc_library& nvrtc() {
       if ((handle = dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
     if (handle == nullptr) {
       failure = fmt::format(
-          "formula kernels are compiled at run time by NVRTC, and {} was not found (searched the library "
-          "path, {} and $CUDA_HOME/lib64); install the CUDA toolkit's NVRTC, or run on the CPU (--backend cpu)",
+          "the GPU kernels of formula models and of axes over settings are compiled at run time by NVRTC, "
+          "and {} was not found (searched the library path, {} and $CUDA_HOME/lib64); install the CUDA "
+          "toolkit's NVRTC, or run on the CPU (--backend cpu)",
           file, SCALEHAM_CUDA_LIBRARY_DIR);
       return;
     }

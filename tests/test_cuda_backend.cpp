@@ -254,18 +254,35 @@ TEST(CudaRunner, QuadraturesBeyondTheLocalIntervalsMatchTheCpu) {
 }
 
 /// The kernels these tests compile at run time: `fast` (seconds, not the
-/// default's quarter minute each on the GPU node's CPU), into a cache of
-/// their own. numerics.md §12 holds at both levels; gpu-check's formula_cuda
-/// step runs the default level end to end.
-struct fast_runtime_kernels {
+/// default's minute or two each), into the kernel cache the environment names
+/// or a test directory; the environment is restored afterwards. numerics.md
+/// §12 holds at both levels; gpu-check's formula_cuda step runs both end to end.
+class fast_runtime_kernels {
+ public:
   fast_runtime_kernels() {
-    ::setenv("SCALEHAM_FORMULA_OPTIMIZATION", "fast", 1);
-    ::setenv("SCALEHAM_KERNEL_CACHE", (std::filesystem::temp_directory_path() / "scaleham-test-kernels").c_str(), 1);
+    set("SCALEHAM_FORMULA_OPTIMIZATION", "fast", old_level_, had_level_);
+    const char* cache = std::getenv("SCALEHAM_KERNEL_CACHE");
+    set("SCALEHAM_KERNEL_CACHE",
+        cache != nullptr ? std::string(cache)
+                         : (std::filesystem::temp_directory_path() / "scaleham-test-kernels").string(),
+        old_cache_, had_cache_);
   }
   ~fast_runtime_kernels() {
-    ::unsetenv("SCALEHAM_FORMULA_OPTIMIZATION");
-    ::unsetenv("SCALEHAM_KERNEL_CACHE");
+    restore("SCALEHAM_FORMULA_OPTIMIZATION", old_level_, had_level_);
+    restore("SCALEHAM_KERNEL_CACHE", old_cache_, had_cache_);
   }
+
+ private:
+  static void set(const char* name, const std::string& value, std::string& old, bool& had) {
+    if (const char* v = std::getenv(name)) old = v, had = true;
+    ::setenv(name, value.c_str(), 1);
+  }
+  static void restore(const char* name, const std::string& old, bool had) {
+    if (had) ::setenv(name, old.c_str(), 1);
+    else ::unsetenv(name);
+  }
+  std::string old_level_, old_cache_;
+  bool had_level_ = false, had_cache_ = false;
 };
 
 /// β and F as formulas, compiled into the kernels at run time (NVRTC), over

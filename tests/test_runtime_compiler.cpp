@@ -59,9 +59,9 @@ std::string models(const char* beta, const char* F) {
 
 bool is_elf(const std::string& image) { return image.size() > 4 && image.compare(0, 4, "\x7f" "ELF") == 0; }
 
-// The compiles here are `fast` (about 4 s each on 2 cores, against 16 s at
-// the default `full`): what is tested is the program and the cache, the same
-// at both levels.
+// The compiles here are `fast` (about 4 s each on 2 cores, against 1–2.5 min
+// at the default `full`, benchmarks/RESULTS.md): what is tested is the
+// program and the cache, the same at both levels.
 TEST(RuntimeCompiler, FormulaKernelsCompileAndTheCacheIsHitMissedAndRepaired) {
   const fs::path dir = fresh_cache("hit");
   const scoped_env cache("SCALEHAM_KERNEL_CACHE", dir.string());

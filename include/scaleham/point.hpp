@@ -367,8 +367,9 @@ struct sweep_spec {
   grid_spec<Real> grid;
   point_settings<Real> settings;
   /// β and F as formulas (host memory, owned by the configuration), or
-  /// nullptr for the built-in models of slots b0..f4. The CPU backend runs
-  /// formulas; the CUDA backend refuses them (backend_choice.hpp).
+  /// nullptr for the built-in models of slots b0..f4. The CPU backend
+  /// interprets them; the CUDA backend compiles kernels for them at run time
+  /// (kernels/runtime_compiler.hpp).
   const model_formulas* formulas = nullptr;
 
   /// Calls f(models) with the sweep's family of models (builtin_models or
