@@ -42,7 +42,7 @@ struct nvrtc_library {
   decltype(&::nvrtcGetCUBINSize) cubin_size = nullptr;
   decltype(&::nvrtcGetCUBIN) cubin = nullptr;
   decltype(&::nvrtcDestroyProgram) destroy = nullptr;
-  std::string version_text;  ///< "13.0"
+  int major = 0, minor = 0;  ///< NVRTC's version, e.g. 13.0
 };
 
 template <class F>
@@ -85,9 +85,7 @@ const nvrtc_library& nvrtc() {
       resolve(handle, api.cubin_size, "nvrtcGetCUBINSize");
       resolve(handle, api.cubin, "nvrtcGetCUBIN");
       resolve(handle, api.destroy, "nvrtcDestroyProgram");
-      int major = 0, minor = 0;
-      api.version(&major, &minor);
-      api.version_text = fmt::format("{}.{}", major, minor);
+      api.version(&api.major, &api.minor);
     } catch (const compile_error& e) {
       failure = e.what();
     }
@@ -108,16 +106,24 @@ std::uint64_t fnv1a(const std::string& text) {
   return h;
 }
 
+/// The digest of the embedded headers (the core as built into this binary),
+/// computed once per process.
+const std::string& headers_digest() {
+  static const std::string digest = [] {
+    std::string headers;
+    for (int i = 0; i < embedded_source_count; ++i)
+      headers += std::string(embedded_sources[i].name) + "\n" + embedded_sources[i].text;
+    return fmt::format("headers {:016x} {}\n", fnv1a(headers), headers.size());
+  }();
+  return digest;
+}
+
 /// Everything a compile depends on besides the program: NVRTC's version, the
-/// options, and the embedded headers (the core as built into this binary).
+/// options, and the embedded headers.
 std::string key_of(const std::string& program, const std::vector<std::string>& options) {
-  std::string headers;
-  for (int i = 0; i < embedded_source_count; ++i)
-    headers += std::string(embedded_sources[i].name) + "\n" + embedded_sources[i].text;
-  std::string key = "nvrtc " + nvrtc().version_text + "\n";
+  std::string key = fmt::format("nvrtc {}.{}\n", nvrtc().major, nvrtc().minor);
   for (const std::string& o : options) key += o + "\n";
-  key += fmt::format("headers {:016x} {}\n", fnv1a(headers), headers.size());
-  return key + program;
+  return key + headers_digest() + program;
 }
 
 constexpr const char* cache_magic = "scaleham kernel cache 2\n";
@@ -291,9 +297,8 @@ kernel_image compile_sweep_kernels(const kernel_variant& variant, int compute_ca
   std::vector<std::string> options = {"--std=c++17", fmt::format("--gpu-architecture=sm_{}", compute_capability),
                                       "-default-device"};
   // -Ofast-compile exists from NVRTC 12.8 on; an older one compiles fully.
-  int major = 0, minor = 0;
-  nvrtc().version(&major, &minor);
-  if (formula_optimization() == "fast" && major * 100 + minor >= 1208) options.push_back("--Ofast-compile=min");
+  if (formula_optimization() == "fast" && nvrtc().major * 100 + nvrtc().minor >= 1208)
+    options.push_back("--Ofast-compile=min");
   const std::string key = key_of(program, options);
   kernel_image image;
   const std::string directory = kernel_cache_directory();

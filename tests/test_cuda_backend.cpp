@@ -17,6 +17,7 @@
 #include "config.hpp"
 #include "cuda_backend.hpp"
 #include "equivalence.hpp"
+#include "scoped_env.hpp"
 #include "sweep.hpp"
 
 namespace {
@@ -253,36 +254,32 @@ TEST(CudaRunner, QuadraturesBeyondTheLocalIntervalsMatchTheCpu) {
   expect_equivalent(c, 0, on_gpu<double>(c, 0, c.size(), 32), on_cpu<double>(c, 0, c.size()));
 }
 
+/// Every GPU point within the numerics.md bounds of the CPU's, each under its
+/// own settings (sweep_spec::settings_of: the sweep's, with its setting axes
+/// applied); none is skipped, so the sweep must keep β away from rounding.
+template <class Real>
+void expect_every_point_equivalent(const sweep_config& c, const batch_results<Real>& gpu,
+                                   const batch_results<Real>& cpu) {
+  ASSERT_EQ(gpu.points.size(), cpu.points.size());
+  const sweep_plan<double> plan(c);
+  int failures = 0;
+  for (std::size_t i = 0; i < gpu.points.size(); ++i) {
+    const ::testing::AssertionResult same =
+        scaleham::testing::equivalent(gpu.points[i], cpu.points[i], plan.spec().settings_of(i));
+    if (!same && ++failures <= 5) ADD_FAILURE() << "point " << i << ": " << same.message();
+  }
+}
+
 /// The kernels these tests compile at run time: `fast` (seconds, not the
 /// default's minute or two each), into the kernel cache the environment names
 /// or a test directory; the environment is restored afterwards. numerics.md
 /// §12 holds at both levels; gpu-check's formula_cuda step runs both end to end.
-class fast_runtime_kernels {
- public:
-  fast_runtime_kernels() {
-    set("SCALEHAM_FORMULA_OPTIMIZATION", "fast", old_level_, had_level_);
-    const char* cache = std::getenv("SCALEHAM_KERNEL_CACHE");
-    set("SCALEHAM_KERNEL_CACHE",
-        cache != nullptr ? std::string(cache)
-                         : (std::filesystem::temp_directory_path() / "scaleham-test-kernels").string(),
-        old_cache_, had_cache_);
-  }
-  ~fast_runtime_kernels() {
-    restore("SCALEHAM_FORMULA_OPTIMIZATION", old_level_, had_level_);
-    restore("SCALEHAM_KERNEL_CACHE", old_cache_, had_cache_);
-  }
-
- private:
-  static void set(const char* name, const std::string& value, std::string& old, bool& had) {
-    if (const char* v = std::getenv(name)) old = v, had = true;
-    ::setenv(name, value.c_str(), 1);
-  }
-  static void restore(const char* name, const std::string& old, bool had) {
-    if (had) ::setenv(name, old.c_str(), 1);
-    else ::unsetenv(name);
-  }
-  std::string old_level_, old_cache_;
-  bool had_level_ = false, had_cache_ = false;
+struct fast_runtime_kernels {
+  scaleham::testing::scoped_env level{"SCALEHAM_FORMULA_OPTIMIZATION", "fast"};
+  scaleham::testing::scoped_env cache{
+      "SCALEHAM_KERNEL_CACHE", std::getenv("SCALEHAM_KERNEL_CACHE") != nullptr
+                                   ? std::string(std::getenv("SCALEHAM_KERNEL_CACHE"))
+                                   : (std::filesystem::temp_directory_path() / "scaleham-test-kernels").string()};
 };
 
 /// β and F as formulas, compiled into the kernels at run time (NVRTC), over
@@ -335,13 +332,9 @@ void expect_formula_kernels_match_the_interpreter(bool float_tolerances) {
   ASSERT_TRUE(c.interprets_formulas());
   const auto gpu = on_gpu<Real>(c, 0, c.size(), 128);  // 300 points: 3 batches
   const auto cpu = on_cpu<Real>(c, 0, c.size());
-  ASSERT_EQ(gpu.points.size(), cpu.points.size());
-  int failures = 0;
-  for (std::size_t i = 0; i < gpu.points.size(); ++i) {
+  for (std::size_t i = 0; i < cpu.points.size(); ++i)
     EXPECT_TRUE(scaleham::succeeded(cpu.points[i].fit.code)) << "point " << i;
-    const ::testing::AssertionResult same = scaleham::testing::equivalent(gpu.points[i], cpu.points[i], c.settings);
-    if (!same && ++failures <= 5) ADD_FAILURE() << "point " << i << ": " << same.message();
-  }
+  expect_every_point_equivalent(c, gpu, cpu);
 }
 
 TEST(CudaRunner, FormulaKernelsCompiledAtRunTimeMatchTheCpuInterpreter) {
@@ -373,16 +366,8 @@ void expect_setting_axes_match_the_cpu(bool float_tolerances) {
   const sweep_plan<Real> plan(c);
   ASSERT_TRUE(plan.spec().sweeps_settings());
   ASSERT_TRUE(scaleham::shares_relaxation(plan.spec()));
-  const auto gpu = on_gpu<Real>(c, 0, c.size(), 50);  // 128 points: 3 batches
-  const auto cpu = on_cpu<Real>(c, 0, c.size());
-  ASSERT_EQ(gpu.points.size(), cpu.points.size());
-  const sweep_plan<double> settings_plan(c);
-  int failures = 0;
-  for (std::size_t i = 0; i < gpu.points.size(); ++i) {
-    const scaleham::point_settings<double> s = settings_plan.spec().settings_of(i);
-    const ::testing::AssertionResult same = scaleham::testing::equivalent(gpu.points[i], cpu.points[i], s);
-    if (!same && ++failures <= 5) ADD_FAILURE() << "point " << i << ": " << same.message();
-  }
+  expect_every_point_equivalent(c, on_gpu<Real>(c, 0, c.size(), 50),  // 128 points: 3 batches
+                                on_cpu<Real>(c, 0, c.size()));
 }
 
 TEST(CudaRunner, AxesOverSettingsMatchTheCpu) {

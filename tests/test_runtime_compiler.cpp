@@ -15,6 +15,7 @@
 #include "expression_parser.hpp"
 #include "formula_source.hpp"
 #include "runtime_compiler.hpp"
+#include "scoped_env.hpp"
 #include "scaleham/point.hpp"
 
 namespace {
@@ -23,24 +24,7 @@ namespace fs = std::filesystem;
 using scaleham::cuda::compile_error;
 using scaleham::cuda::compile_sweep_kernels;
 using scaleham::cuda::kernel_image;
-
-/// Sets an environment variable for the scope of a test.
-class scoped_env {
- public:
-  scoped_env(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    ::setenv(name, value.c_str(), 1);
-  }
-  ~scoped_env() {
-    if (had_) ::setenv(name_, old_.c_str(), 1);
-    else ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using scaleham::testing::scoped_env;
 
 /// A fresh cache directory for one test.
 fs::path fresh_cache(const std::string& name) {
